@@ -1,0 +1,655 @@
+//! The client: queue, flush, retries and reports, generic over the outside
+//! world ([`Transport`], [`Clock`], [`Random`]) so that all of it runs on the
+//! host in virtual time.
+//!
+//! ## Concurrency model
+//!
+//! The client is single-threaded (wasm) but shared: calls arrive while
+//! flushes are awaiting the network. State lives in a `RefCell` that is never
+//! borrowed across an `.await`. Several flushes may run at once (a timer
+//! flush, a size flush, the caller's `flush()`); each takes whole batches off
+//! the queue and only ever awaits its own requests, which is what Cloudflare
+//! Workers require of a client shared by concurrent requests. A flush that
+//! finds batches in flight elsewhere waits for them by polling its own timer,
+//! never by awaiting another flush's promise.
+//!
+//! A batch in flight holds a *lease* that ends a little after its flush's
+//! deadline. If the flush never comes back (its request context was
+//! cancelled), another flush takes the batch back after the lease and sends
+//! it again: delivery is at-least-once, never at-most-once.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+
+use crate::batch::{self, Entry, Queue};
+use crate::config::Config;
+use crate::error::{Error, ErrorCode};
+use crate::event::{Choose, Consent, Event};
+use crate::retry::{Attempt, Decision, RetryPolicy};
+use crate::wire::{self, Urls};
+
+/// An HTTP request the client wants sent (always `POST`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The full URL.
+    pub url: String,
+    /// Headers, in order.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON body.
+    pub body: String,
+    /// Give up (and abort) after this many milliseconds.
+    pub timeout_ms: u32,
+}
+
+/// What came back. The transport must read (or cancel) the whole body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
+    /// The body as text (may be empty).
+    pub body: String,
+}
+
+/// Why a request produced no response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    /// No response within the request's timeout.
+    Timeout,
+    /// The connection failed or broke; the text says how.
+    Network(String),
+}
+
+/// Sends requests. The wasm build implements it with the host's `fetch`.
+pub trait Transport {
+    /// Sends one request, honouring `request.timeout_ms`.
+    fn send(&self, request: Request) -> impl Future<Output = Result<Response, TransportError>>;
+}
+
+/// Tells the time and waits.
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+    /// Completes after `ms` milliseconds.
+    fn sleep(&self, ms: u64) -> impl Future<Output = ()>;
+}
+
+/// Random bytes (for event ids and jitter).
+pub trait Random {
+    /// Fills `buf` with cryptographically random bytes.
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// What the caller of [`Client::enqueue`] should arrange.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// Nothing: a flush or a timer is already on its way.
+    None,
+    /// Call [`Client::timer_fired`] and then [`Client::flush`] after this many
+    /// milliseconds.
+    ArmTimer(u32),
+    /// A batch is full: flush now (in the background).
+    FlushNow,
+}
+
+/// Whether a reason is about events that stay queued or that are gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fate {
+    /// Not delivered this time; still queued for the next flush.
+    Failed,
+    /// Refused for good and discarded.
+    Dropped,
+}
+
+/// Why some events were not delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    /// Failed (kept) or dropped (gone).
+    pub fate: Fate,
+    /// The HTTP status, when the server answered.
+    pub status: Option<u16>,
+    /// What happened, with the server's message when it gave one.
+    pub message: String,
+    /// How many events this reason covers.
+    pub events: u32,
+}
+
+/// What one flush did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    /// Events the server acknowledged during this flush.
+    pub delivered: u32,
+    /// Events this flush tried to send and could not; they stay queued.
+    pub failed: u32,
+    /// Events refused for good (see `reasons`).
+    pub dropped: u32,
+    /// Events still undelivered when the flush ended (queued or in flight elsewhere).
+    pub pending: u32,
+    /// Requests sent again after a failure.
+    pub retries: u32,
+    /// Requests sent.
+    pub requests: u32,
+    /// Whether the flush stopped at its deadline with work left.
+    pub timed_out: bool,
+    /// Why events failed or were dropped, grouped.
+    pub reasons: Vec<Reason>,
+}
+
+/// Counters over the client's life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Events waiting to be sent.
+    pub queued: u32,
+    /// Events in a request right now.
+    pub in_flight: u32,
+    /// Events acknowledged by the server.
+    pub delivered: u64,
+    /// Events refused for good.
+    pub dropped: u64,
+    /// Tracking calls not recorded because of `opt_out()`.
+    pub opted_out: u64,
+}
+
+/// A batch that a flush took off the queue.
+struct InFlight {
+    entries: Vec<Entry>,
+    lease_until: u64,
+}
+
+struct State {
+    queue: Queue,
+    in_flight: BTreeMap<u64, InFlight>,
+    in_flight_events: usize,
+    next_batch: u64,
+    next_seq: u64,
+    /// Set after a 413: the next batches hold at most this many events.
+    split_limit: Option<usize>,
+    timer_due: Option<u64>,
+    background_flushes: u32,
+    opted_out: bool,
+    closed: bool,
+    random_pool: [u8; 256],
+    random_used: usize,
+    totals: Stats,
+}
+
+/// How long after its flush's deadline a lease still protects a batch.
+const LEASE_GRACE_MS: u64 = 2_000;
+/// How often a flush looks whether batches in flight elsewhere came back.
+const WAIT_POLL_MS: u64 = 25;
+/// A timer that has not fired this long after it was due is taken as lost
+/// (its request context ended without `waitUntil`) and armed again.
+const TIMER_GRACE_MS: u64 = 1_000;
+
+/// The Intempt client. See the [crate docs](crate) for the lifecycle.
+pub struct Client<T, C, R> {
+    config: Config,
+    urls: Urls,
+    headers: Vec<(&'static str, String)>,
+    policy: RetryPolicy,
+    transport: T,
+    clock: C,
+    random: R,
+    state: RefCell<State>,
+}
+
+impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
+    /// Makes a client. No I/O, timer or randomness happens here, so a client
+    /// can be created at module scope on Cloudflare Workers.
+    pub fn new(config: Config, transport: T, clock: C, random: R) -> Self {
+        Client {
+            urls: Urls::new(&config),
+            headers: wire::headers(&config),
+            policy: RetryPolicy::default(),
+            config,
+            transport,
+            clock,
+            random,
+            state: RefCell::new(State {
+                queue: Queue::default(),
+                in_flight: BTreeMap::new(),
+                in_flight_events: 0,
+                next_batch: 0,
+                next_seq: 0,
+                split_limit: None,
+                timer_due: None,
+                background_flushes: 0,
+                opted_out: false,
+                closed: false,
+                random_pool: [0; 256],
+                random_used: 256,
+                totals: Stats::default(),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Records a tracking event: stamps its `eventId` and `timestamp`,
+    /// serialises it once and queues it. Returns what the caller should
+    /// arrange (a timer or a background flush).
+    ///
+    /// Errors: [`ErrorCode::Closed`], [`ErrorCode::EventTooLarge`],
+    /// [`ErrorCode::QueueFull`]. Nothing queued is affected by an error.
+    /// While opted out, the event is counted and not recorded.
+    pub fn enqueue(&self, event: &Event) -> Result<Trigger, Error> {
+        let now = self.clock.now_ms();
+        let mut state = self.state.borrow_mut();
+        if state.closed {
+            return Err(closed());
+        }
+        if state.opted_out {
+            state.totals.opted_out += 1;
+            return Ok(Trigger::None);
+        }
+        let limit = self.config.max_queue_events as usize;
+        if state.queue.len() + state.in_flight_events >= limit {
+            return Err(Error::new(
+                ErrorCode::QueueFull,
+                format!("the queue holds {limit} undelivered events (option maxQueueSize); call flush() and retry, or raise the limit"),
+            ));
+        }
+        let event_id = wire::uuid_v4(state.random_16(&self.random));
+        // The bytes are ASCII hex and dashes.
+        let event_id = std::str::from_utf8(&event_id).unwrap_or_default();
+        let mut json = String::with_capacity(160);
+        wire::write_track_entry(&mut json, event, event_id, now);
+        let max = self.config.max_event_bytes as usize;
+        if json.len() > max {
+            return Err(Error::new(
+                ErrorCode::EventTooLarge,
+                format!("the event is {} bytes as JSON; the limit is {max} (option maxEventBytes): send fewer or smaller properties", json.len()),
+            ));
+        }
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        state.queue.push_back(Entry { seq, json });
+
+        let full = state.queue.len() >= self.config.max_batch_size as usize
+            || state.queue.body_len() >= self.config.max_batch_bytes as usize;
+        if full && state.background_flushes == 0 {
+            return Ok(Trigger::FlushNow);
+        }
+        let timer_alive = state
+            .timer_due
+            .is_some_and(|due| now <= due + TIMER_GRACE_MS);
+        if !timer_alive && !full {
+            state.timer_due = Some(now + u64::from(self.config.batch_time_ms));
+            return Ok(Trigger::ArmTimer(self.config.batch_time_ms));
+        }
+        Ok(Trigger::None)
+    }
+
+    /// Tells the client that the timer it asked for has fired (before the
+    /// caller starts the timer's flush).
+    pub fn timer_fired(&self) {
+        self.state.borrow_mut().timer_due = None;
+    }
+
+    /// Sends everything queued — including what is recorded while it runs —
+    /// waits for batches other flushes have in flight, and returns within the
+    /// flush deadline with a report of what this call did. Never fails.
+    pub async fn flush(&self) -> FlushReport {
+        let start = self.clock.now_ms();
+        let deadline = start + u64::from(self.config.flush_deadline_ms);
+        let mut run = FlushRun::default();
+        loop {
+            let now = self.clock.now_ms();
+            let Some((batch_id, entries_len, body)) = self.take_batch(now, deadline) else {
+                if self.state.borrow().in_flight.is_empty() {
+                    break;
+                }
+                if now + WAIT_POLL_MS > deadline {
+                    run.report.timed_out = true;
+                    break;
+                }
+                self.clock.sleep(WAIT_POLL_MS).await;
+                continue;
+            };
+            if now >= deadline {
+                self.give_back(batch_id);
+                run.report.timed_out = true;
+                break;
+            }
+            let timeout = (deadline - now).min(u64::from(self.config.request_timeout_ms)) as u32;
+            let request = Request {
+                url: self.urls.track.clone(),
+                headers: self.headers.clone(),
+                body,
+                timeout_ms: timeout,
+            };
+            run.report.requests += 1;
+            let result = self.transport.send(request).await;
+            let now = self.clock.now_ms();
+            let wait = self.settle(batch_id, entries_len, &result, now, &mut run);
+            if let Some(wait) = wait {
+                if now + wait >= deadline {
+                    run.report.timed_out = true;
+                    break;
+                }
+                self.clock.sleep(wait).await;
+                run.report.retries += 1;
+            }
+        }
+        let state = self.state.borrow();
+        run.report.failed = run.failed.len() as u32;
+        run.report.pending = (state.queue.len() + state.in_flight_events) as u32;
+        run.finish()
+    }
+
+    /// [`flush`](Client::flush) started by a timer or a full batch rather than
+    /// by the caller; while one runs, full batches do not start another.
+    pub async fn background_flush(&self) -> FlushReport {
+        self.state.borrow_mut().background_flushes += 1;
+        let report = self.flush().await;
+        self.state.borrow_mut().background_flushes -= 1;
+        report
+    }
+
+    /// Flushes, then refuses every later call with [`ErrorCode::Closed`].
+    pub async fn close(&self) -> FlushReport {
+        self.state.borrow_mut().closed = true;
+        self.flush().await
+    }
+
+    /// Stops recording tracking events (identify, group, track, alias,
+    /// record) until [`opt_in`](Client::opt_in); they are counted in
+    /// [`Stats::opted_out`]. Consents and choose calls are not affected.
+    pub fn opt_out(&self) {
+        self.state.borrow_mut().opted_out = true;
+    }
+
+    /// Records tracking events again (the default).
+    pub fn opt_in(&self) {
+        self.state.borrow_mut().opted_out = false;
+    }
+
+    /// Whether tracking is stopped by [`opt_out`](Client::opt_out).
+    pub fn is_opted_out(&self) -> bool {
+        self.state.borrow().opted_out
+    }
+
+    /// Counters over the client's life.
+    pub fn stats(&self) -> Stats {
+        let state = self.state.borrow();
+        Stats {
+            queued: state.queue.len() as u32,
+            in_flight: state.in_flight_events as u32,
+            ..state.totals
+        }
+    }
+
+    /// Sends a consent at once (not queued, not blocked by opt-out).
+    pub async fn consent(&self, consent: &Consent) -> Result<(), Error> {
+        let body = wire::consent_body(&self.config, consent, self.clock.now_ms());
+        self.send_now(&self.urls.consents, body).await.map(drop)
+    }
+
+    /// Asks for experiments or personalizations and returns the `choices`
+    /// array as the JSON text the server sent.
+    pub async fn choose(&self, choose: &Choose) -> Result<String, Error> {
+        let body = wire::choose_body(&self.config, choose);
+        let response = self.send_now(&self.urls.choose, body).await?;
+        match crate::json::top_level_field(&response.body, "choices") {
+            Some(choices) if choices.starts_with('[') => Ok(choices.to_owned()),
+            _ => Err(Error::http(
+                response.status,
+                "the server's answer has no choices array",
+            )),
+        }
+    }
+
+    /// One call on the caller's request path: a short timeout, at most one
+    /// retry, and a clear error to fall back on.
+    async fn send_now(&self, url: &str, body: String) -> Result<Response, Error> {
+        if self.state.borrow().closed {
+            return Err(closed());
+        }
+        let mut failures = 0;
+        loop {
+            let request = Request {
+                url: url.to_owned(),
+                headers: self.headers.clone(),
+                body: body.clone(),
+                timeout_ms: self.config.choose_timeout_ms,
+            };
+            let result = self.transport.send(request).await;
+            failures += 1;
+            let decision = self.policy.decide(
+                attempt_of(&result),
+                failures,
+                1,
+                self.clock.now_ms(),
+                self.random_u32(),
+            );
+            match (decision, result) {
+                (Decision::Delivered, Ok(response)) => return Ok(response),
+                (Decision::Retry { after_ms }, _) if failures < 2 && after_ms <= 1_000 => {
+                    self.clock.sleep(after_ms).await;
+                }
+                (_, Ok(response)) => {
+                    let message = match wire::error_message(&response.body) {
+                        Some(m) => format!("the server answered {}: {m}", response.status),
+                        None => format!("the server answered {}", response.status),
+                    };
+                    return Err(Error::http(response.status, message));
+                }
+                (_, Err(error)) => return Err(Error::new(ErrorCode::NetworkError, describe(&error))),
+            }
+        }
+    }
+
+    /// Takes the next batch into flight (reclaiming expired leases first).
+    fn take_batch(&self, now: u64, deadline: u64) -> Option<(u64, usize, String)> {
+        let mut state = self.state.borrow_mut();
+        let expired: Vec<u64> = state
+            .in_flight
+            .iter()
+            .filter(|(_, batch)| batch.lease_until <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            if let Some(batch) = state.in_flight.remove(&id) {
+                state.in_flight_events -= batch.entries.len();
+                state.queue.push_front_all(batch.entries);
+            }
+        }
+        let max_events = state
+            .split_limit
+            .unwrap_or(usize::MAX)
+            .min(self.config.max_batch_size as usize);
+        let entries = state
+            .queue
+            .take_batch(max_events, self.config.max_batch_bytes as usize);
+        if entries.is_empty() {
+            return None;
+        }
+        let body = batch::body(&entries);
+        let id = state.next_batch;
+        state.next_batch += 1;
+        state.in_flight_events += entries.len();
+        let len = entries.len();
+        state.in_flight.insert(
+            id,
+            InFlight {
+                entries,
+                lease_until: deadline + LEASE_GRACE_MS,
+            },
+        );
+        Some((id, len, body))
+    }
+
+    /// Puts a batch back at the front of the queue; `None` if its lease was
+    /// taken over meanwhile (another flush owns those events now).
+    fn give_back(&self, batch_id: u64) -> Option<Vec<u64>> {
+        let mut state = self.state.borrow_mut();
+        let batch = state.in_flight.remove(&batch_id)?;
+        state.in_flight_events -= batch.entries.len();
+        let seqs = batch.entries.iter().map(|e| e.seq).collect();
+        state.queue.push_front_all(batch.entries);
+        Some(seqs)
+    }
+
+    /// Removes a batch from flight for good; returns its sequence numbers.
+    fn retire(&self, batch_id: u64) -> Option<Vec<u64>> {
+        let mut state = self.state.borrow_mut();
+        let batch = state.in_flight.remove(&batch_id)?;
+        state.in_flight_events -= batch.entries.len();
+        Some(batch.entries.iter().map(|e| e.seq).collect())
+    }
+
+    /// Applies the retry policy to one attempt; returns how long to wait
+    /// before the next attempt, if the batch is to be retried.
+    fn settle(
+        &self,
+        batch_id: u64,
+        len: usize,
+        result: &Result<Response, TransportError>,
+        now: u64,
+        run: &mut FlushRun,
+    ) -> Option<u64> {
+        run.consecutive_failures += 1;
+        let decision = self.policy.decide(
+            attempt_of(result),
+            run.consecutive_failures,
+            len,
+            now,
+            self.random_u32(),
+        );
+        if decision == Decision::Delivered {
+            run.consecutive_failures = 0;
+        }
+        let (status, message) = outcome_text(result);
+        match decision {
+            Decision::Delivered => {
+                // A lease taken over meanwhile means another flush resends
+                // these events: count them there, not twice.
+                let seqs = self.retire(batch_id)?;
+                let mut state = self.state.borrow_mut();
+                state.totals.delivered += seqs.len() as u64;
+                if state.split_limit.is_some_and(|limit| len >= limit) {
+                    state.split_limit = None;
+                }
+                drop(state);
+                run.report.delivered += seqs.len() as u32;
+                for seq in seqs {
+                    run.failed.remove(&seq);
+                }
+                None
+            }
+            Decision::Drop => {
+                let seqs = self.retire(batch_id)?;
+                self.state.borrow_mut().totals.dropped += seqs.len() as u64;
+                run.report.dropped += seqs.len() as u32;
+                run.add_reason(Fate::Dropped, status, message, seqs.len());
+                for seq in seqs {
+                    run.failed.remove(&seq);
+                }
+                None
+            }
+            Decision::Split => {
+                self.give_back(batch_id)?;
+                self.state.borrow_mut().split_limit = Some(len.div_ceil(2));
+                Some(0)
+            }
+            Decision::Retry { after_ms } => {
+                let seqs = self.give_back(batch_id)?;
+                run.add_reason(Fate::Failed, status, message, seqs.len());
+                run.failed.extend(seqs);
+                Some(after_ms)
+            }
+        }
+    }
+
+    fn random_u32(&self) -> u32 {
+        let bytes = self.state.borrow_mut().random_16(&self.random);
+        u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+    }
+}
+
+impl State {
+    /// 16 random bytes from a pool refilled 256 bytes at a time: one call
+    /// into the host's crypto per 16 events instead of one per event.
+    fn random_16(&mut self, random: &impl Random) -> [u8; 16] {
+        if self.random_used + 16 > self.random_pool.len() {
+            random.fill(&mut self.random_pool);
+            self.random_used = 0;
+        }
+        let mut out = [0; 16];
+        out.copy_from_slice(&self.random_pool[self.random_used..self.random_used + 16]);
+        self.random_used += 16;
+        out
+    }
+}
+
+/// The bookkeeping of one flush call.
+#[derive(Default)]
+struct FlushRun {
+    report: FlushReport,
+    /// Failed attempts since the last success, for backoff.
+    consecutive_failures: u32,
+    /// Events that failed during this flush and are not delivered or dropped since.
+    failed: HashSet<u64>,
+    reasons: BTreeMap<(Fate, Option<u16>, String), u32>,
+}
+
+impl FlushRun {
+    fn add_reason(&mut self, fate: Fate, status: Option<u16>, message: String, events: usize) {
+        *self.reasons.entry((fate, status, message)).or_insert(0) += events as u32;
+    }
+
+    fn finish(mut self) -> FlushReport {
+        self.report.reasons = self
+            .reasons
+            .into_iter()
+            .map(|((fate, status, message), events)| Reason {
+                fate,
+                status,
+                message,
+                events,
+            })
+            .collect();
+        self.report
+    }
+}
+
+fn attempt_of(result: &Result<Response, TransportError>) -> Attempt<'_> {
+    match result {
+        Ok(response) => Attempt::Status {
+            status: response.status,
+            retry_after: response.retry_after.as_deref(),
+        },
+        Err(TransportError::Timeout) => Attempt::Timeout,
+        Err(TransportError::Network(_)) => Attempt::Network,
+    }
+}
+
+fn outcome_text(result: &Result<Response, TransportError>) -> (Option<u16>, String) {
+    match result {
+        Ok(response) => {
+            let message = wire::error_message(&response.body)
+                .unwrap_or_else(|| format!("HTTP {}", response.status));
+            (Some(response.status), message)
+        }
+        Err(error) => (None, describe(error)),
+    }
+}
+
+fn describe(error: &TransportError) -> String {
+    match error {
+        TransportError::Timeout => "the request timed out".to_owned(),
+        TransportError::Network(why) => format!("network error: {why}"),
+    }
+}
+
+fn closed() -> Error {
+    Error::new(
+        ErrorCode::Closed,
+        "the client was closed with close(); create a new SDK instance to send more",
+    )
+}

@@ -1,0 +1,344 @@
+//! The seed SDK's calls as one event model, with every validation rule of
+//! the wire contract. An [`Event`] that exists is valid; serialising it is
+//! `wire`'s job.
+
+use crate::error::{invalid_argument, Error, ErrorCode};
+use crate::json::JsonObject;
+
+/// The reserved event title used for identification.
+pub const IDENTIFY: &str = "Identify";
+
+/// One tracking call (identify, group, track, record or alias), validated.
+///
+/// ```
+/// use intempt_edge::{Event, JsonObject, ErrorCode};
+/// let props = JsonObject::parse(r#"{"price_amount":50}"#).unwrap();
+/// let event = Event::track("1845348", "Purchase", Some(props)).unwrap();
+/// assert_eq!(event.name(), "Purchase");
+/// let err = Event::track("1845348", "Identify", None).unwrap_err();
+/// assert_eq!(err.code(), ErrorCode::ReservedTitle);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub(crate) name: String,
+    pub(crate) profile_id: String,
+    pub(crate) user_id: Option<String>,
+    pub(crate) account_id: Option<String>,
+    pub(crate) data: Option<JsonObject>,
+    pub(crate) user_attributes: Option<JsonObject>,
+    pub(crate) account_attributes: Option<JsonObject>,
+    pub(crate) another_user_id: Option<String>,
+}
+
+fn required(what: &str, value: &str) -> Result<String, Error> {
+    if value.is_empty() {
+        Err(invalid_argument(what))
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+fn optional(what: &str, value: Option<&str>) -> Result<Option<String>, Error> {
+    value.map(|v| required(what, v)).transpose()
+}
+
+/// A title for `track`/`record`: non-empty and not the reserved `"Identify"`.
+fn custom_title(title: &str) -> Result<String, Error> {
+    if title == IDENTIFY {
+        return Err(Error::new(
+            ErrorCode::ReservedTitle,
+            "eventTitle 'Identify' is reserved for identify(); choose another title",
+        ));
+    }
+    required("eventTitle", title)
+}
+
+impl Event {
+    fn new(name: String, profile_id: &str) -> Result<Event, Error> {
+        Ok(Event {
+            name,
+            profile_id: required("profileId", profile_id)?,
+            user_id: None,
+            account_id: None,
+            data: None,
+            user_attributes: None,
+            account_attributes: None,
+            another_user_id: None,
+        })
+    }
+
+    /// The name an identify/group call is sent under, checking the rule that
+    /// attributes need a title other than `"Identify"` (Node 1.x silently
+    /// dropped them; that loses data).
+    fn identification_name(
+        method: &str,
+        title: Option<&str>,
+        has_attributes: bool,
+    ) -> Result<String, Error> {
+        match title {
+            Some("") => Err(invalid_argument("eventTitle")),
+            Some(t) if t != IDENTIFY => Ok(t.to_owned()),
+            _ if has_attributes => Err(Error::new(
+                ErrorCode::AttributesNeedTitle,
+                format!("{method}(): attributes need an event title other than 'Identify'; pass a title such as '{method} user'"),
+            )),
+            _ => Ok(IDENTIFY.to_owned()),
+        }
+    }
+
+    /// `identify(profileId, userId, eventTitle?, userAttributes?)`.
+    pub fn identify(
+        profile_id: &str,
+        user_id: &str,
+        title: Option<&str>,
+        user_attributes: Option<JsonObject>,
+    ) -> Result<Event, Error> {
+        let name = Self::identification_name("identify", title, user_attributes.is_some())?;
+        let mut event = Event::new(name, profile_id)?;
+        event.user_id = Some(required("userId", user_id)?);
+        event.user_attributes = user_attributes;
+        Ok(event)
+    }
+
+    /// `group(profileId, accountId, eventTitle?, accountAttributes?)`.
+    pub fn group(
+        profile_id: &str,
+        account_id: &str,
+        title: Option<&str>,
+        account_attributes: Option<JsonObject>,
+    ) -> Result<Event, Error> {
+        let name = Self::identification_name("group", title, account_attributes.is_some())?;
+        let mut event = Event::new(name, profile_id)?;
+        event.account_id = Some(required("accountId", account_id)?);
+        event.account_attributes = account_attributes;
+        Ok(event)
+    }
+
+    /// `track(profileId, eventTitle, properties)`.
+    pub fn track(
+        profile_id: &str,
+        title: &str,
+        properties: Option<JsonObject>,
+    ) -> Result<Event, Error> {
+        let mut event = Event::new(custom_title(title)?, profile_id)?;
+        event.data = properties;
+        Ok(event)
+    }
+
+    /// `record(profileId, eventTitle, userId?, accountId?, properties?, userAttributes?, accountAttributes?)`.
+    pub fn record(
+        profile_id: &str,
+        title: &str,
+        user_id: Option<&str>,
+        account_id: Option<&str>,
+        properties: Option<JsonObject>,
+        user_attributes: Option<JsonObject>,
+        account_attributes: Option<JsonObject>,
+    ) -> Result<Event, Error> {
+        let mut event = Event::new(custom_title(title)?, profile_id)?;
+        event.user_id = optional("userId", user_id)?;
+        event.account_id = optional("accountId", account_id)?;
+        event.data = properties;
+        event.user_attributes = user_attributes;
+        event.account_attributes = account_attributes;
+        Ok(event)
+    }
+
+    /// `alias(profileId, userId, anotherUserId)`.
+    pub fn alias(profile_id: &str, user_id: &str, another_user_id: &str) -> Result<Event, Error> {
+        let mut event = Event::new(IDENTIFY.to_owned(), profile_id)?;
+        event.user_id = Some(required("userId", user_id)?);
+        event.another_user_id = Some(required("anotherUserId", another_user_id)?);
+        Ok(event)
+    }
+
+    /// The name the event is sent under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A consent decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsentAction {
+    /// `"accept"`.
+    Accept,
+    /// `"reject"`.
+    Reject,
+}
+
+impl ConsentAction {
+    /// Parses `"accept"` or `"reject"` (exactly).
+    pub fn parse(action: &str) -> Result<ConsentAction, Error> {
+        match action {
+            "accept" => Ok(ConsentAction::Accept),
+            "reject" => Ok(ConsentAction::Reject),
+            _ => Err(Error::new(
+                ErrorCode::InvalidAction,
+                "consent action must be 'accept' or 'reject'",
+            )),
+        }
+    }
+
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentAction::Accept => "accept",
+            ConsentAction::Reject => "reject",
+        }
+    }
+}
+
+/// When a consent expires, sent exactly as the caller gave it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValidUntil {
+    /// A string such as `"1711705256000"` (the seed's examples).
+    Text(String),
+    /// A number (finite).
+    Number(f64),
+}
+
+/// A `consents()` (all categories) or `consent()` (one category) call, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Consent {
+    pub(crate) profile_id: String,
+    pub(crate) action: ConsentAction,
+    pub(crate) category: Option<String>,
+    pub(crate) valid_until: Option<ValidUntil>,
+    pub(crate) email: Option<String>,
+    pub(crate) message: Option<String>,
+}
+
+impl Consent {
+    /// `consents(profileId, action, validUntil?, email?, message?)` when
+    /// `category` is `None`; `consent(profileId, action, category, …)` otherwise.
+    pub fn new(
+        profile_id: &str,
+        action: &str,
+        category: Option<&str>,
+        valid_until: Option<ValidUntil>,
+        email: Option<&str>,
+        message: Option<&str>,
+    ) -> Result<Consent, Error> {
+        let valid_until = match valid_until {
+            Some(ValidUntil::Number(n)) if !n.is_finite() => {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    "validUntil must be a string or a finite number",
+                ))
+            }
+            Some(ValidUntil::Text(t)) if t.is_empty() => return Err(invalid_argument("validUntil")),
+            other => other,
+        };
+        Ok(Consent {
+            profile_id: required("profileId", profile_id)?,
+            action: ConsentAction::parse(action)?,
+            category: optional("category", category)?,
+            valid_until,
+            email: optional("email", email)?,
+            message: optional("message", message)?,
+        })
+    }
+}
+
+/// Which kind of optimization a choose call asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizationType {
+    /// `"personalization"`.
+    Personalization,
+    /// `"experiment"`.
+    Experiment,
+}
+
+/// What a choose call selects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selector {
+    /// Everything (no list given).
+    All,
+    /// By group.
+    Groups(Vec<String>),
+    /// By name.
+    Names(Vec<String>),
+}
+
+/// A choose call, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choose {
+    pub(crate) profile_id: String,
+    pub(crate) kind: OptimizationType,
+    pub(crate) selector: Selector,
+}
+
+impl Choose {
+    /// A choose call for `profile_id`.
+    pub fn new(profile_id: &str, kind: OptimizationType, selector: Selector) -> Result<Choose, Error> {
+        Ok(Choose {
+            profile_id: required("profileId", profile_id)?,
+            kind,
+            selector,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(text: &str) -> Option<JsonObject> {
+        Some(JsonObject::parse(text).unwrap())
+    }
+
+    #[test]
+    fn validation_rules_and_their_codes() {
+        use ErrorCode::*;
+        let cases: Vec<(&str, Result<Event, Error>, ErrorCode)> = vec![
+            ("empty profileId", Event::track("", "T", None), InvalidArgument),
+            ("empty title", Event::track("p", "", None), InvalidArgument),
+            ("track Identify", Event::track("p", "Identify", None), ReservedTitle),
+            ("record Identify", Event::record("p", "Identify", None, None, None, None, None), ReservedTitle),
+            ("record empty userId", Event::record("p", "T", Some(""), None, None, None, None), InvalidArgument),
+            ("record empty accountId", Event::record("p", "T", None, Some(""), None, None, None), InvalidArgument),
+            ("identify empty userId", Event::identify("p", "", None, None), InvalidArgument),
+            ("identify attrs no title", Event::identify("p", "u", None, obj("{}")), AttributesNeedTitle),
+            ("identify attrs Identify", Event::identify("p", "u", Some("Identify"), obj("{}")), AttributesNeedTitle),
+            ("identify empty title", Event::identify("p", "u", Some(""), None), InvalidArgument),
+            ("group empty accountId", Event::group("p", "", None, None), InvalidArgument),
+            ("group attrs no title", Event::group("p", "a", None, obj("{}")), AttributesNeedTitle),
+            ("alias empty other", Event::alias("p", "u", ""), InvalidArgument),
+            ("alias empty user", Event::alias("p", "", "o"), InvalidArgument),
+        ];
+        for (name, result, code) in cases {
+            let err = result.expect_err(name);
+            assert_eq!(err.code(), code, "{name}: {err}");
+            assert!(!err.message().is_empty());
+        }
+    }
+
+    #[test]
+    fn names_follow_the_method_table() {
+        assert_eq!(Event::identify("p", "u", None, None).unwrap().name, "Identify");
+        assert_eq!(Event::identify("p", "u", Some("Identify"), None).unwrap().name, "Identify");
+        assert_eq!(Event::identify("p", "u", Some("Sign up"), obj("{}")).unwrap().name, "Sign up");
+        assert_eq!(Event::group("p", "a", None, None).unwrap().name, "Identify");
+        assert_eq!(Event::alias("p", "u", "o").unwrap().name, "Identify");
+    }
+
+    #[test]
+    fn consent_rules() {
+        assert_eq!(
+            Consent::new("p", "maybe", None, None, None, None).unwrap_err().code(),
+            ErrorCode::InvalidAction
+        );
+        assert_eq!(
+            Consent::new("p", "accept", Some(""), None, None, None).unwrap_err().code(),
+            ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            Consent::new("p", "accept", None, Some(ValidUntil::Number(f64::NAN)), None, None)
+                .unwrap_err()
+                .code(),
+            ErrorCode::InvalidArgument
+        );
+        assert!(Consent::new("p", "reject", Some("GDPR"), None, Some("a@b.c"), None).is_ok());
+    }
+}

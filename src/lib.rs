@@ -1,0 +1,51 @@
+//! # intempt-edge
+//!
+//! Intempt's server-side SDK for the edge: one Rust core, compiled to
+//! WebAssembly for Cloudflare Workers, Deno, Bun and Node, and usable directly
+//! from Rust. It speaks Intempt's tracking, consent and optimization API,
+//! batches events, retries what can be retried, and reports exactly what a
+//! flush did.
+//!
+//! ```
+//! use intempt_edge::{Config, Event, JsonObject};
+//! let config = Config::builder("demo-organization", "demo-project", "id.secret", "616010376811536384")
+//!     .build()?;
+//! let props = JsonObject::parse(r#"{"price_amount":50,"product_name":"Shoes"}"#)?;
+//! let event = Event::track("1845348", "Purchase", Some(props))?;
+//! # let _ = (config, event);
+//! # Ok::<(), intempt_edge::Error>(())
+//! ```
+//!
+//! A [`Client`] takes a [`Transport`], a [`Clock`] and a [`Random`]; the wasm
+//! build supplies ones backed by the host's `fetch`, `setTimeout` and
+//! `crypto.getRandomValues`.
+//!
+//! Modules: `config` (constructor fields, options, defaults), `event` (the
+//! calls and their validation), `wire` (URLs, headers, bodies), `batch` (the
+//! queue), `retry` (the sans-IO retry policy), `client` (flush and reports),
+//! `error` (codes), and `wasm` (the JavaScript boundary, wasm32 only).
+
+#![deny(missing_docs)]
+
+mod batch;
+mod client;
+mod config;
+mod error;
+mod event;
+mod json;
+mod retry;
+mod wire;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use client::{
+    Client, Clock, Fate, FlushReport, Random, Reason, Request, Response, Stats, Transport,
+    TransportError, Trigger,
+};
+pub use config::{defaults, ApiKey, AuthMode, Config, ConfigBuilder, Endpoint};
+pub use error::{Error, ErrorCode};
+pub use event::{Choose, Consent, ConsentAction, Event, OptimizationType, Selector, ValidUntil, IDENTIFY};
+pub use json::{JsonObject, MAX_DEPTH};
+pub use retry::{parse_retry_after, Attempt, Decision, RetryPolicy};
+pub use wire::LIB;

@@ -1,0 +1,245 @@
+//! A virtual-time world for host tests of the client: a manual clock whose
+//! `sleep` completes when the simulation reaches its time, a scripted
+//! transport, deterministic randomness, and a tiny executor that runs several
+//! futures concurrently and jumps the clock to the next timer when all wait.
+
+#![allow(dead_code)]
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use intempt_edge::{Client, Clock, Config, Random, Request, Response, Transport, TransportError};
+
+/// Shared simulated time.
+#[derive(Default)]
+pub struct Sim {
+    pub now: Cell<u64>,
+    timers: RefCell<Vec<u64>>,
+}
+
+pub const T0: u64 = 1_714_631_904_000;
+
+impl Sim {
+    pub fn new() -> Rc<Sim> {
+        let sim = Rc::new(Sim::default());
+        sim.now.set(T0);
+        sim
+    }
+
+    pub fn sleep_until(self: &Rc<Sim>, until: u64) -> SleepFuture {
+        SleepFuture { sim: self.clone(), until }
+    }
+}
+
+pub struct SleepFuture {
+    sim: Rc<Sim>,
+    until: u64,
+}
+
+impl Future for SleepFuture {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if self.sim.now.get() >= self.until {
+            Poll::Ready(())
+        } else {
+            self.sim.timers.borrow_mut().push(self.until);
+            Poll::Pending
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SimClock(pub Rc<Sim>);
+
+impl Clock for SimClock {
+    fn now_ms(&self) -> u64 {
+        self.0.now.get()
+    }
+    fn sleep(&self, ms: u64) -> impl Future<Output = ()> {
+        self.0.sleep_until(self.0.now.get() + ms)
+    }
+}
+
+/// xorshift64: deterministic, never repeating within a test.
+pub struct SimRandom(Cell<u64>);
+
+impl Default for SimRandom {
+    fn default() -> Self {
+        SimRandom(Cell::new(0x9e37_79b9_7f4a_7c15))
+    }
+}
+
+impl Random for SimRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        for b in buf {
+            let mut x = self.0.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.0.set(x);
+            *b = (x >> 24) as u8;
+        }
+    }
+}
+
+/// What the scripted server does with one request.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// Answer after `latency` ms.
+    Answer { status: u16, retry_after: Option<String>, body: String, latency: u64 },
+    /// Connection error after `latency` ms.
+    Fail { latency: u64 },
+    /// Never answer; the transport gives up at the request's timeout.
+    Hang,
+    /// Never answer and ignore the timeout (a cancelled request context).
+    Vanish,
+}
+
+pub fn status(code: u16) -> Step {
+    Step::Answer { status: code, retry_after: None, body: String::new(), latency: 10 }
+}
+
+pub fn with_body(code: u16, body: &str) -> Step {
+    Step::Answer { status: code, retry_after: None, body: body.to_owned(), latency: 10 }
+}
+
+/// Records every request; answers from the script, then with `fallback`.
+pub struct SimTransport {
+    pub sim: Rc<Sim>,
+    pub script: RefCell<VecDeque<Step>>,
+    pub fallback: RefCell<Step>,
+    pub sent: RefCell<Vec<(u64, Request)>>,
+}
+
+/// The client's handle on the shared transport.
+#[derive(Clone)]
+pub struct SimNet(pub Rc<SimTransport>);
+
+impl Transport for SimNet {
+    fn send(&self, request: Request) -> impl Future<Output = Result<Response, TransportError>> {
+        let this = &self.0;
+        let now = this.sim.now.get();
+        let step = this
+            .script
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or_else(|| this.fallback.borrow().clone());
+        let timeout = u64::from(request.timeout_ms);
+        this.sent.borrow_mut().push((now, request));
+        let sim = this.sim.clone();
+        async move {
+            match step {
+                Step::Answer { status, retry_after, body, latency } => {
+                    if latency > timeout {
+                        sim.sleep_until(now + timeout).await;
+                        return Err(TransportError::Timeout);
+                    }
+                    sim.sleep_until(now + latency).await;
+                    Ok(Response { status, retry_after, body })
+                }
+                Step::Fail { latency } => {
+                    sim.sleep_until(now + latency.min(timeout)).await;
+                    Err(TransportError::Network("connection reset".into()))
+                }
+                Step::Hang => {
+                    sim.sleep_until(now + timeout).await;
+                    Err(TransportError::Timeout)
+                }
+                Step::Vanish => {
+                    std::future::pending::<()>().await;
+                    unreachable!()
+                }
+            }
+        }
+    }
+}
+
+pub type SimClient = Client<SimNet, SimClock, SimRandom>;
+
+pub struct World {
+    pub sim: Rc<Sim>,
+    pub transport: Rc<SimTransport>,
+    pub client: SimClient,
+}
+
+pub fn config() -> intempt_edge::ConfigBuilder {
+    Config::builder("demo-organization", "demo-project", "id.secret", "616010376811536384")
+        .endpoint("http://127.0.0.1:9")
+}
+
+pub fn world(config: intempt_edge::ConfigBuilder) -> World {
+    let sim = Sim::new();
+    let transport = Rc::new(SimTransport {
+        sim: sim.clone(),
+        script: RefCell::new(VecDeque::new()),
+        fallback: RefCell::new(status(201)),
+        sent: RefCell::new(Vec::new()),
+    });
+    let client = Client::new(config.build().unwrap(), SimNet(transport.clone()), SimClock(sim.clone()), SimRandom::default());
+    World { sim, transport, client }
+}
+
+impl World {
+    pub fn script(&self, steps: impl IntoIterator<Item = Step>) {
+        self.transport.script.borrow_mut().extend(steps);
+    }
+
+    /// Bodies of the requests sent so far, parsed.
+    pub fn bodies(&self) -> Vec<serde_json::Value> {
+        self.transport
+            .sent
+            .borrow()
+            .iter()
+            .map(|(_, r)| serde_json::from_str(&r.body).unwrap())
+            .collect()
+    }
+
+    /// Event ids in every request sent, in order.
+    pub fn sent_ids(&self) -> Vec<Vec<String>> {
+        self.bodies()
+            .iter()
+            .map(|b| {
+                b["track"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["payload"][0]["eventId"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Runs futures concurrently in virtual time; returns their outputs in order.
+/// When every future waits, the clock jumps to the earliest timer.
+pub fn run_all<'a, T>(sim: &Rc<Sim>, futures: Vec<Pin<Box<dyn Future<Output = T> + 'a>>>) -> Vec<T> {
+    let mut futures: Vec<Option<Pin<Box<dyn Future<Output = T> + 'a>>>> = futures.into_iter().map(Some).collect();
+    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        for (i, slot) in futures.iter_mut().enumerate() {
+            if let Some(fut) = slot {
+                if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+                    outputs[i] = Some(out);
+                    *slot = None;
+                }
+            }
+        }
+        if futures.iter().all(Option::is_none) {
+            return outputs.into_iter().map(Option::unwrap).collect();
+        }
+        let next = sim.timers.borrow_mut().drain(..).filter(|t| *t > sim.now.get()).min();
+        match next {
+            Some(t) => sim.now.set(t),
+            None => panic!("deadlock: futures wait but no timer is pending"),
+        }
+    }
+}
+
+pub fn run<T>(sim: &Rc<Sim>, future: impl Future<Output = T>) -> T {
+    run_all(sim, vec![Box::pin(future)]).pop().unwrap()
+}
