@@ -92,7 +92,10 @@ mod tests {
     use super::*;
 
     fn entry(seq: u64, len: usize) -> Entry {
-        Entry { seq, json: "x".repeat(len) }
+        Entry {
+            seq,
+            json: "x".repeat(len),
+        }
     }
 
     #[test]
@@ -101,9 +104,15 @@ mod tests {
         for seq in 0..10 {
             q.push_back(entry(seq, 10));
         }
-        assert_eq!(q.body_len(), body(&q.entries.iter().cloned().collect::<Vec<_>>()).len());
+        assert_eq!(
+            q.body_len(),
+            body(&q.entries.iter().cloned().collect::<Vec<_>>()).len()
+        );
         let first = q.take_batch(4, 10_000);
-        assert_eq!(first.iter().map(|e| e.seq).collect::<Vec<_>>(), [0, 1, 2, 3]);
+        assert_eq!(
+            first.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [0, 1, 2, 3]
+        );
         // Room for two entries: prefix 10 + 10 + 1 + 10 + suffix 2 = 33.
         let second = q.take_batch(100, 33);
         assert_eq!(second.iter().map(|e| e.seq).collect::<Vec<_>>(), [4, 5]);
@@ -112,7 +121,13 @@ mod tests {
         let third = q.take_batch(100, 1);
         assert_eq!(third.len(), 1);
         q.push_front_all(second);
-        assert_eq!(q.take_batch(2, 10_000).iter().map(|e| e.seq).collect::<Vec<_>>(), [4, 5]);
+        assert_eq!(
+            q.take_batch(2, 10_000)
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>(),
+            [4, 5]
+        );
         assert_eq!(q.len(), 3);
         assert_eq!(q.body_len(), body_len(3, 30));
     }
@@ -120,8 +135,14 @@ mod tests {
     #[test]
     fn body_is_the_track_envelope() {
         let entries = vec![
-            Entry { seq: 0, json: "{\"a\":1}".into() },
-            Entry { seq: 1, json: "{\"b\":2}".into() },
+            Entry {
+                seq: 0,
+                json: "{\"a\":1}".into(),
+            },
+            Entry {
+                seq: 1,
+                json: "{\"b\":2}".into(),
+            },
         ];
         assert_eq!(body(&entries), "{\"track\":[{\"a\":1},{\"b\":2}]}");
     }

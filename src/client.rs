@@ -439,7 +439,9 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                     };
                     return Err(Error::http(response.status, message));
                 }
-                (_, Err(error)) => return Err(Error::new(ErrorCode::NetworkError, describe(&error))),
+                (_, Err(error)) => {
+                    return Err(Error::new(ErrorCode::NetworkError, describe(&error)))
+                }
             }
         }
     }

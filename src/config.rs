@@ -91,10 +91,13 @@ impl fmt::Debug for ApiKey {
 }
 
 fn base64(input: &[u8], out: &mut String) {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -190,9 +193,7 @@ fn is_loopback(host: &str) -> bool {
         return true;
     }
     let octets: Vec<&str> = host.split('.').collect();
-    octets.len() == 4
-        && octets[0] == "127"
-        && octets.iter().all(|o| o.parse::<u8>().is_ok())
+    octets.len() == 4 && octets[0] == "127" && octets.iter().all(|o| o.parse::<u8>().is_ok())
 }
 
 /// Everything a client needs to know, validated. Build it with [`Config::builder`].
@@ -440,7 +441,10 @@ mod tests {
         let ok = [
             ("https://api.intempt.com", "https://api.intempt.com"),
             ("https://api.intempt.com/", "https://api.intempt.com"),
-            ("https://gw.example.com:8443/intempt/", "https://gw.example.com:8443/intempt"),
+            (
+                "https://gw.example.com:8443/intempt/",
+                "https://gw.example.com:8443/intempt",
+            ),
             ("http://127.0.0.1:8787", "http://127.0.0.1:8787"),
             ("http://127.10.0.3", "http://127.10.0.3"),
             ("http://localhost:9/x", "http://localhost:9/x"),
@@ -480,16 +484,31 @@ mod tests {
         let base = || Config::builder("org", "proj", "id.secret", "1");
         assert!(base().build().is_ok());
         let cases: Vec<(ConfigBuilder, ErrorCode)> = vec![
-            (Config::builder("", "p", "id.s", "1"), ErrorCode::InvalidConfig),
-            (Config::builder("o", "..", "id.s", "1"), ErrorCode::InvalidConfig),
-            (Config::builder("o", "p", "id.s", "."), ErrorCode::InvalidConfig),
-            (Config::builder("o", "p", "ids", "1"), ErrorCode::InvalidApiKey),
+            (
+                Config::builder("", "p", "id.s", "1"),
+                ErrorCode::InvalidConfig,
+            ),
+            (
+                Config::builder("o", "..", "id.s", "1"),
+                ErrorCode::InvalidConfig,
+            ),
+            (
+                Config::builder("o", "p", "id.s", "."),
+                ErrorCode::InvalidConfig,
+            ),
+            (
+                Config::builder("o", "p", "ids", "1"),
+                ErrorCode::InvalidApiKey,
+            ),
             (base().max_batch_size(0), ErrorCode::InvalidConfig),
             (base().max_batch_size(5_001), ErrorCode::InvalidConfig),
             (base().flush_deadline_ms(0), ErrorCode::InvalidConfig),
             (base().max_event_bytes(10), ErrorCode::InvalidConfig),
             (base().max_batch_bytes(1000), ErrorCode::InvalidConfig),
-            (base().endpoint("http://example.com"), ErrorCode::InvalidEndpoint),
+            (
+                base().endpoint("http://example.com"),
+                ErrorCode::InvalidEndpoint,
+            ),
         ];
         for (builder, code) in cases {
             assert_eq!(builder.build().unwrap_err().code(), code);

@@ -227,7 +227,9 @@ impl Consent {
                     "validUntil must be a string or a finite number",
                 ))
             }
-            Some(ValidUntil::Text(t)) if t.is_empty() => return Err(invalid_argument("validUntil")),
+            Some(ValidUntil::Text(t)) if t.is_empty() => {
+                return Err(invalid_argument("validUntil"))
+            }
             other => other,
         };
         Ok(Consent {
@@ -271,7 +273,11 @@ pub struct Choose {
 
 impl Choose {
     /// A choose call for `profile_id`.
-    pub fn new(profile_id: &str, kind: OptimizationType, selector: Selector) -> Result<Choose, Error> {
+    pub fn new(
+        profile_id: &str,
+        kind: OptimizationType,
+        selector: Selector,
+    ) -> Result<Choose, Error> {
         Ok(Choose {
             profile_id: required("profileId", profile_id)?,
             kind,
@@ -292,20 +298,72 @@ mod tests {
     fn validation_rules_and_their_codes() {
         use ErrorCode::*;
         let cases: Vec<(&str, Result<Event, Error>, ErrorCode)> = vec![
-            ("empty profileId", Event::track("", "T", None), InvalidArgument),
+            (
+                "empty profileId",
+                Event::track("", "T", None),
+                InvalidArgument,
+            ),
             ("empty title", Event::track("p", "", None), InvalidArgument),
-            ("track Identify", Event::track("p", "Identify", None), ReservedTitle),
-            ("record Identify", Event::record("p", "Identify", None, None, None, None, None), ReservedTitle),
-            ("record empty userId", Event::record("p", "T", Some(""), None, None, None, None), InvalidArgument),
-            ("record empty accountId", Event::record("p", "T", None, Some(""), None, None, None), InvalidArgument),
-            ("identify empty userId", Event::identify("p", "", None, None), InvalidArgument),
-            ("identify attrs no title", Event::identify("p", "u", None, obj("{}")), AttributesNeedTitle),
-            ("identify attrs Identify", Event::identify("p", "u", Some("Identify"), obj("{}")), AttributesNeedTitle),
-            ("identify empty title", Event::identify("p", "u", Some(""), None), InvalidArgument),
-            ("group empty accountId", Event::group("p", "", None, None), InvalidArgument),
-            ("group attrs no title", Event::group("p", "a", None, obj("{}")), AttributesNeedTitle),
-            ("alias empty other", Event::alias("p", "u", ""), InvalidArgument),
-            ("alias empty user", Event::alias("p", "", "o"), InvalidArgument),
+            (
+                "track Identify",
+                Event::track("p", "Identify", None),
+                ReservedTitle,
+            ),
+            (
+                "record Identify",
+                Event::record("p", "Identify", None, None, None, None, None),
+                ReservedTitle,
+            ),
+            (
+                "record empty userId",
+                Event::record("p", "T", Some(""), None, None, None, None),
+                InvalidArgument,
+            ),
+            (
+                "record empty accountId",
+                Event::record("p", "T", None, Some(""), None, None, None),
+                InvalidArgument,
+            ),
+            (
+                "identify empty userId",
+                Event::identify("p", "", None, None),
+                InvalidArgument,
+            ),
+            (
+                "identify attrs no title",
+                Event::identify("p", "u", None, obj("{}")),
+                AttributesNeedTitle,
+            ),
+            (
+                "identify attrs Identify",
+                Event::identify("p", "u", Some("Identify"), obj("{}")),
+                AttributesNeedTitle,
+            ),
+            (
+                "identify empty title",
+                Event::identify("p", "u", Some(""), None),
+                InvalidArgument,
+            ),
+            (
+                "group empty accountId",
+                Event::group("p", "", None, None),
+                InvalidArgument,
+            ),
+            (
+                "group attrs no title",
+                Event::group("p", "a", None, obj("{}")),
+                AttributesNeedTitle,
+            ),
+            (
+                "alias empty other",
+                Event::alias("p", "u", ""),
+                InvalidArgument,
+            ),
+            (
+                "alias empty user",
+                Event::alias("p", "", "o"),
+                InvalidArgument,
+            ),
         ];
         for (name, result, code) in cases {
             let err = result.expect_err(name);
@@ -316,9 +374,22 @@ mod tests {
 
     #[test]
     fn names_follow_the_method_table() {
-        assert_eq!(Event::identify("p", "u", None, None).unwrap().name, "Identify");
-        assert_eq!(Event::identify("p", "u", Some("Identify"), None).unwrap().name, "Identify");
-        assert_eq!(Event::identify("p", "u", Some("Sign up"), obj("{}")).unwrap().name, "Sign up");
+        assert_eq!(
+            Event::identify("p", "u", None, None).unwrap().name,
+            "Identify"
+        );
+        assert_eq!(
+            Event::identify("p", "u", Some("Identify"), None)
+                .unwrap()
+                .name,
+            "Identify"
+        );
+        assert_eq!(
+            Event::identify("p", "u", Some("Sign up"), obj("{}"))
+                .unwrap()
+                .name,
+            "Sign up"
+        );
         assert_eq!(Event::group("p", "a", None, None).unwrap().name, "Identify");
         assert_eq!(Event::alias("p", "u", "o").unwrap().name, "Identify");
     }
@@ -326,17 +397,28 @@ mod tests {
     #[test]
     fn consent_rules() {
         assert_eq!(
-            Consent::new("p", "maybe", None, None, None, None).unwrap_err().code(),
+            Consent::new("p", "maybe", None, None, None, None)
+                .unwrap_err()
+                .code(),
             ErrorCode::InvalidAction
         );
         assert_eq!(
-            Consent::new("p", "accept", Some(""), None, None, None).unwrap_err().code(),
+            Consent::new("p", "accept", Some(""), None, None, None)
+                .unwrap_err()
+                .code(),
             ErrorCode::InvalidArgument
         );
         assert_eq!(
-            Consent::new("p", "accept", None, Some(ValidUntil::Number(f64::NAN)), None, None)
-                .unwrap_err()
-                .code(),
+            Consent::new(
+                "p",
+                "accept",
+                None,
+                Some(ValidUntil::Number(f64::NAN)),
+                None,
+                None
+            )
+            .unwrap_err()
+            .code(),
             ErrorCode::InvalidArgument
         );
         assert!(Consent::new("p", "reject", Some("GDPR"), None, Some("a@b.c"), None).is_ok());

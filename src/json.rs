@@ -279,7 +279,10 @@ impl Checker<'_> {
         if depth >= self.max_depth {
             return Err(Error::new(
                 ErrorCode::InvalidProperties,
-                format!("properties are nested more than {} levels deep", self.max_depth),
+                format!(
+                    "properties are nested more than {} levels deep",
+                    self.max_depth
+                ),
             ));
         }
         self.pos += 1;
@@ -442,9 +445,22 @@ mod tests {
             assert!(JsonObject::parse(text).is_ok(), "{text}");
         }
         let bad = [
-            "", "[]", "null", "1", r#""s""#, "{", r#"{"a":}"#, r#"{"a":1,}"#, r#"{a:1}"#,
-            r#"{"a":01}"#, r#"{"a":NaN}"#, r#"{"a":1} x"#, r#"{"a":"\x"}"#, "{\"a\":\"\u{1}\"}",
-            r#"{"a":1.}"#, r#"{"a":tru}"#,
+            "",
+            "[]",
+            "null",
+            "1",
+            r#""s""#,
+            "{",
+            r#"{"a":}"#,
+            r#"{"a":1,}"#,
+            r#"{a:1}"#,
+            r#"{"a":01}"#,
+            r#"{"a":NaN}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":"\x"}"#,
+            "{\"a\":\"\u{1}\"}",
+            r#"{"a":1.}"#,
+            r#"{"a":tru}"#,
         ];
         for text in bad {
             let err = JsonObject::parse(text).unwrap_err();
@@ -455,20 +471,37 @@ mod tests {
     #[test]
     fn reads_fields_of_responses() {
         let body = r#" {"a":[1,{"x":"}"}], "choices" : [{"name":"n\u00e9","body":[{}]}] } "#;
-        assert_eq!(top_level_field(body, "choices"), Some(r#"[{"name":"n\u00e9","body":[{}]}]"#));
+        assert_eq!(
+            top_level_field(body, "choices"),
+            Some(r#"[{"name":"n\u00e9","body":[{}]}]"#)
+        );
         assert_eq!(top_level_field(body, "missing"), None);
         assert_eq!(top_level_field("[1]", "a"), None);
         assert_eq!(first_element(" [ \"x\" , 2]"), Some("\"x\""));
-        assert_eq!(string_value(r#""a\"\\\/\n\u00e9\ud83d\ude00""#).as_deref(), Some("a\"\\/\né😀"));
+        assert_eq!(
+            string_value(r#""a\"\\\/\n\u00e9\ud83d\ude00""#).as_deref(),
+            Some("a\"\\/\né😀")
+        );
         assert_eq!(string_value(r#""\ud800x""#).as_deref(), Some("\u{fffd}x"));
-        assert_eq!(string_value(r#""\ud800\n\ud800""#).as_deref(), Some("\u{fffd}\n\u{fffd}"));
+        assert_eq!(
+            string_value(r#""\ud800\n\ud800""#).as_deref(),
+            Some("\u{fffd}\n\u{fffd}")
+        );
     }
 
     #[test]
     fn parse_limits_depth() {
-        let deep = format!("{}{}", "{\"a\":".repeat(MAX_DEPTH), "1".to_owned() + &"}".repeat(MAX_DEPTH));
+        let deep = format!(
+            "{}{}",
+            "{\"a\":".repeat(MAX_DEPTH),
+            "1".to_owned() + &"}".repeat(MAX_DEPTH)
+        );
         assert!(JsonObject::parse(&deep).is_ok());
-        let too_deep = format!("{}1{}", "{\"a\":".repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1));
+        let too_deep = format!(
+            "{}1{}",
+            "{\"a\":".repeat(MAX_DEPTH + 1),
+            "}".repeat(MAX_DEPTH + 1)
+        );
         let err = JsonObject::parse(&too_deep).unwrap_err();
         assert!(err.message().contains("nested"), "{}", err.message());
     }

@@ -45,7 +45,9 @@ pub use client::{
 };
 pub use config::{defaults, ApiKey, AuthMode, Config, ConfigBuilder, Endpoint};
 pub use error::{Error, ErrorCode};
-pub use event::{Choose, Consent, ConsentAction, Event, OptimizationType, Selector, ValidUntil, IDENTIFY};
+pub use event::{
+    Choose, Consent, ConsentAction, Event, OptimizationType, Selector, ValidUntil, IDENTIFY,
+};
 pub use json::{JsonObject, MAX_DEPTH};
 pub use retry::{parse_retry_after, Attempt, Decision, RetryPolicy};
 pub use wire::LIB;

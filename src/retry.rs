@@ -73,7 +73,10 @@ impl RetryPolicy {
         };
         match attempt {
             Attempt::Timeout | Attempt::Network => backoff,
-            Attempt::Status { status, retry_after } => match status {
+            Attempt::Status {
+                status,
+                retry_after,
+            } => match status {
                 200..=299 => Decision::Delivered,
                 413 if batch_len > 1 => Decision::Split,
                 408 | 429 | 500..=599 if status != 501 && status != 505 => {
@@ -119,7 +122,10 @@ pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
 
 /// An HTTP-date (RFC 9110 §5.6.7) as epoch milliseconds.
 fn parse_http_date(value: &str) -> Option<u64> {
-    let parts: Vec<&str> = value.split([' ', ',', '-']).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = value
+        .split([' ', ',', '-'])
+        .filter(|p| !p.is_empty())
+        .collect();
     // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT   → [Sun, 06, Nov, 1994, 08:49:37, GMT]
     // RFC 850:     Sunday, 06-Nov-94 08:49:37 GMT  → [Sunday, 06, Nov, 94, 08:49:37, GMT]
     // asctime:     Sun Nov  6 08:49:37 1994        → [Sun, Nov, 6, 08:49:37, 1994]
@@ -141,7 +147,10 @@ fn parse_http_date(value: &str) -> Option<u64> {
     if !(1970..=9999).contains(&year) {
         return None;
     }
-    let hms: Vec<u64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let hms: Vec<u64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     let [h, m, s] = hms.as_slice() else {
         return None;
     };
@@ -172,16 +181,27 @@ mod tests {
     #[test]
     fn the_retry_table() {
         let policy = RetryPolicy::default();
-        let status = |s| Attempt::Status { status: s, retry_after: None };
+        let status = |s| Attempt::Status {
+            status: s,
+            retry_after: None,
+        };
         let retry = |d: Decision| matches!(d, Decision::Retry { .. });
         for s in [200, 201, 202, 204, 299] {
-            assert_eq!(policy.decide(status(s), 1, 5, NOW, 0), Decision::Delivered, "{s}");
+            assert_eq!(
+                policy.decide(status(s), 1, 5, NOW, 0),
+                Decision::Delivered,
+                "{s}"
+            );
         }
         for s in [408, 429, 500, 502, 503, 504, 507, 511, 599] {
             assert!(retry(policy.decide(status(s), 1, 5, NOW, 0)), "{s} retries");
         }
         for s in [301, 400, 401, 403, 404, 409, 410, 422, 501, 505] {
-            assert_eq!(policy.decide(status(s), 1, 5, NOW, 0), Decision::Drop, "{s} drops");
+            assert_eq!(
+                policy.decide(status(s), 1, 5, NOW, 0),
+                Decision::Drop,
+                "{s} drops"
+            );
         }
         assert_eq!(policy.decide(status(413), 1, 2, NOW, 0), Decision::Split);
         assert_eq!(policy.decide(status(413), 1, 1, NOW, 0), Decision::Drop);
@@ -192,10 +212,22 @@ mod tests {
     #[test]
     fn retry_after_is_honoured_and_capped() {
         let policy = RetryPolicy::default();
-        let with = |s, v| Attempt::Status { status: s, retry_after: Some(v) };
-        assert_eq!(policy.decide(with(429, "2"), 1, 1, NOW, 0), Decision::Retry { after_ms: 2_000 });
-        assert_eq!(policy.decide(with(503, "0"), 1, 1, NOW, 0), Decision::Retry { after_ms: 0 });
-        assert_eq!(policy.decide(with(429, "3600"), 1, 1, NOW, 0), Decision::Retry { after_ms: 10_000 });
+        let with = |s, v| Attempt::Status {
+            status: s,
+            retry_after: Some(v),
+        };
+        assert_eq!(
+            policy.decide(with(429, "2"), 1, 1, NOW, 0),
+            Decision::Retry { after_ms: 2_000 }
+        );
+        assert_eq!(
+            policy.decide(with(503, "0"), 1, 1, NOW, 0),
+            Decision::Retry { after_ms: 0 }
+        );
+        assert_eq!(
+            policy.decide(with(429, "3600"), 1, 1, NOW, 0),
+            Decision::Retry { after_ms: 10_000 }
+        );
         assert_eq!(
             policy.decide(with(429, "Wed, 21 Oct 2015 07:28:03 GMT"), 1, 1, NOW, 0),
             Decision::Retry { after_ms: 3_000 }
@@ -243,14 +275,29 @@ mod tests {
     #[test]
     fn backoff_bounds() {
         let policy = RetryPolicy::default();
-        let ceilings = [(1, 200), (2, 400), (3, 800), (4, 1_600), (5, 3_200), (6, 5_000), (40, 5_000)];
+        let ceilings = [
+            (1, 200),
+            (2, 400),
+            (3, 800),
+            (4, 1_600),
+            (5, 3_200),
+            (6, 5_000),
+            (40, 5_000),
+        ];
         for (failures, ceiling) in ceilings {
             for random in [0, 1, 7, 12_345, u32::MAX] {
                 let wait = policy.backoff_ms(failures, random);
-                assert!(wait >= ceiling / 2 && wait <= ceiling, "{failures}: {wait} not in [{}, {ceiling}]", ceiling / 2);
+                assert!(
+                    wait >= ceiling / 2 && wait <= ceiling,
+                    "{failures}: {wait} not in [{}, {ceiling}]",
+                    ceiling / 2
+                );
             }
             assert_eq!(policy.backoff_ms(failures, 0), ceiling / 2);
-            assert_eq!(policy.backoff_ms(failures, (ceiling - ceiling / 2) as u32), ceiling);
+            assert_eq!(
+                policy.backoff_ms(failures, (ceiling - ceiling / 2) as u32),
+                ceiling
+            );
         }
     }
 }

@@ -74,7 +74,12 @@ pub(crate) fn headers(config: &Config) -> Vec<(&'static str, String)> {
 
 /// Writes one entry of the `track` array: `{"name":…,"payload":[{item}]}`,
 /// item keys in the contract's order, absent fields left out.
-pub(crate) fn write_track_entry(out: &mut String, event: &Event, event_id: &str, timestamp_ms: u64) {
+pub(crate) fn write_track_entry(
+    out: &mut String,
+    event: &Event,
+    event_id: &str,
+    timestamp_ms: u64,
+) {
     out.push_str("{\"name\":");
     write_str(out, &event.name);
     out.push_str(",\"payload\":[{\"eventId\":\"");
@@ -233,9 +238,14 @@ mod tests {
     use crate::json::JsonObject;
 
     fn config() -> Config {
-        Config::builder("demo-organization", "demo-project", "id.secret", "616010376811536384")
-            .build()
-            .unwrap()
+        Config::builder(
+            "demo-organization",
+            "demo-project",
+            "id.secret",
+            "616010376811536384",
+        )
+        .build()
+        .unwrap()
     }
 
     #[test]
@@ -245,9 +255,18 @@ mod tests {
             .build()
             .unwrap();
         let urls = Urls::new(&c);
-        assert_eq!(urls.track, "http://127.0.0.1:9/gw/v1/a%2Fb%20c/projects/p%3Fx/sources/1%252/track");
-        assert_eq!(urls.consents, "http://127.0.0.1:9/gw/v1/a%2Fb%20c/projects/p%3Fx/consents/data");
-        assert_eq!(urls.choose, "http://127.0.0.1:9/gw/v1/a%2Fb%20c/projects/p%3Fx/optimization/choose-api");
+        assert_eq!(
+            urls.track,
+            "http://127.0.0.1:9/gw/v1/a%2Fb%20c/projects/p%3Fx/sources/1%252/track"
+        );
+        assert_eq!(
+            urls.consents,
+            "http://127.0.0.1:9/gw/v1/a%2Fb%20c/projects/p%3Fx/consents/data"
+        );
+        assert_eq!(
+            urls.choose,
+            "http://127.0.0.1:9/gw/v1/a%2Fb%20c/projects/p%3Fx/optimization/choose-api"
+        );
         let default = Urls::new(&config());
         assert_eq!(
             default.track,
@@ -270,7 +289,10 @@ mod tests {
                 ("X-Intempt-Lib", LIB.to_owned()),
             ]
         );
-        let q = Config::builder("o", "p", "id.se+cret", "1").auth_mode(AuthMode::Query).build().unwrap();
+        let q = Config::builder("o", "p", "id.se+cret", "1")
+            .auth_mode(AuthMode::Query)
+            .build()
+            .unwrap();
         assert!(Urls::new(&q).track.ends_with("/track?apiKey=id.se%2Bcret"));
         assert!(headers(&q).iter().all(|(name, _)| *name != "Authorization"));
     }
@@ -283,23 +305,48 @@ mod tests {
         let cases: Vec<(Event, String)> = vec![
             (
                 Event::identify("p1", "john@example.com", None, None).unwrap(),
-                format!(r#"{{"name":"Identify","payload":[{{"eventId":"{id}","timestamp":1714631904000,"profileId":"p1","userId":"john@example.com"}}]}}"#),
+                format!(
+                    r#"{{"name":"Identify","payload":[{{"eventId":"{id}","timestamp":1714631904000,"profileId":"p1","userId":"john@example.com"}}]}}"#
+                ),
             ),
             (
                 Event::track("p1", "Purchase", props()).unwrap(),
-                format!(r#"{{"name":"Purchase","payload":[{{"eventId":"{id}","timestamp":1714631904000,"profileId":"p1","data":{{"total":99.99}}}}]}}"#),
+                format!(
+                    r#"{{"name":"Purchase","payload":[{{"eventId":"{id}","timestamp":1714631904000,"profileId":"p1","data":{{"total":99.99}}}}]}}"#
+                ),
             ),
             (
-                Event::group("p1", "intempt.com", Some("Identify Account"), attrs(r#"{"country":"USA"}"#)).unwrap(),
-                format!(r#"{{"name":"Identify Account","payload":[{{"eventId":"{id}","timestamp":1714631904000,"profileId":"p1","accountId":"intempt.com","accountAttributes":{{"country":"USA"}}}}]}}"#),
+                Event::group(
+                    "p1",
+                    "intempt.com",
+                    Some("Identify Account"),
+                    attrs(r#"{"country":"USA"}"#),
+                )
+                .unwrap(),
+                format!(
+                    r#"{{"name":"Identify Account","payload":[{{"eventId":"{id}","timestamp":1714631904000,"profileId":"p1","accountId":"intempt.com","accountAttributes":{{"country":"USA"}}}}]}}"#
+                ),
             ),
             (
-                Event::record("p1", "Purchase", Some("u"), Some("a"), props(), attrs(r#"{"c":1}"#), attrs(r#"{"d":2}"#)).unwrap(),
-                format!(r#"{{"name":"Purchase","payload":[{{"eventId":"{id}","timestamp":1714631904000,"profileId":"p1","userId":"u","accountId":"a","data":{{"total":99.99}},"userAttributes":{{"c":1}},"accountAttributes":{{"d":2}}}}]}}"#),
+                Event::record(
+                    "p1",
+                    "Purchase",
+                    Some("u"),
+                    Some("a"),
+                    props(),
+                    attrs(r#"{"c":1}"#),
+                    attrs(r#"{"d":2}"#),
+                )
+                .unwrap(),
+                format!(
+                    r#"{{"name":"Purchase","payload":[{{"eventId":"{id}","timestamp":1714631904000,"profileId":"p1","userId":"u","accountId":"a","data":{{"total":99.99}},"userAttributes":{{"c":1}},"accountAttributes":{{"d":2}}}}]}}"#
+                ),
             ),
             (
                 Event::alias("p1", "u@x", "555-555-1234").unwrap(),
-                format!(r#"{{"name":"Identify","payload":[{{"eventId":"{id}","timestamp":1714631904000,"profileId":"p1","userId":"u@x","anotherUserId":"555-555-1234"}}]}}"#),
+                format!(
+                    r#"{{"name":"Identify","payload":[{{"eventId":"{id}","timestamp":1714631904000,"profileId":"p1","userId":"u@x","anotherUserId":"555-555-1234"}}]}}"#
+                ),
             ),
         ];
         for (event, want) in cases {
@@ -314,12 +361,28 @@ mod tests {
     #[test]
     fn consent_and_choose_bodies_are_byte_exact() {
         let c = config();
-        let consent = Consent::new("p1", "accept", Some("GDPR"), None, Some("a@b.c"), Some("ok")).unwrap();
+        let consent = Consent::new(
+            "p1",
+            "accept",
+            Some("GDPR"),
+            None,
+            Some("a@b.c"),
+            Some("ok"),
+        )
+        .unwrap();
         assert_eq!(
             consent_body(&c, &consent, 1714631904999),
             r#"{"action":"accept","category":"GDPR","timestamp":1714631904,"profileId":"p1","sourceId":"616010376811536384","validUntil":"unlimited","source":"intempt-edge","email":"a@b.c","message":"ok"}"#
         );
-        let consents = Consent::new("p1", "reject", None, Some(ValidUntil::Text("1711705256000".into())), None, None).unwrap();
+        let consents = Consent::new(
+            "p1",
+            "reject",
+            None,
+            Some(ValidUntil::Text("1711705256000".into())),
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(
             consent_body(&c, &consents, 1714631904000),
             r#"{"action":"reject","timestamp":1714631904,"profileId":"p1","sourceId":"616010376811536384","validUntil":"1711705256000","source":"intempt-edge"}"#
@@ -329,7 +392,12 @@ mod tests {
             choose_body(&c, &all),
             r#"{"identification":{"profileId":"p1","sourceId":"616010376811536384"},"optimizationType":"experiment","device":"all"}"#
         );
-        let names = Choose::new("p1", OptimizationType::Personalization, Selector::Names(vec!["new year banner".into()])).unwrap();
+        let names = Choose::new(
+            "p1",
+            OptimizationType::Personalization,
+            Selector::Names(vec!["new year banner".into()]),
+        )
+        .unwrap();
         assert_eq!(
             choose_body(&c, &names),
             r#"{"identification":{"profileId":"p1","sourceId":"616010376811536384"},"names":["new year banner"],"optimizationType":"personalization","device":"all"}"#
@@ -339,16 +407,28 @@ mod tests {
     #[test]
     fn uuids_are_v4() {
         let id = uuid_v4([0xff; 16]);
-        assert_eq!(std::str::from_utf8(&id).unwrap(), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert_eq!(
+            std::str::from_utf8(&id).unwrap(),
+            "ffffffff-ffff-4fff-bfff-ffffffffffff"
+        );
         let id = uuid_v4([0; 16]);
-        assert_eq!(std::str::from_utf8(&id).unwrap(), "00000000-0000-4000-8000-000000000000");
+        assert_eq!(
+            std::str::from_utf8(&id).unwrap(),
+            "00000000-0000-4000-8000-000000000000"
+        );
     }
 
     #[test]
     fn error_messages_come_from_the_body() {
-        assert_eq!(error_message(r#"{"errors":[{"message":"bad \"name\""}]}"#).as_deref(), Some("bad \"name\""));
+        assert_eq!(
+            error_message(r#"{"errors":[{"message":"bad \"name\""}]}"#).as_deref(),
+            Some("bad \"name\"")
+        );
         assert_eq!(error_message("plain text").as_deref(), Some("plain text"));
         assert_eq!(error_message("").as_deref(), None);
-        assert_eq!(error_message(&"é".repeat(400)).unwrap().chars().count(), 150);
+        assert_eq!(
+            error_message(&"é".repeat(400)).unwrap().chars().count(),
+            150
+        );
     }
 }

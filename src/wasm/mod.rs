@@ -1,0 +1,606 @@
+//! The JavaScript boundary: the `Core` class that the npm package's `SDK`
+//! wraps. It converts values, forwards to the core and acts on its triggers
+//! (timers, background flushes handed to `waitUntil`); it decides nothing.
+
+mod host;
+mod value;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::client::{Client, Fate, FlushReport, Trigger};
+use crate::config::{AuthMode, Config, ConfigBuilder};
+use crate::error::{Error, ErrorCode};
+use crate::event::{Choose, Consent, Event, OptimizationType, Selector, ValidUntil};
+use host::{FetchTransport, HostClock, HostRandom, Sleep};
+use value::{kind, Kind, MAX_STRING};
+
+thread_local! {
+    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Sets the class errors are made with (the package's `IntemptError`).
+#[wasm_bindgen(js_name = setErrorClass)]
+pub fn set_error_class(class: Function) {
+    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
+/// An [`Error`] as a JS `Error` with `code` (and `status` for HTTP errors).
+fn to_js(error: Error) -> JsValue {
+    let status = error
+        .status()
+        .map(JsValue::from)
+        .unwrap_or(JsValue::UNDEFINED);
+    let args = Array::of3(
+        &JsValue::from_str(error.code().as_str()),
+        &JsValue::from_str(error.message()),
+        &status,
+    );
+    let class = ERROR_CLASS.with(|c| c.borrow().clone());
+    if let Some(class) = class {
+        if let Ok(made) = Reflect::construct(&class, &args) {
+            return made;
+        }
+    }
+    let plain = js_sys::Error::new(error.message());
+    plain.set_name("IntemptError");
+    let _ = Reflect::set(&plain, &"code".into(), &error.code().as_str().into());
+    plain.into()
+}
+
+type HostClient = Client<FetchTransport, HostClock, HostRandom>;
+
+struct Inner {
+    client: HostClient,
+    wait_until: RefCell<Option<Function>>,
+}
+
+/// The wasm side of the JS `SDK` class.
+#[wasm_bindgen]
+pub struct Core {
+    inner: Rc<Inner>,
+}
+
+/// The options `new SDK(...)` understands, besides the six positional fields.
+const OPTIONS: &[&str] = &[
+    "endpoint",
+    "authMode",
+    "fetch",
+    "waitUntil",
+    "flushDeadlineMs",
+    "requestTimeoutMs",
+    "chooseTimeoutMs",
+    "maxQueueSize",
+    "maxEventBytes",
+    "maxBatchBytes",
+];
+const FIELDS: &[&str] = &[
+    "organization",
+    "project",
+    "apiKey",
+    "sourceId",
+    "batchTimeMs",
+    "maxBatchSize",
+];
+
+fn config_error(message: String) -> Error {
+    Error::new(ErrorCode::InvalidConfig, message)
+}
+
+/// An optional non-negative integer option.
+fn integer(value: &JsValue, name: &str) -> Result<Option<u32>, Error> {
+    match kind(value, MAX_STRING) {
+        Kind::Undefined | Kind::Null => Ok(None),
+        Kind::Number => {
+            let n = value.as_f64().unwrap_or(f64::NAN);
+            if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
+                Ok(Some(n as u32))
+            } else {
+                Err(config_error(format!(
+                    "{name} must be a non-negative integer, got {n}"
+                )))
+            }
+        }
+        _ => Err(config_error(format!("{name} must be a number"))),
+    }
+}
+
+fn config_string(value: &JsValue, name: &str) -> Result<String, Error> {
+    match kind(value, MAX_STRING) {
+        Kind::String => Ok(value.as_string().unwrap_or_default()),
+        _ if name == "apiKey" => Err(Error::new(
+            ErrorCode::InvalidApiKey,
+            "apiKey must be a string of the form identifier.secret",
+        )),
+        _ => Err(config_error(format!("{name} must be a non-empty string"))),
+    }
+}
+
+fn function(value: &JsValue, name: &str) -> Result<Option<Function>, Error> {
+    match kind(value, MAX_STRING) {
+        Kind::Undefined | Kind::Null => Ok(None),
+        Kind::Function => Ok(Some(value.clone().unchecked_into())),
+        _ => Err(config_error(format!("{name} must be a function"))),
+    }
+}
+
+/// Reads the options object: every key must be known (a typo is an error, not a silent default).
+fn read_options(options: &JsValue, allowed: &[&[&str]]) -> Result<Vec<(String, JsValue)>, Error> {
+    match kind(options, MAX_STRING) {
+        Kind::Undefined | Kind::Null => return Ok(Vec::new()),
+        Kind::Object => {}
+        _ => return Err(config_error("options must be a plain object".to_owned())),
+    }
+    let keys = js_sys::Reflect::own_keys(options)
+        .map_err(|_| config_error("options could not be read".to_owned()))?;
+    let mut out = Vec::new();
+    for key in keys.iter() {
+        let Some(key) = key.as_string() else { continue };
+        if !allowed.iter().any(|list| list.contains(&key.as_str())) {
+            return Err(config_error(format!(
+                "unknown option '{key}'; known options: {}",
+                allowed.concat().join(", ")
+            )));
+        }
+        let value = value::read_field(options, &key)?;
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+struct Built {
+    config: Config,
+    fetch: Option<Function>,
+    wait_until: Option<Function>,
+}
+
+fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
+    let [first, project, api_key, source_id, batch_time, max_batch, options] = args;
+    // new SDK({organization, project, apiKey, sourceId, ...options}) or the seed's positional form.
+    let (fields, options): (Vec<JsValue>, Vec<(String, JsValue)>) =
+        if kind(first, MAX_STRING) == Kind::Object {
+            let all = read_options(first, &[FIELDS, OPTIONS])?;
+            let field = |name: &str| {
+                all.iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or(JsValue::UNDEFINED)
+            };
+            let fields = FIELDS.iter().map(|f| field(f)).collect();
+            (
+                fields,
+                all.into_iter()
+                    .filter(|(k, _)| OPTIONS.contains(&k.as_str()))
+                    .collect(),
+            )
+        } else {
+            let fields = [first, project, api_key, source_id, batch_time, max_batch]
+                .map(JsValue::clone)
+                .to_vec();
+            (fields, read_options(options, &[OPTIONS])?)
+        };
+    let mut builder: ConfigBuilder = Config::builder(
+        config_string(&fields[0], "organization")?,
+        config_string(&fields[1], "project")?,
+        config_string(&fields[2], "apiKey")?,
+        config_string(&fields[3], "sourceId")?,
+    );
+    if let Some(ms) = integer(&fields[4], "batchTimeMs")? {
+        builder = builder.batch_time_ms(ms);
+    }
+    if let Some(n) = integer(&fields[5], "maxBatchSize")? {
+        builder = builder.max_batch_size(n);
+    }
+    let (mut fetch, mut wait_until) = (None, None);
+    for (key, value) in &options {
+        builder = match key.as_str() {
+            "endpoint" => builder.endpoint(config_string(value, "endpoint")?),
+            "authMode" => match value.as_string().as_deref() {
+                Some("header") => builder.auth_mode(AuthMode::Header),
+                Some("query") => builder.auth_mode(AuthMode::Query),
+                _ => {
+                    return Err(config_error(
+                        "authMode must be 'header' or 'query'".to_owned(),
+                    ))
+                }
+            },
+            "fetch" => {
+                fetch = function(value, key)?;
+                builder
+            }
+            "waitUntil" => {
+                wait_until = function(value, key)?;
+                builder
+            }
+            numeric => match integer(value, numeric)? {
+                None => builder,
+                Some(n) => match numeric {
+                    "flushDeadlineMs" => builder.flush_deadline_ms(n),
+                    "requestTimeoutMs" => builder.request_timeout_ms(n),
+                    "chooseTimeoutMs" => builder.choose_timeout_ms(n),
+                    "maxQueueSize" => builder.max_queue_events(n),
+                    "maxEventBytes" => builder.max_event_bytes(n),
+                    _ => builder.max_batch_bytes(n),
+                },
+            },
+        };
+    }
+    Ok(Built {
+        config: builder.build()?,
+        fetch,
+        wait_until,
+    })
+}
+
+fn report_to_js(report: &FlushReport) -> JsValue {
+    let object = Object::new();
+    let set = |key: &str, value: JsValue| {
+        let _ = Reflect::set(&object, &JsValue::from_str(key), &value);
+    };
+    set("delivered", report.delivered.into());
+    set("failed", report.failed.into());
+    set("dropped", report.dropped.into());
+    set("pending", report.pending.into());
+    set("retries", report.retries.into());
+    set("requests", report.requests.into());
+    set("timedOut", report.timed_out.into());
+    let reasons = Array::new();
+    for reason in &report.reasons {
+        let r = Object::new();
+        let fate = match reason.fate {
+            Fate::Failed => "failed",
+            Fate::Dropped => "dropped",
+        };
+        let _ = Reflect::set(&r, &"fate".into(), &fate.into());
+        let status = reason.status.map(JsValue::from).unwrap_or(JsValue::NULL);
+        let _ = Reflect::set(&r, &"status".into(), &status);
+        let _ = Reflect::set(&r, &"message".into(), &reason.message.as_str().into());
+        let _ = Reflect::set(&r, &"events".into(), &reason.events.into());
+        reasons.push(&r);
+    }
+    set("reasons", reasons.into());
+    object.into()
+}
+
+fn rejected(error: Error) -> Promise {
+    Promise::reject(&to_js(error))
+}
+
+#[wasm_bindgen]
+impl Core {
+    /// `new Core(organization | options, project, apiKey, sourceId, batchTimeMs, maxBatchSize, options)`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        organization: JsValue,
+        project: JsValue,
+        api_key: JsValue,
+        source_id: JsValue,
+        batch_time_ms: JsValue,
+        max_batch_size: JsValue,
+        options: JsValue,
+    ) -> Result<Core, JsValue> {
+        let built = build_config([
+            &organization,
+            &project,
+            &api_key,
+            &source_id,
+            &batch_time_ms,
+            &max_batch_size,
+            &options,
+        ])
+        .map_err(to_js)?;
+        let transport = FetchTransport {
+            custom: built.fetch,
+        };
+        Ok(Core {
+            inner: Rc::new(Inner {
+                client: Client::new(built.config, transport, HostClock, HostRandom),
+                wait_until: RefCell::new(built.wait_until),
+            }),
+        })
+    }
+
+    /// The runtime's `waitUntil` (the Worker entry passes Cloudflare's), used
+    /// unless the caller gave one in the options.
+    #[wasm_bindgen(js_name = useDefaultWaitUntil)]
+    pub fn use_default_wait_until(&self, wait_until: Function) {
+        let mut slot = self.inner.wait_until.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(wait_until);
+        }
+    }
+
+    fn budget(&self) -> usize {
+        self.inner.client.config().max_event_bytes as usize
+    }
+
+    fn object(
+        &self,
+        value: &JsValue,
+        what: &str,
+    ) -> Result<Option<crate::json::JsonObject>, Error> {
+        value::object(value, what, self.budget())
+    }
+
+    /// Runs `future` in the background, kept alive by `waitUntil` when there is one.
+    fn spawn(&self, future: impl Future<Output = ()> + 'static) {
+        let promise = future_to_promise(async move {
+            future.await;
+            Ok(JsValue::UNDEFINED)
+        });
+        let wait_until = self.inner.wait_until.borrow().clone();
+        if let Some(wait_until) = wait_until {
+            // Outside a request, Cloudflare's waitUntil throws; the flush still runs.
+            let _ = wait_until.call1(&JsValue::UNDEFINED, &promise);
+        }
+    }
+
+    fn enqueue(&self, event: Result<Event, Error>) -> Result<(), JsValue> {
+        let trigger = event
+            .and_then(|e| self.inner.client.enqueue(&e))
+            .map_err(to_js)?;
+        let inner = self.inner.clone();
+        match trigger {
+            Trigger::None => {}
+            Trigger::ArmTimer(ms) => self.spawn(async move {
+                Sleep::new(u64::from(ms), true).await;
+                inner.client.timer_fired();
+                inner.client.background_flush().await;
+            }),
+            Trigger::FlushNow => self.spawn(async move {
+                inner.client.background_flush().await;
+            }),
+        }
+        Ok(())
+    }
+
+    /// `identify(profileId, userId, eventTitle?, userAttributes?)`.
+    pub fn identify(
+        &self,
+        profile_id: JsValue,
+        user_id: JsValue,
+        title: JsValue,
+        attributes: JsValue,
+    ) -> Result<(), JsValue> {
+        self.enqueue((|| {
+            let profile_id = value::string(&profile_id, "profileId")?;
+            let user_id = value::string(&user_id, "userId")?;
+            let title = value::optional_string(&title, "eventTitle")?;
+            let attributes = self.object(&attributes, "userAttributes")?;
+            Event::identify(&profile_id, &user_id, title.as_deref(), attributes)
+        })())
+    }
+
+    /// `group(profileId, accountId, eventTitle?, accountAttributes?)`.
+    pub fn group(
+        &self,
+        profile_id: JsValue,
+        account_id: JsValue,
+        title: JsValue,
+        attributes: JsValue,
+    ) -> Result<(), JsValue> {
+        self.enqueue((|| {
+            let profile_id = value::string(&profile_id, "profileId")?;
+            let account_id = value::string(&account_id, "accountId")?;
+            let title = value::optional_string(&title, "eventTitle")?;
+            let attributes = self.object(&attributes, "accountAttributes")?;
+            Event::group(&profile_id, &account_id, title.as_deref(), attributes)
+        })())
+    }
+
+    /// `track(profileId, eventTitle, properties)`.
+    pub fn track(
+        &self,
+        profile_id: JsValue,
+        title: JsValue,
+        properties: JsValue,
+    ) -> Result<(), JsValue> {
+        self.enqueue((|| {
+            let profile_id = value::string(&profile_id, "profileId")?;
+            let title = value::string(&title, "eventTitle")?;
+            let properties = self.object(&properties, "properties")?;
+            Event::track(&profile_id, &title, properties)
+        })())
+    }
+
+    /// `record(profileId, eventTitle, userId?, accountId?, properties?, userAttributes?, accountAttributes?)`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &self,
+        profile_id: JsValue,
+        title: JsValue,
+        user_id: JsValue,
+        account_id: JsValue,
+        properties: JsValue,
+        user_attributes: JsValue,
+        account_attributes: JsValue,
+    ) -> Result<(), JsValue> {
+        self.enqueue((|| {
+            let profile_id = value::string(&profile_id, "profileId")?;
+            let title = value::string(&title, "eventTitle")?;
+            let user_id = value::optional_string(&user_id, "userId")?;
+            let account_id = value::optional_string(&account_id, "accountId")?;
+            Event::record(
+                &profile_id,
+                &title,
+                user_id.as_deref(),
+                account_id.as_deref(),
+                self.object(&properties, "properties")?,
+                self.object(&user_attributes, "userAttributes")?,
+                self.object(&account_attributes, "accountAttributes")?,
+            )
+        })())
+    }
+
+    /// `alias(profileId, userId, anotherUserId)`.
+    pub fn alias(
+        &self,
+        profile_id: JsValue,
+        user_id: JsValue,
+        another_user_id: JsValue,
+    ) -> Result<(), JsValue> {
+        self.enqueue((|| {
+            let profile_id = value::string(&profile_id, "profileId")?;
+            let user_id = value::string(&user_id, "userId")?;
+            let other = value::string(&another_user_id, "anotherUserId")?;
+            Event::alias(&profile_id, &user_id, &other)
+        })())
+    }
+
+    /// Stops tracking calls until `optIn()`.
+    #[wasm_bindgen(js_name = optOut)]
+    pub fn opt_out(&self) {
+        self.inner.client.opt_out();
+    }
+
+    /// Resumes tracking calls.
+    #[wasm_bindgen(js_name = optIn)]
+    pub fn opt_in(&self) {
+        self.inner.client.opt_in();
+    }
+
+    /// `consent(profileId, action, category?, validUntil?, email?, message?)`;
+    /// `category` undefined means `consents()` (all categories).
+    pub fn consent(
+        &self,
+        profile_id: JsValue,
+        action: JsValue,
+        category: JsValue,
+        valid_until: JsValue,
+        email: JsValue,
+        message: JsValue,
+        category_required: bool,
+    ) -> Promise {
+        let consent = (|| {
+            let profile_id = value::string(&profile_id, "profileId")?;
+            let action = value::string(&action, "action")?;
+            let category = if category_required {
+                Some(value::string(&category, "category")?)
+            } else {
+                None
+            };
+            let valid_until = match kind(&valid_until, MAX_STRING) {
+                Kind::Undefined | Kind::Null => None,
+                Kind::String => Some(ValidUntil::Text(
+                    valid_until.as_string().unwrap_or_default(),
+                )),
+                Kind::Number => Some(ValidUntil::Number(valid_until.as_f64().unwrap_or(f64::NAN))),
+                _ => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidArgument,
+                        "validUntil must be a string or a number",
+                    ))
+                }
+            };
+            let email = value::optional_string(&email, "email")?;
+            let message = value::optional_string(&message, "message")?;
+            Consent::new(
+                &profile_id,
+                &action,
+                category.as_deref(),
+                valid_until,
+                email.as_deref(),
+                message.as_deref(),
+            )
+        })();
+        let consent = match consent {
+            Ok(consent) => consent,
+            Err(error) => return rejected(error),
+        };
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            inner.client.consent(&consent).await.map_err(to_js)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The four choose methods: `experiment` picks the optimization type,
+    /// `by_names` the list key.
+    pub fn choose(
+        &self,
+        profile_id: JsValue,
+        list: JsValue,
+        experiment: bool,
+        by_names: bool,
+    ) -> Promise {
+        let what = if by_names { "names" } else { "groups" };
+        let choose = (|| {
+            let profile_id = value::string(&profile_id, "profileId")?;
+            let selector = match kind(&list, MAX_STRING) {
+                Kind::Undefined | Kind::Null => Selector::All,
+                Kind::Array => {
+                    let items = value::items(&list).ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::InvalidArgument,
+                            format!("{what} threw when read; pass a plain array of strings"),
+                        )
+                    })?;
+                    let mut out = Vec::with_capacity(items.length() as usize);
+                    for item in items.iter() {
+                        out.push(value::string(&item, what)?);
+                    }
+                    if by_names {
+                        Selector::Names(out)
+                    } else {
+                        Selector::Groups(out)
+                    }
+                }
+                _ => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!("{what} must be an array of strings or undefined (all)"),
+                    ))
+                }
+            };
+            let kind = if experiment {
+                OptimizationType::Experiment
+            } else {
+                OptimizationType::Personalization
+            };
+            Choose::new(&profile_id, kind, selector)
+        })();
+        let choose = match choose {
+            Ok(choose) => choose,
+            Err(error) => return rejected(error),
+        };
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let choices = inner.client.choose(&choose).await.map_err(to_js)?;
+            js_sys::JSON::parse(&choices)
+                .map_err(|_| to_js(Error::http(200, "the server's choices are not valid JSON")))
+        })
+    }
+
+    /// Sends everything queued; resolves (never rejects) with a report.
+    pub fn flush(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move { Ok(report_to_js(&inner.client.flush().await)) })
+    }
+
+    /// Flushes, then refuses every later call.
+    pub fn close(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move { Ok(report_to_js(&inner.client.close().await)) })
+    }
+
+    /// Counters over the client's life.
+    pub fn stats(&self) -> JsValue {
+        let stats = self.inner.client.stats();
+        let object = Object::new();
+        for (key, value) in [
+            ("queued", f64::from(stats.queued)),
+            ("inFlight", f64::from(stats.in_flight)),
+            ("delivered", stats.delivered as f64),
+            ("dropped", stats.dropped as f64),
+            ("optedOut", stats.opted_out as f64),
+        ] {
+            let _ = Reflect::set(&object, &key.into(), &value.into());
+        }
+        object.into()
+    }
+}
