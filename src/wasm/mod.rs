@@ -604,3 +604,6 @@ impl Core {
         object.into()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,205 @@
+//! The boundary in a real JS engine (wasm-bindgen-test-runner, Node): value
+//! conversion, hostile values, and a flush through a capturing `fetch`.
+
+use js_sys::{Function, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use super::Core;
+
+fn js(source: &str) -> JsValue {
+    Function::new_no_args(&format!("return ({source});"))
+        .call0(&JsValue::NULL)
+        .unwrap()
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).unwrap()
+}
+
+/// A client whose fetch records bodies in `globalThis.__sent` and answers 201.
+fn core() -> Core {
+    let fetch = js("(url, init) => { (globalThis.__sent ??= []).push({ url, body: init.body, auth: init.headers.get('authorization') }); return Promise.resolve(new Response(null, { status: 201 })); }");
+    let options = js("{}");
+    Reflect::set(&options, &"fetch".into(), &fetch).unwrap();
+    Reflect::set(&options, &"endpoint".into(), &"http://127.0.0.1:9".into()).unwrap();
+    Core::new(
+        "org".into(),
+        "proj".into(),
+        "id.secret".into(),
+        "42".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        options,
+    )
+    .unwrap()
+}
+
+fn code_of(result: Result<(), JsValue>) -> String {
+    get(&result.expect_err("should be refused"), "code")
+        .as_string()
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn properties_are_written_as_json_stringify_would() {
+    js("globalThis.__sent = []");
+    let core = core();
+    let props = js(
+        r#"{ s: "é\n\"", n: 50.0, f: -0, big: 1e21, t: true, z: null, u: undefined, a: [1, "x", [null]], d: new Date(0), o: { k: "v" }, e: {} }"#,
+    );
+    core.track("p1".into(), "Purchase".into(), props).unwrap();
+    let report = JsFuture::from(core.flush()).await.unwrap();
+    assert_eq!(get(&report, "delivered").as_f64(), Some(1.0));
+    let sent = js("globalThis.__sent[0]");
+    let body = get(&sent, "body").as_string().unwrap();
+    let data_start = body.find("\"data\":").unwrap() + 7;
+    assert_eq!(
+        &body[data_start..body.len() - 5],
+        r#"{"s":"é\n\"","n":50,"f":0,"big":1e+21,"t":true,"z":null,"a":[1,"x",[null]],"d":"1970-01-01T00:00:00.000Z","o":{"k":"v"},"e":{}}"#
+    );
+    assert_eq!(
+        get(&sent, "auth").as_string().as_deref(),
+        Some("Basic aWQ6c2VjcmV0")
+    );
+    assert_eq!(
+        get(&sent, "url").as_string().as_deref(),
+        Some("http://127.0.0.1:9/v1/org/projects/proj/sources/42/track")
+    );
+}
+
+#[wasm_bindgen_test]
+fn unfaithful_values_are_refused_with_a_path() {
+    let core = core();
+    let cases = [
+        ("{ f() {} }", "properties.f is a function"),
+        ("{ s: Symbol('x') }", "properties.s is a symbol"),
+        ("{ b: 10n }", "properties.b is a BigInt"),
+        ("{ n: NaN }", "properties.n is NaN or Infinity"),
+        (
+            "{ deep: { list: [1, Infinity] } }",
+            "properties.deep.list[1] is NaN or Infinity",
+        ),
+        (
+            "{ a: [undefined] }",
+            "properties.a[0] is undefined inside an array",
+        ),
+        ("{ m: new Map() }", "properties.m is a class instance"),
+        (
+            "{ t: new Uint8Array(2) }",
+            "properties.t is a class instance",
+        ),
+        ("{ d: new Date(NaN) }", "properties.d is an invalid Date"),
+        (
+            "(() => { const o = {}; o.self = o; return o; })()",
+            "nested more than 64 levels deep (or is part of a cycle)",
+        ),
+        (
+            "{ get x() { throw new Error('boom'); } }",
+            "properties threw when read",
+        ),
+        (
+            "new Proxy({}, { ownKeys() { throw new Error('trap'); } })",
+            "properties threw when read",
+        ),
+        (
+            "{ p: new Proxy({}, { getPrototypeOf() { throw new Error('trap'); } }) }",
+            "properties.p threw when read",
+        ),
+    ];
+    for (source, message) in cases {
+        let err = core
+            .track("p".into(), "T".into(), js(source))
+            .expect_err(source);
+        assert_eq!(
+            get(&err, "code").as_string().as_deref(),
+            Some("INVALID_PROPERTIES"),
+            "{source}"
+        );
+        let text = get(&err, "message").as_string().unwrap();
+        assert!(text.contains(message), "{source}: {text}");
+    }
+    for (source, code) in [
+        ("[1]", "INVALID_PROPERTIES"),
+        ("'str'", "INVALID_PROPERTIES"),
+        ("42", "INVALID_PROPERTIES"),
+    ] {
+        assert_eq!(
+            code_of(core.track("p".into(), "T".into(), js(source))),
+            code,
+            "{source}"
+        );
+    }
+    // Nothing was queued by any of these.
+    assert_eq!(get(&core.stats(), "queued").as_f64(), Some(0.0));
+}
+
+#[wasm_bindgen_test]
+fn arguments_are_checked_by_type() {
+    let core = core();
+    assert_eq!(
+        code_of(core.track(JsValue::from(1845348), "T".into(), JsValue::UNDEFINED)),
+        "INVALID_ARGUMENT"
+    );
+    assert_eq!(
+        code_of(core.track(JsValue::NULL, "T".into(), JsValue::UNDEFINED)),
+        "INVALID_ARGUMENT"
+    );
+    assert_eq!(
+        code_of(core.track("p".into(), "Identify".into(), JsValue::UNDEFINED)),
+        "RESERVED_TITLE"
+    );
+    assert_eq!(
+        code_of(core.identify("p".into(), "u".into(), JsValue::UNDEFINED, js("{ a: 1 }"))),
+        "ATTRIBUTES_NEED_TITLE"
+    );
+    let huge = js("'x'.repeat(2 * 1024 * 1024)");
+    assert_eq!(
+        code_of(core.track(huge, "T".into(), JsValue::UNDEFINED)),
+        "EVENT_TOO_LARGE"
+    );
+    let big_props = js("({ s: 'x'.repeat(40000) })");
+    assert_eq!(
+        code_of(core.track("p".into(), "T".into(), big_props)),
+        "EVENT_TOO_LARGE"
+    );
+    assert!(core
+        .track("p".into(), "T".into(), JsValue::UNDEFINED)
+        .is_ok());
+}
+
+#[wasm_bindgen_test]
+fn the_constructor_refuses_bad_configuration() {
+    let cases: [(&str, &str); 7] = [
+        ("['o', 'p', 'nokey', 's']", "INVALID_API_KEY"),
+        ("['', 'p', 'id.s3cr3t', 's']", "INVALID_CONFIG"),
+        ("['o', 'p', 'id.s3cr3t', 's', -1]", "INVALID_CONFIG"),
+        ("['o', 'p', 'id.s3cr3t', 's', 100, 20, { endpoint: 'http://example.com' }]", "INVALID_ENDPOINT"),
+        ("['o', 'p', 'id.s3cr3t', 's', 100, 20, { flushDeadline: 5 }]", "INVALID_CONFIG"),
+        ("[{ organization: 'o', project: 'p', apiKey: 'id.s3cr3t' }]", "INVALID_CONFIG"),
+        ("[{ organization: 'o', project: 'p', apiKey: 'id.s3cr3t', sourceId: 's', get endpoint() { throw 1; } }]", "INVALID_CONFIG"),
+    ];
+    for (args, code) in cases {
+        let args: js_sys::Array = js(args).into();
+        let arg = |i| args.get(i);
+        let err = match Core::new(arg(0), arg(1), arg(2), arg(3), arg(4), arg(5), arg(6)) {
+            Ok(_) => panic!("{args:?} accepted"),
+            Err(err) => err,
+        };
+        assert_eq!(
+            get(&err, "code").as_string().as_deref(),
+            Some(code),
+            "{:?}",
+            args
+        );
+        let message = get(&err, "message").as_string().unwrap();
+        assert!(
+            !message.contains("s3cr3t"),
+            "the message leaks the key: {message}"
+        );
+    }
+    let object_form = js("{ organization: 'o', project: 'p', apiKey: 'id.s', sourceId: 's', batchTimeMs: 50, endpoint: 'http://[::1]:1' }");
+    let none = || JsValue::UNDEFINED;
+    assert!(Core::new(object_form, none(), none(), none(), none(), none(), none()).is_ok());
+}
