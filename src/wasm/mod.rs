@@ -466,6 +466,7 @@ impl Core {
 
     /// `consent(profileId, action, category?, validUntil?, email?, message?)`;
     /// `category` undefined means `consents()` (all categories).
+    #[allow(clippy::too_many_arguments)]
     pub fn consent(
         &self,
         profile_id: JsValue,

