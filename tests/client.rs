@@ -13,7 +13,9 @@ fn track(w: &World, n: usize) -> Vec<Trigger> {
     (0..n)
         .map(|i| {
             let props = JsonObject::parse(&format!(r#"{{"i":{i}}}"#)).unwrap();
-            w.client.enqueue(&Event::track("p1", "Purchase", Some(props)).unwrap()).unwrap()
+            w.client
+                .enqueue(&Event::track("p1", "Purchase", Some(props)).unwrap())
+                .unwrap()
         })
         .collect()
 }
@@ -22,7 +24,16 @@ fn track(w: &World, n: usize) -> Vec<Trigger> {
 fn the_first_event_arms_the_timer_and_a_full_batch_flushes() {
     let w = world(config().batch_time_ms(100).max_batch_size(5));
     let triggers = track(&w, 5);
-    assert_eq!(triggers, [Trigger::ArmTimer(100), Trigger::None, Trigger::None, Trigger::None, Trigger::FlushNow]);
+    assert_eq!(
+        triggers,
+        [
+            Trigger::ArmTimer(100),
+            Trigger::None,
+            Trigger::None,
+            Trigger::None,
+            Trigger::FlushNow
+        ]
+    );
     // While a background flush runs, full batches do not start another.
     let report = run(&w.sim, async {
         let flush = w.client.background_flush();
@@ -32,7 +43,10 @@ fn the_first_event_arms_the_timer_and_a_full_batch_flushes() {
         flush.await
     });
     assert_eq!(report.delivered, 10);
-    assert_eq!(w.sent_ids().iter().map(Vec::len).collect::<Vec<_>>(), [5, 5]);
+    assert_eq!(
+        w.sent_ids().iter().map(Vec::len).collect::<Vec<_>>(),
+        [5, 5]
+    );
 }
 
 use std::future::Future;
@@ -40,7 +54,12 @@ use std::future::Future;
 #[test]
 fn the_byte_limit_triggers_and_cuts_batches() {
     // Each entry is ~150 bytes; 400 bytes hold two.
-    let w = world(config().max_batch_size(100).max_event_bytes(256).max_batch_bytes(400));
+    let w = world(
+        config()
+            .max_batch_size(100)
+            .max_event_bytes(256)
+            .max_batch_bytes(400),
+    );
     let triggers = track(&w, 3);
     assert_eq!(triggers[0], Trigger::ArmTimer(100));
     assert!(triggers.contains(&Trigger::FlushNow), "{triggers:?}");
@@ -49,7 +68,10 @@ fn the_byte_limit_triggers_and_cuts_batches() {
     for (_, request) in w.transport.sent.borrow().iter() {
         assert!(request.body.len() <= 400, "{} bytes", request.body.len());
     }
-    assert_eq!(w.sent_ids().iter().map(Vec::len).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(
+        w.sent_ids().iter().map(Vec::len).collect::<Vec<_>>(),
+        [2, 1]
+    );
 }
 
 #[test]
@@ -57,9 +79,17 @@ fn a_dead_timer_is_armed_again() {
     let w = world(config().batch_time_ms(100));
     assert_eq!(track(&w, 1)[0], Trigger::ArmTimer(100));
     w.sim.now.set(w.sim.now.get() + 500);
-    assert_eq!(track(&w, 1)[0], Trigger::None, "timer still within its grace");
+    assert_eq!(
+        track(&w, 1)[0],
+        Trigger::None,
+        "timer still within its grace"
+    );
     w.sim.now.set(w.sim.now.get() + 1_000);
-    assert_eq!(track(&w, 1)[0], Trigger::ArmTimer(100), "a timer that never fired is replaced");
+    assert_eq!(
+        track(&w, 1)[0],
+        Trigger::ArmTimer(100),
+        "a timer that never fired is replaced"
+    );
     w.client.timer_fired();
     assert_eq!(track(&w, 1)[0], Trigger::ArmTimer(100));
 }
@@ -69,7 +99,15 @@ fn flush_sends_everything_in_order_with_exact_request_count() {
     let w = world(config().max_batch_size(20));
     track(&w, 45);
     let report = run(&w.sim, w.client.flush());
-    assert_eq!((report.delivered, report.failed, report.dropped, report.pending), (45, 0, 0, 0));
+    assert_eq!(
+        (
+            report.delivered,
+            report.failed,
+            report.dropped,
+            report.pending
+        ),
+        (45, 0, 0, 0)
+    );
     assert_eq!(report.requests, 3);
     let ids: Vec<String> = w.sent_ids().concat();
     assert_eq!(ids.len(), 45);
@@ -82,10 +120,15 @@ fn flush_sends_everything_in_order_with_exact_request_count() {
     assert_eq!(is, (0..45).collect::<Vec<_>>());
     for (_, request) in w.transport.sent.borrow().iter() {
         assert_eq!(request.url, "http://127.0.0.1:9/v1/demo-organization/projects/demo-project/sources/616010376811536384/track");
-        assert!(request.headers.contains(&("Authorization", "Basic aWQ6c2VjcmV0".to_owned())));
+        assert!(request
+            .headers
+            .contains(&("Authorization", "Basic aWQ6c2VjcmV0".to_owned())));
     }
     // Timestamps are taken at the call, in ms.
-    assert_eq!(bodies[0]["track"][0]["payload"][0]["timestamp"].as_u64(), Some(T0));
+    assert_eq!(
+        bodies[0]["track"][0]["payload"][0]["timestamp"].as_u64(),
+        Some(T0)
+    );
     // Nothing left: a second flush sends nothing.
     let again = run(&w.sim, w.client.flush());
     assert_eq!((again.delivered, again.requests), (0, 0));
@@ -97,7 +140,15 @@ fn retries_resend_the_same_bytes_and_report_it() {
     track(&w, 3);
     w.script([status(503), Step::Fail { latency: 5 }, status(201)]);
     let report = run(&w.sim, w.client.flush());
-    assert_eq!((report.delivered, report.failed, report.retries, report.requests), (3, 0, 2, 3));
+    assert_eq!(
+        (
+            report.delivered,
+            report.failed,
+            report.retries,
+            report.requests
+        ),
+        (3, 0, 2, 3)
+    );
     let sent = w.transport.sent.borrow();
     assert_eq!(sent[0].1.body, sent[1].1.body);
     assert_eq!(sent[1].1.body, sent[2].1.body);
@@ -110,7 +161,12 @@ fn retries_resend_the_same_bytes_and_report_it() {
 fn retry_after_is_honoured() {
     let w = world(config());
     track(&w, 1);
-    w.script([Step::Answer { status: 429, retry_after: Some("2".into()), body: String::new(), latency: 10 }]);
+    w.script([Step::Answer {
+        status: 429,
+        retry_after: Some("2".into()),
+        body: String::new(),
+        latency: 10,
+    }]);
     run(&w.sim, w.client.flush());
     let sent = w.transport.sent.borrow();
     assert_eq!(sent[1].0 - sent[0].0, 10 + 2_000);
@@ -120,12 +176,26 @@ fn retry_after_is_honoured() {
 fn non_retryable_statuses_drop_with_the_servers_message() {
     let w = world(config());
     track(&w, 2);
-    w.script([with_body(400, r#"{"errors":[{"message":"bad event name"}]}"#)]);
+    w.script([with_body(
+        400,
+        r#"{"errors":[{"message":"bad event name"}]}"#,
+    )]);
     let report = run(&w.sim, w.client.flush());
-    assert_eq!((report.delivered, report.dropped, report.failed, report.pending), (0, 2, 0, 0));
+    assert_eq!(
+        (
+            report.delivered,
+            report.dropped,
+            report.failed,
+            report.pending
+        ),
+        (0, 2, 0, 0)
+    );
     assert_eq!(report.reasons.len(), 1);
     let reason = &report.reasons[0];
-    assert_eq!((reason.fate, reason.status, reason.events), (Fate::Dropped, Some(400), 2));
+    assert_eq!(
+        (reason.fate, reason.status, reason.events),
+        (Fate::Dropped, Some(400), 2)
+    );
     assert_eq!(reason.message, "bad event name");
     assert_eq!(w.client.stats().dropped, 2);
 }
@@ -135,10 +205,22 @@ fn a_413_splits_the_batch_and_drops_only_a_single_event_that_still_fails() {
     let w = world(config());
     track(&w, 4);
     // 4 → 413; 2 → 201; 2 → 413; 1 → 413 (dropped); 1 → 201.
-    w.script([status(413), status(201), status(413), status(413), status(201)]);
+    w.script([
+        status(413),
+        status(201),
+        status(413),
+        status(413),
+        status(201),
+    ]);
     let report = run(&w.sim, w.client.flush());
-    assert_eq!((report.delivered, report.dropped, report.pending), (3, 1, 0));
-    assert_eq!(w.sent_ids().iter().map(Vec::len).collect::<Vec<_>>(), [4, 2, 2, 1, 1]);
+    assert_eq!(
+        (report.delivered, report.dropped, report.pending),
+        (3, 1, 0)
+    );
+    assert_eq!(
+        w.sent_ids().iter().map(Vec::len).collect::<Vec<_>>(),
+        [4, 2, 2, 1, 1]
+    );
     assert_eq!(report.reasons[0].status, Some(413));
 }
 
@@ -153,7 +235,10 @@ fn a_server_that_never_answers_ends_at_the_deadline_and_keeps_the_events() {
     assert!(took <= 3_000, "flush took {took} ms");
     assert!(report.timed_out);
     assert_eq!((report.delivered, report.failed, report.pending), (0, 5, 5));
-    assert!(report.reasons.iter().all(|r| r.fate == Fate::Failed && r.message.contains("timed out")));
+    assert!(report
+        .reasons
+        .iter()
+        .all(|r| r.fate == Fate::Failed && r.message.contains("timed out")));
     let ids = w.sent_ids();
     assert!(ids.len() >= 2, "retried within the deadline");
     // The next flush delivers the same events (same ids).
@@ -167,12 +252,18 @@ fn a_server_that_never_answers_ends_at_the_deadline_and_keeps_the_events() {
 fn the_queue_is_bounded_and_refuses_without_losing_anything() {
     let w = world(config().max_queue_events(5));
     track(&w, 5);
-    let err = w.client.enqueue(&Event::track("p", "T", None).unwrap()).unwrap_err();
+    let err = w
+        .client
+        .enqueue(&Event::track("p", "T", None).unwrap())
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::QueueFull);
     assert_eq!(w.client.stats().queued, 5);
     let report = run(&w.sim, w.client.flush());
     assert_eq!(report.delivered, 5);
-    assert!(w.client.enqueue(&Event::track("p", "T", None).unwrap()).is_ok());
+    assert!(w
+        .client
+        .enqueue(&Event::track("p", "T", None).unwrap())
+        .is_ok());
 }
 
 #[test]
@@ -180,7 +271,10 @@ fn an_event_over_the_byte_limit_is_refused_up_front() {
     let w = world(config().max_event_bytes(300));
     track(&w, 1);
     let big = JsonObject::parse(&format!(r#"{{"s":"{}"}}"#, "x".repeat(300))).unwrap();
-    let err = w.client.enqueue(&Event::track("p", "T", Some(big)).unwrap()).unwrap_err();
+    let err = w
+        .client
+        .enqueue(&Event::track("p", "T", Some(big)).unwrap())
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::EventTooLarge);
     assert!(err.message().contains("300"));
     assert_eq!(run(&w.sim, w.client.flush()).delivered, 1);
@@ -190,11 +284,26 @@ fn an_event_over_the_byte_limit_is_refused_up_front() {
 fn concurrent_flushes_share_the_work_and_both_wait_for_it() {
     let w = world(config().max_batch_size(10));
     track(&w, 35);
-    w.script((0..10).map(|i| Step::Answer { status: 201, retry_after: None, body: String::new(), latency: 50 + i * 7 }));
-    let reports = run_all(&w.sim, vec![Box::pin(w.client.flush()), Box::pin(w.client.flush()), Box::pin(w.client.flush())]);
+    w.script((0..10).map(|i| Step::Answer {
+        status: 201,
+        retry_after: None,
+        body: String::new(),
+        latency: 50 + i * 7,
+    }));
+    let reports = run_all(
+        &w.sim,
+        vec![
+            Box::pin(w.client.flush()),
+            Box::pin(w.client.flush()),
+            Box::pin(w.client.flush()),
+        ],
+    );
     let delivered: u32 = reports.iter().map(|r| r.delivered).sum();
     assert_eq!(delivered, 35);
-    assert!(reports.iter().all(|r| r.pending == 0 && r.failed == 0), "{reports:?}");
+    assert!(
+        reports.iter().all(|r| r.pending == 0 && r.failed == 0),
+        "{reports:?}"
+    );
     let mut ids = w.sent_ids().concat();
     ids.sort();
     ids.dedup();
@@ -206,7 +315,12 @@ fn concurrent_flushes_share_the_work_and_both_wait_for_it() {
 fn events_recorded_during_a_flush_are_sent_by_it() {
     let w = world(config().max_batch_size(2));
     track(&w, 2);
-    w.script([Step::Answer { status: 201, retry_after: None, body: String::new(), latency: 100 }]);
+    w.script([Step::Answer {
+        status: 201,
+        retry_after: None,
+        body: String::new(),
+        latency: 100,
+    }]);
     let report = run(&w.sim, async {
         let mut flush = Box::pin(w.client.flush());
         let _ = flush.as_mut().poll(&mut Context::from_waker(Waker::noop()));
@@ -228,7 +342,10 @@ fn a_batch_whose_flush_vanished_is_taken_back_after_its_lease() {
         assert_eq!(w.client.stats().in_flight, 3);
         // A flush during the lease waits for it, within its own deadline.
         let report = run(&w.sim, w.client.flush());
-        assert_eq!((report.delivered, report.pending, report.timed_out), (0, 3, true));
+        assert_eq!(
+            (report.delivered, report.pending, report.timed_out),
+            (0, 3, true)
+        );
         std::mem::forget(lost);
     }
     w.sim.now.set(w.sim.now.get() + 3_000);
@@ -256,7 +373,10 @@ fn close_flushes_then_refuses() {
     track(&w, 2);
     let report = run(&w.sim, w.client.close());
     assert_eq!(report.delivered, 2);
-    let err = w.client.enqueue(&Event::track("p", "T", None).unwrap()).unwrap_err();
+    let err = w
+        .client
+        .enqueue(&Event::track("p", "T", None).unwrap())
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Closed);
 }
 
@@ -273,8 +393,13 @@ fn event_ids_are_unique_uuid_v4() {
     for id in ids {
         let b = id.as_bytes();
         assert_eq!(b.len(), 36);
-        assert_eq!((b[8], b[13], b[14], b[18], b[23]), (b'-', b'-', b'4', b'-', b'-'));
+        assert_eq!(
+            (b[8], b[13], b[14], b[18], b[23]),
+            (b'-', b'-', b'4', b'-', b'-')
+        );
         assert!(matches!(b[19], b'8' | b'9' | b'a' | b'b'));
-        assert!(id.bytes().all(|c| c == b'-' || c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert!(id
+            .bytes()
+            .all(|c| c == b'-' || c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
     }
 }

@@ -31,7 +31,10 @@ impl Sim {
     }
 
     pub fn sleep_until(self: &Rc<Sim>, until: u64) -> SleepFuture {
-        SleepFuture { sim: self.clone(), until }
+        SleepFuture {
+            sim: self.clone(),
+            until,
+        }
     }
 }
 
@@ -90,7 +93,12 @@ impl Random for SimRandom {
 #[derive(Clone, Debug)]
 pub enum Step {
     /// Answer after `latency` ms.
-    Answer { status: u16, retry_after: Option<String>, body: String, latency: u64 },
+    Answer {
+        status: u16,
+        retry_after: Option<String>,
+        body: String,
+        latency: u64,
+    },
     /// Connection error after `latency` ms.
     Fail { latency: u64 },
     /// Never answer; the transport gives up at the request's timeout.
@@ -100,11 +108,21 @@ pub enum Step {
 }
 
 pub fn status(code: u16) -> Step {
-    Step::Answer { status: code, retry_after: None, body: String::new(), latency: 10 }
+    Step::Answer {
+        status: code,
+        retry_after: None,
+        body: String::new(),
+        latency: 10,
+    }
 }
 
 pub fn with_body(code: u16, body: &str) -> Step {
-    Step::Answer { status: code, retry_after: None, body: body.to_owned(), latency: 10 }
+    Step::Answer {
+        status: code,
+        retry_after: None,
+        body: body.to_owned(),
+        latency: 10,
+    }
 }
 
 /// Records every request; answers from the script, then with `fallback`.
@@ -133,13 +151,22 @@ impl Transport for SimNet {
         let sim = this.sim.clone();
         async move {
             match step {
-                Step::Answer { status, retry_after, body, latency } => {
+                Step::Answer {
+                    status,
+                    retry_after,
+                    body,
+                    latency,
+                } => {
                     if latency > timeout {
                         sim.sleep_until(now + timeout).await;
                         return Err(TransportError::Timeout);
                     }
                     sim.sleep_until(now + latency).await;
-                    Ok(Response { status, retry_after, body })
+                    Ok(Response {
+                        status,
+                        retry_after,
+                        body,
+                    })
                 }
                 Step::Fail { latency } => {
                     sim.sleep_until(now + latency.min(timeout)).await;
@@ -167,8 +194,13 @@ pub struct World {
 }
 
 pub fn config() -> intempt_edge::ConfigBuilder {
-    Config::builder("demo-organization", "demo-project", "id.secret", "616010376811536384")
-        .endpoint("http://127.0.0.1:9")
+    Config::builder(
+        "demo-organization",
+        "demo-project",
+        "id.secret",
+        "616010376811536384",
+    )
+    .endpoint("http://127.0.0.1:9")
 }
 
 pub fn world(config: intempt_edge::ConfigBuilder) -> World {
@@ -179,8 +211,17 @@ pub fn world(config: intempt_edge::ConfigBuilder) -> World {
         fallback: RefCell::new(status(201)),
         sent: RefCell::new(Vec::new()),
     });
-    let client = Client::new(config.build().unwrap(), SimNet(transport.clone()), SimClock(sim.clone()), SimRandom::default());
-    World { sim, transport, client }
+    let client = Client::new(
+        config.build().unwrap(),
+        SimNet(transport.clone()),
+        SimClock(sim.clone()),
+        SimRandom::default(),
+    );
+    World {
+        sim,
+        transport,
+        client,
+    }
 }
 
 impl World {
@@ -216,8 +257,12 @@ impl World {
 
 /// Runs futures concurrently in virtual time; returns their outputs in order.
 /// When every future waits, the clock jumps to the earliest timer.
-pub fn run_all<'a, T>(sim: &Rc<Sim>, futures: Vec<Pin<Box<dyn Future<Output = T> + 'a>>>) -> Vec<T> {
-    let mut futures: Vec<Option<Pin<Box<dyn Future<Output = T> + 'a>>>> = futures.into_iter().map(Some).collect();
+pub fn run_all<'a, T>(
+    sim: &Rc<Sim>,
+    futures: Vec<Pin<Box<dyn Future<Output = T> + 'a>>>,
+) -> Vec<T> {
+    let mut futures: Vec<Option<Pin<Box<dyn Future<Output = T> + 'a>>>> =
+        futures.into_iter().map(Some).collect();
     let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
     let mut cx = Context::from_waker(Waker::noop());
     loop {
@@ -232,7 +277,12 @@ pub fn run_all<'a, T>(sim: &Rc<Sim>, futures: Vec<Pin<Box<dyn Future<Output = T>
         if futures.iter().all(Option::is_none) {
             return outputs.into_iter().map(Option::unwrap).collect();
         }
-        let next = sim.timers.borrow_mut().drain(..).filter(|t| *t > sim.now.get()).min();
+        let next = sim
+            .timers
+            .borrow_mut()
+            .drain(..)
+            .filter(|t| *t > sim.now.get())
+            .min();
         match next {
             Some(t) => sim.now.set(t),
             None => panic!("deadlock: futures wait but no timer is pending"),
