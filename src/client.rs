@@ -19,7 +19,7 @@
 //! it again: delivery is at-least-once, never at-most-once.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::future::Future;
 
 use crate::batch::{self, Entry, Queue};
@@ -548,7 +548,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 let seqs = self.retire(batch_id)?;
                 self.state.borrow_mut().totals.dropped += seqs.len() as u64;
                 run.report.dropped += seqs.len() as u32;
-                run.add_reason(Fate::Dropped, status, message, seqs.len());
+                run.add_reason(Fate::Dropped, status, message, &seqs);
                 for seq in seqs {
                     run.failed.remove(&seq);
                 }
@@ -561,7 +561,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             }
             Decision::Retry { after_ms } => {
                 let seqs = self.give_back(batch_id)?;
-                run.add_reason(Fate::Failed, status, message, seqs.len());
+                run.add_reason(Fate::Failed, status, message, &seqs);
                 run.failed.extend(seqs);
                 Some(after_ms)
             }
@@ -597,23 +597,33 @@ struct FlushRun {
     consecutive_failures: u32,
     /// Events that failed during this flush and are not delivered or dropped since.
     failed: HashSet<u64>,
-    reasons: BTreeMap<(Fate, Option<u16>, String), u32>,
+    /// The events behind each reason (an event retried for the same reason counts once).
+    reasons: BTreeMap<(Fate, Option<u16>, String), BTreeSet<u64>>,
 }
 
 impl FlushRun {
-    fn add_reason(&mut self, fate: Fate, status: Option<u16>, message: String, events: usize) {
-        *self.reasons.entry((fate, status, message)).or_insert(0) += events as u32;
+    fn add_reason(&mut self, fate: Fate, status: Option<u16>, message: String, seqs: &[u64]) {
+        let events = self.reasons.entry((fate, status, message)).or_default();
+        events.extend(seqs.iter().copied());
     }
 
+    /// The report, with failure reasons limited to events still undelivered.
     fn finish(mut self) -> FlushReport {
+        let failed = &self.failed;
         self.report.reasons = self
             .reasons
             .into_iter()
-            .map(|((fate, status, message), events)| Reason {
-                fate,
-                status,
-                message,
-                events,
+            .filter_map(|((fate, status, message), seqs)| {
+                let events = match fate {
+                    Fate::Failed => seqs.iter().filter(|seq| failed.contains(seq)).count(),
+                    Fate::Dropped => seqs.len(),
+                };
+                (events > 0).then(|| Reason {
+                    fate,
+                    status,
+                    message,
+                    events: events as u32,
+                })
             })
             .collect();
         self.report

@@ -77,6 +77,10 @@ export async function startWorker(bundlePath, { log } = {}) {
   return new Miniflare({
     modules: true,
     scriptPath: bundlePath,
+    // Module names are relative to this root (workerd refuses "..").
+    modulesRoot: dirname(bundlePath),
+    // Do not fetch the Request.cf placeholder from Cloudflare's network.
+    cf: false,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2026-07-01",
     log: log ?? new Log(LogLevel.WARN),
