@@ -35,6 +35,11 @@ impl Queue {
         self.entries.len()
     }
 
+    /// The sequence numbers queued, oldest first.
+    pub fn seqs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.entries.iter().map(|e| e.seq)
+    }
+
     /// The body size if everything queued went in one request.
     pub fn body_len(&self) -> usize {
         body_len(self.entries.len(), self.bytes)

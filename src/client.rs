@@ -298,12 +298,14 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let start = self.clock.now_ms();
         let deadline = start + u64::from(self.config.flush_deadline_ms);
         let mut run = FlushRun::default();
-        loop {
+        'batches: loop {
             let now = self.clock.now_ms();
-            let Some((batch_id, entries_len, body)) = self.take_batch(now, deadline) else {
+            let Some((batch_id, len, body)) = self.take_batch(now, deadline) else {
                 if self.state.borrow().in_flight.is_empty() {
                     break;
                 }
+                // Batches in flight elsewhere: wait for them on our own timer
+                // (never on another flush's promise).
                 if now + WAIT_POLL_MS > deadline {
                     run.report.timed_out = true;
                     break;
@@ -311,34 +313,50 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 self.clock.sleep(WAIT_POLL_MS).await;
                 continue;
             };
-            if now >= deadline {
-                self.give_back(batch_id);
-                run.report.timed_out = true;
-                break;
-            }
-            let timeout = (deadline - now).min(u64::from(self.config.request_timeout_ms)) as u32;
-            let request = Request {
-                url: self.urls.track.clone(),
-                headers: self.headers.clone(),
-                body,
-                timeout_ms: timeout,
-            };
-            run.report.requests += 1;
-            let result = self.transport.send(request).await;
-            let now = self.clock.now_ms();
-            let wait = self.settle(batch_id, entries_len, &result, now, &mut run);
-            if let Some(wait) = wait {
-                if now + wait >= deadline {
+            // This flush keeps the batch, and resends the same bytes, until
+            // it is delivered, dropped or split, or the deadline passes.
+            let mut failures = 0;
+            loop {
+                let now = self.clock.now_ms();
+                if now >= deadline {
+                    self.give_back(batch_id);
                     run.report.timed_out = true;
-                    break;
+                    break 'batches;
+                }
+                let request = Request {
+                    url: self.urls.track.clone(),
+                    headers: self.headers.clone(),
+                    body: body.clone(),
+                    timeout_ms: (deadline - now).min(u64::from(self.config.request_timeout_ms))
+                        as u32,
+                };
+                run.report.requests += 1;
+                let result = self.transport.send(request).await;
+                let now = self.clock.now_ms();
+                failures += 1;
+                let Some(wait) = self.settle(batch_id, len, &result, failures, now, &mut run)
+                else {
+                    continue 'batches;
+                };
+                if now + wait >= deadline {
+                    self.give_back(batch_id);
+                    run.report.timed_out = true;
+                    break 'batches;
                 }
                 self.clock.sleep(wait).await;
                 run.report.retries += 1;
             }
         }
         let state = self.state.borrow();
-        run.report.failed = run.failed.len() as u32;
         run.report.pending = (state.queue.len() + state.in_flight_events) as u32;
+        if !run.failed.is_empty() {
+            // Failed means "still undelivered": another flush may have
+            // delivered some of them since.
+            let undelivered = state.undelivered();
+            run.failed.retain(|seq| undelivered.contains(seq));
+        }
+        run.report.failed = run.failed.len() as u32;
+        drop(state);
         run.finish()
     }
 
@@ -505,27 +523,22 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         Some(batch.entries.iter().map(|e| e.seq).collect())
     }
 
-    /// Applies the retry policy to one attempt; returns how long to wait
-    /// before the next attempt, if the batch is to be retried.
+    /// Applies the retry policy to one attempt. Returns how long to wait
+    /// before resending the same batch, or `None` when this batch is done
+    /// with (delivered, dropped, split back into the queue, or taken over by
+    /// another flush after its lease).
     fn settle(
         &self,
         batch_id: u64,
         len: usize,
         result: &Result<Response, TransportError>,
+        failures: u32,
         now: u64,
         run: &mut FlushRun,
     ) -> Option<u64> {
-        run.consecutive_failures += 1;
-        let decision = self.policy.decide(
-            attempt_of(result),
-            run.consecutive_failures,
-            len,
-            now,
-            self.random_u32(),
-        );
-        if decision == Decision::Delivered {
-            run.consecutive_failures = 0;
-        }
+        let decision =
+            self.policy
+                .decide(attempt_of(result), failures, len, now, self.random_u32());
         let (status, message) = outcome_text(result);
         match decision {
             Decision::Delivered => {
@@ -557,15 +570,22 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             Decision::Split => {
                 self.give_back(batch_id)?;
                 self.state.borrow_mut().split_limit = Some(len.div_ceil(2));
-                Some(0)
+                None
             }
             Decision::Retry { after_ms } => {
-                let seqs = self.give_back(batch_id)?;
+                let seqs = self.in_flight_seqs(batch_id)?;
                 run.add_reason(Fate::Failed, status, message, &seqs);
                 run.failed.extend(seqs);
                 Some(after_ms)
             }
         }
+    }
+
+    /// The sequence numbers of a batch still held by its flush.
+    fn in_flight_seqs(&self, batch_id: u64) -> Option<Vec<u64>> {
+        let state = self.state.borrow();
+        let batch = state.in_flight.get(&batch_id)?;
+        Some(batch.entries.iter().map(|e| e.seq).collect())
     }
 
     fn random_u32(&self) -> u32 {
@@ -575,6 +595,16 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
 }
 
 impl State {
+    /// Sequence numbers of every event not yet delivered or dropped.
+    fn undelivered(&self) -> HashSet<u64> {
+        let queued = self.queue.seqs();
+        let in_flight = self
+            .in_flight
+            .values()
+            .flat_map(|b| b.entries.iter().map(|e| e.seq));
+        queued.chain(in_flight).collect()
+    }
+
     /// 16 random bytes from a pool refilled 256 bytes at a time: one call
     /// into the host's crypto per 16 events instead of one per event.
     fn random_16(&mut self, random: &impl Random) -> [u8; 16] {
@@ -593,8 +623,6 @@ impl State {
 #[derive(Default)]
 struct FlushRun {
     report: FlushReport,
-    /// Failed attempts since the last success, for backoff.
-    consecutive_failures: u32,
     /// Events that failed during this flush and are not delivered or dropped since.
     failed: HashSet<u64>,
     /// The events behind each reason (an event retried for the same reason counts once).
@@ -618,7 +646,7 @@ impl FlushRun {
                     Fate::Failed => seqs.iter().filter(|seq| failed.contains(seq)).count(),
                     Fate::Dropped => seqs.len(),
                 };
-                (events > 0).then(|| Reason {
+                (events > 0).then_some(Reason {
                     fate,
                     status,
                     message,

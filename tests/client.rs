@@ -410,3 +410,43 @@ fn event_ids_are_unique_uuid_v4() {
             .all(|c| c == b'-' || c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
     }
 }
+
+#[test]
+fn a_flush_keeps_the_batch_it_is_retrying_and_reports_it_honestly() {
+    let w = world(config());
+    track(&w, 4);
+    w.script([status(503), status(201)]);
+    // The caller's flush gets the 503 and backs off; a timer flush starts
+    // during the backoff. It must wait, not steal the batch.
+    let reports = run_all(
+        &w.sim,
+        vec![
+            Box::pin(w.client.flush()),
+            Box::pin(async {
+                w.client.timer_fired();
+                w.sim.sleep_until(T0 + 50).await;
+                w.client.background_flush().await
+            }),
+        ],
+    );
+    let (caller, timer) = (&reports[0], &reports[1]);
+    assert_eq!(
+        (
+            caller.delivered,
+            caller.failed,
+            caller.retries,
+            caller.pending
+        ),
+        (4, 0, 1, 0),
+        "{caller:?}"
+    );
+    assert!(caller.reasons.is_empty(), "{caller:?}");
+    assert_eq!(
+        (timer.delivered, timer.failed, timer.requests, timer.pending),
+        (0, 0, 0, 0),
+        "{timer:?}"
+    );
+    let ids = w.sent_ids();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1], "the same bytes were resent");
+}

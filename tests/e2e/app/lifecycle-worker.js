@@ -1,0 +1,48 @@
+// workerd lifecycle scenarios. One client per endpoint+options lives at module
+// scope and is shared by every request (created lazily: the endpoint arrives
+// with the request). Routes:
+//   /track?n=&profile=      track n events and return WITHOUT flushing
+//   /track-wait?n=&profile= track n events, ctx.waitUntil(flush()), record the report
+//   /track-await?n=&profile= track n events, await flush(), return the report
+//   /reports                the reports recorded by /track-wait
+import { SDK } from "intempt-edge";
+
+const clients = new Map();
+const reports = [];
+
+function client(url) {
+  const endpoint = url.searchParams.get("endpoint");
+  const deadline = Number(url.searchParams.get("deadline") ?? 10_000);
+  const key = `${endpoint} ${deadline}`;
+  if (!clients.has(key)) {
+    clients.set(key, new SDK("demo-organization", "demo-project", url.searchParams.get("apiKey"), "616010376811536384", 100, 20, {
+      endpoint,
+      flushDeadlineMs: deadline,
+      requestTimeoutMs: Math.min(4_000, deadline),
+    }));
+  }
+  return clients.get(key);
+}
+
+async function track(sdk, url) {
+  const n = Number(url.searchParams.get("n") ?? 1);
+  const profile = url.searchParams.get("profile");
+  for (let i = 0; i < n; i++) await sdk.track(profile, "Page View", { i });
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname === "/reports") return Response.json(reports);
+    const sdk = client(url);
+    await track(sdk, url);
+    if (url.pathname === "/track-wait") {
+      ctx.waitUntil(sdk.flush().then((report) => reports.push(report)));
+    } else if (url.pathname === "/track-await") {
+      const started = Date.now();
+      const report = await sdk.flush();
+      return Response.json({ report, tookMs: Date.now() - started });
+    }
+    return new Response("ok");
+  },
+};

@@ -1,0 +1,133 @@
+// The edge lifecycle in the real runtimes: no lost events on workerd even
+// without flush(), a module-scope client shared by concurrent requests,
+// retries under waitUntil, a bounded flush against a server that never
+// answers, the same explicit flush in Deno, Bun and Node, and a Node process
+// that is not held open by the SDK's timer.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, test } from "node:test";
+import { join } from "node:path";
+
+import { startIngestServer } from "../server/ingest-server.mjs";
+import { API_KEY, bundleWorker, control, prepareApp, run, startWorker, tool } from "./harness.mjs";
+
+let server;
+let app;
+let worker;
+const workerdOutput = [];
+
+before(async () => {
+  server = await startIngestServer({ apiKey: API_KEY });
+  app = await prepareApp("lifecycle");
+  const { Log, LogLevel } = await import("miniflare");
+  class CapturingLog extends Log {
+    log(message) {
+      workerdOutput.push(message);
+    }
+  }
+  worker = await startWorker(await bundleWorker(app, "lifecycle-worker.js", join(app, "dist")), {
+    log: new CapturingLog(LogLevel.DEBUG),
+  });
+});
+beforeEach(async () => {
+  await fetch(`${server.url}/_intempt/reset`, { method: "POST" });
+});
+after(async () => {
+  await worker?.dispose();
+  await server?.close();
+});
+
+const faults = (plan) => fetch(`${server.url}/_intempt/faults`, { method: "POST", body: JSON.stringify(plan) });
+const query = (extra) => new URLSearchParams({ endpoint: server.url, apiKey: API_KEY, ...extra });
+const eventsFor = async (profile) => (await control(server, "events")).filter((e) => e.item.profileId === profile);
+async function waitForEvents(count, timeoutMs = 15_000) {
+  const response = await fetch(`${server.url}/_intempt/wait?events=${count}&timeoutMs=${timeoutMs}`);
+  return response.status === 200;
+}
+const CROSS_REQUEST = /different request|Cannot perform I\/O|cross-request|hung|never resolve/i;
+
+test("workerd: a Worker that tracks and returns without flush() still delivers every event", async () => {
+  const response = await worker.dispatchFetch(`http://w/track?${query({ n: "7", profile: "no-flush" })}`);
+  assert.equal(await response.text(), "ok");
+  assert.ok(await waitForEvents(7), "the background flush delivered after the response");
+  const events = await eventsFor("no-flush");
+  assert.deepEqual(events.map((e) => e.item.data.i), [0, 1, 2, 3, 4, 5, 6]);
+});
+
+test("workerd: 50 concurrent requests share one module-scope client and deliver every event", async () => {
+  workerdOutput.length = 0;
+  const responses = await Promise.all(
+    Array.from({ length: 50 }, (_, r) => worker.dispatchFetch(`http://w/track-wait?${query({ n: "3", profile: `c${r}` })}`)),
+  );
+  for (const response of responses) assert.equal(await response.text(), "ok");
+  assert.ok(await waitForEvents(150), "all 150 events arrived");
+  const events = await control(server, "events");
+  const ids = new Set(events.map((e) => e.item.eventId));
+  assert.equal(ids.size, 150, "each event once");
+  for (let r = 0; r < 50; r++) {
+    assert.deepEqual(events.filter((e) => e.item.profileId === `c${r}`).map((e) => e.item.data.i).sort(), [0, 1, 2]);
+  }
+  const suspicious = workerdOutput.filter((line) => CROSS_REQUEST.test(line));
+  assert.deepEqual(suspicious, [], "no cross-request error or warning in workerd's output");
+});
+
+test("workerd: ctx.waitUntil(sdk.flush()) against 503 then 200 delivers everything and says so", async () => {
+  await faults({ queue: [{ status: 503 }] });
+  const before = (await (await worker.dispatchFetch(`http://w/reports`)).json()).length;
+  const response = await worker.dispatchFetch(`http://w/track-wait?${query({ n: "4", profile: "retry", deadline: "8000" })}`);
+  assert.equal(await response.text(), "ok");
+  assert.ok(await waitForEvents(4));
+  let reports = [];
+  for (let i = 0; i < 100 && reports.length <= before; i++) {
+    reports = await (await worker.dispatchFetch(`http://w/reports`)).json();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const report = reports.at(-1);
+  const stats = await control(server, "stats");
+  assert.equal(stats.byStatus["503"], 1, "the server answered 503 once");
+  // Between them, the caller's flush and the timer's flush delivered all four.
+  assert.equal((await eventsFor("retry")).length, 4);
+  assert.equal(report.failed + report.dropped + report.pending, 0, JSON.stringify(report));
+  assert.ok(report.delivered >= 1 && report.requests >= 1, JSON.stringify(report));
+});
+
+test("workerd: against a server that never answers, flush() resolves by its deadline and reports the events failed", async () => {
+  await faults({ random: { seed: 1, probability: 1, modes: [{ hang: true }] } });
+  const response = await worker.dispatchFetch(`http://w/track-await?${query({ n: "3", profile: "hang", deadline: "2000" })}`);
+  const { report, tookMs } = await response.json();
+  assert.ok(tookMs <= 2_500, `flush took ${tookMs} ms with a 2000 ms deadline`);
+  assert.equal(report.timedOut, true);
+  assert.equal(report.delivered, 0);
+  assert.equal(report.failed, 3);
+  assert.equal(report.pending, 3);
+  assert.match(report.reasons[0].message, /timed out/);
+  await faults({ queue: [] });
+});
+
+for (const runtime of ["node", "bun", "deno"]) {
+  test(`${runtime}: await flush() against 503 then 200 delivers everything and says so`, async () => {
+    await faults({ queue: [{ status: 503 }] });
+    const script = join(app, "lifecycle.mjs");
+    const args = [server.url, API_KEY, `${runtime}-retry`, "5", "flush"];
+    const command = {
+      node: [process.execPath, [script, ...args]],
+      bun: [tool("bun"), [script, ...args]],
+      deno: [tool("deno"), ["run", "--allow-net=127.0.0.1", script, ...args]],
+    }[runtime];
+    const result = await run(...command, { cwd: app });
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout.trim());
+    assert.deepEqual(
+      { delivered: report.delivered, failed: report.failed, dropped: report.dropped, pending: report.pending, retries: report.retries },
+      { delivered: 5, failed: 0, dropped: 0, pending: 0, retries: 1 },
+    );
+    assert.equal((await eventsFor(`${runtime}-retry`)).length, 5);
+  });
+}
+
+test("node: a process that tracked events and never flushed exits promptly (no timer holds it)", async () => {
+  // batchTimeMs is 60 s in this mode: a timer that kept the process alive would hold it a minute.
+  const started = Date.now();
+  const result = await run(process.execPath, [join(app, "lifecycle.mjs"), server.url, API_KEY, "exit", "3", "no-flush"], { cwd: app, timeoutMs: 30_000 });
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(Date.now() - started < 10_000, `exited after ${Date.now() - started} ms`);
+});
