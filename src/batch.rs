@@ -151,4 +151,45 @@ mod tests {
         ];
         assert_eq!(body(&entries), "{\"track\":[{\"a\":1},{\"b\":2}]}");
     }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Cutting batches never loses, duplicates or reorders events, and
+            /// every batch respects its count and byte limits (a single entry
+            /// may exceed the byte limit only alone).
+            #[test]
+            fn batches_lose_nothing_and_respect_limits(
+                sizes in prop::collection::vec(1usize..400, 0..200),
+                max_events in 1usize..50,
+                max_bytes in 50usize..3000,
+                give_back_every in 0usize..5,
+            ) {
+                let mut q = Queue::default();
+                for (seq, len) in sizes.iter().enumerate() {
+                    q.push_back(entry(seq as u64, *len));
+                }
+                let mut out = Vec::new();
+                let mut round = 0;
+                while q.len() > 0 {
+                    round += 1;
+                    let batch = q.take_batch(max_events, max_bytes);
+                    prop_assert!(!batch.is_empty());
+                    prop_assert!(batch.len() <= max_events);
+                    prop_assert!(batch.len() == 1 || body(&batch).len() <= max_bytes);
+                    // Sometimes a batch fails and goes back to the front.
+                    if give_back_every > 0 && round % give_back_every == 0 && round < 50 {
+                        q.push_front_all(batch);
+                        continue;
+                    }
+                    out.extend(batch.into_iter().map(|e| e.seq));
+                }
+                prop_assert_eq!(out, (0..sizes.len() as u64).collect::<Vec<_>>());
+                prop_assert_eq!(q.body_len(), body_len(0, 0));
+            }
+        }
+    }
 }

@@ -505,4 +505,35 @@ mod tests {
         let err = JsonObject::parse(&too_deep).unwrap_err();
         assert!(err.message().contains("nested"), "{}", err.message());
     }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_string_round_trips(s in any::<String>()) {
+                let mut out = String::new();
+                write_str(&mut out, &s);
+                prop_assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
+            }
+
+            #[test]
+            fn any_finite_number_round_trips(n in any::<f64>().prop_filter("finite", |n| n.is_finite())) {
+                let mut out = String::new();
+                prop_assert!(write_f64(&mut out, n));
+                let back: f64 = serde_json::from_str(&out).unwrap();
+                prop_assert_eq!(back, if n == 0.0 { 0.0 } else { n });
+            }
+
+            /// The checker never panics, and agrees with serde_json on objects.
+            #[test]
+            fn parse_agrees_with_serde_json(text in r#"[{}\[\]":,0-9a-z. \\-]{0,40}"#) {
+                let ours = JsonObject::parse(&text).is_ok();
+                let theirs = matches!(serde_json::from_str::<serde_json::Value>(&text), Ok(serde_json::Value::Object(_)));
+                prop_assert_eq!(ours, theirs, "{}", text);
+            }
+        }
+    }
 }

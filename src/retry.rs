@@ -300,4 +300,66 @@ mod tests {
             );
         }
     }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any header value: no panic, and a date never lies in the past.
+            #[test]
+            fn retry_after_never_panics(value in ".{0,64}", now in 0u64..4_000_000_000_000) {
+                let _ = parse_retry_after(&value, now);
+            }
+
+            #[test]
+            fn retry_after_parses_any_http_date(
+                days in 0u64..2_900_000, secs in 0u64..86_400, ahead in 0u64..1_000_000,
+            ) {
+                let at = (days * 86_400 + secs) * 1000;
+                let text = imf_fixdate(at);
+                prop_assert_eq!(parse_retry_after(&text, at.saturating_sub(ahead * 1000)), Some(ahead.min(at / 1000) * 1000));
+            }
+
+            #[test]
+            fn backoff_stays_in_bounds(failures in 0u32..100, random in any::<u32>()) {
+                let policy = RetryPolicy::default();
+                let wait = policy.backoff_ms(failures, random);
+                prop_assert!(wait <= policy.max_backoff_ms);
+                prop_assert!(wait >= policy.base_ms.min(policy.max_backoff_ms) / 2);
+            }
+        }
+
+        /// Formats epoch ms as an IMF-fixdate (the inverse of parse_http_date).
+        fn imf_fixdate(ms: u64) -> String {
+            let secs = ms / 1000;
+            let days = secs / 86_400;
+            let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+            // Civil from days (Howard Hinnant).
+            let z = days as i64 + 719_468;
+            let era = z.div_euclid(146_097);
+            let doe = z - era * 146_097;
+            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            let mp = (5 * doy + 2) / 153;
+            let day = doy - (153 * mp + 2) / 5 + 1;
+            let month = if mp < 10 { mp + 3 } else { mp - 9 };
+            let year = yoe + era * 400 + i64::from(month <= 2);
+            const MONTHS: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+            format!(
+                "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+                WEEKDAYS[(days % 7) as usize],
+                day,
+                MONTHS[(month - 1) as usize],
+                year,
+                h,
+                m,
+                s
+            )
+        }
+    }
 }

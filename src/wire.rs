@@ -431,4 +431,60 @@ mod tests {
             150
         );
     }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use serde_json::{json, Value};
+
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<f64>()
+                    .prop_filter("finite", |n| n.is_finite())
+                    .prop_map(|n| json!(n)),
+                any::<String>().prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::btree_map(any::<String>(), inner, 0..6)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn object() -> impl Strategy<Value = serde_json::Map<String, Value>> {
+            prop::collection::btree_map(any::<String>(), json_value(), 0..6)
+                .prop_map(|m| m.into_iter().collect())
+        }
+
+        proptest! {
+            /// Every record() call serialises to valid JSON that carries exactly its inputs.
+            #[test]
+            fn track_entries_round_trip(
+                profile in ".{1,20}", title in ".{1,20}", user in proptest::option::of(".{1,20}"),
+                props in object(), attrs in proptest::option::of(object()),
+                timestamp in 1_262_304_000_000u64..4_000_000_000_000,
+            ) {
+                prop_assume!(title != "Identify");
+                let as_object = |m: &serde_json::Map<String, Value>| JsonObject::parse(&Value::Object(m.clone()).to_string()).unwrap();
+                let event = Event::record(&profile, &title, user.as_deref(), None, Some(as_object(&props)), attrs.as_ref().map(as_object), None).unwrap();
+                let mut out = String::new();
+                let id = "1b4e28ba-2fa1-41d2-883f-0016d3cca427";
+                write_track_entry(&mut out, &event, id, timestamp);
+                let parsed: Value = serde_json::from_str(&out).unwrap();
+                let item = &parsed["payload"][0];
+                prop_assert_eq!(&parsed["name"], &json!(title));
+                prop_assert_eq!(&item["eventId"], &json!(id));
+                prop_assert_eq!(&item["timestamp"], &json!(timestamp));
+                prop_assert_eq!(&item["profileId"], &json!(profile));
+                prop_assert_eq!(item.get("userId").cloned(), user.map(Value::String));
+                prop_assert_eq!(&item["data"], &Value::Object(props));
+                prop_assert_eq!(item.get("userAttributes").cloned(), attrs.map(Value::Object));
+            }
+        }
+    }
 }

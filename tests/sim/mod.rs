@@ -131,6 +131,8 @@ pub struct SimTransport {
     pub script: RefCell<VecDeque<Step>>,
     pub fallback: RefCell<Step>,
     pub sent: RefCell<Vec<(u64, Request)>>,
+    /// The step that answered each request in `sent`.
+    pub answered_with: RefCell<Vec<Step>>,
 }
 
 /// The client's handle on the shared transport.
@@ -148,6 +150,7 @@ impl Transport for SimNet {
             .unwrap_or_else(|| this.fallback.borrow().clone());
         let timeout = u64::from(request.timeout_ms);
         this.sent.borrow_mut().push((now, request));
+        this.answered_with.borrow_mut().push(step.clone());
         let sim = this.sim.clone();
         async move {
             match step {
@@ -210,6 +213,7 @@ pub fn world(config: intempt_edge::ConfigBuilder) -> World {
         script: RefCell::new(VecDeque::new()),
         fallback: RefCell::new(status(201)),
         sent: RefCell::new(Vec::new()),
+        answered_with: RefCell::new(Vec::new()),
     });
     let client = Client::new(
         config.build().unwrap(),
