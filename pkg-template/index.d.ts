@@ -57,6 +57,10 @@ export interface SDKOptions {
   maxEventBytes?: number;
   /** Largest request body in bytes (default 262144). */
   maxBatchBytes?: number;
+  /** Log one line per request and outcome (and per flush) with `console.log`. The API key is never logged. */
+  debug?: boolean;
+  /** Receives the same lines as `debug` instead of `console.log`. */
+  logger?: (line: string) => void;
 }
 
 /** The constructor's fields and options as one object. */

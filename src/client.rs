@@ -193,6 +193,7 @@ pub struct Client<T, C, R> {
     clock: C,
     random: R,
     state: RefCell<State>,
+    logger: Option<Box<dyn Fn(&str)>>,
 }
 
 impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
@@ -222,6 +223,20 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 random_used: 256,
                 totals: Stats::default(),
             }),
+            logger: None,
+        }
+    }
+
+    /// Sends one line per request and outcome (and per flush) to `logger`.
+    /// Lines carry no API key: URLs are logged without their query.
+    pub fn with_logger(mut self, logger: impl Fn(&str) + 'static) -> Self {
+        self.logger = Some(Box::new(logger));
+        self
+    }
+
+    fn log(&self, line: impl FnOnce() -> String) {
+        if let Some(logger) = &self.logger {
+            logger(&line());
         }
     }
 
@@ -331,11 +346,24 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                         as u32,
                 };
                 run.report.requests += 1;
+                let (sent_at, bytes) = (now, request.body.len());
                 let result = self.transport.send(request).await;
                 let now = self.clock.now_ms();
                 failures += 1;
-                let Some(wait) = self.settle(batch_id, len, &result, failures, now, &mut run)
-                else {
+                let wait = self.settle(batch_id, len, &result, failures, now, &mut run);
+                self.log(|| {
+                    let next = match wait {
+                        Some(ms) => format!("; retrying in {ms} ms"),
+                        None => String::new(),
+                    };
+                    format!(
+                        "POST {} ({len} events, {bytes} bytes) -> {} in {} ms{next}",
+                        redact(&self.urls.track),
+                        outcome_line(&result),
+                        now - sent_at
+                    )
+                });
+                let Some(wait) = wait else {
                     continue 'batches;
                 };
                 if now + wait >= deadline {
@@ -357,7 +385,24 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         }
         run.report.failed = run.failed.len() as u32;
         drop(state);
-        run.finish()
+        let report = run.finish();
+        self.log(|| {
+            format!(
+                "flush: delivered {}, failed {}, dropped {}, pending {}, {} requests in {} ms{}",
+                report.delivered,
+                report.failed,
+                report.dropped,
+                report.pending,
+                report.requests,
+                self.clock.now_ms() - start,
+                if report.timed_out {
+                    " (deadline reached)"
+                } else {
+                    ""
+                }
+            )
+        });
+        report
     }
 
     /// [`flush`](Client::flush) started by a timer or a full batch rather than
@@ -436,7 +481,16 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 body: body.clone(),
                 timeout_ms: self.config.choose_timeout_ms,
             };
+            let sent_at = self.clock.now_ms();
             let result = self.transport.send(request).await;
+            self.log(|| {
+                let elapsed = self.clock.now_ms() - sent_at;
+                format!(
+                    "POST {} -> {} in {elapsed} ms",
+                    redact(url),
+                    outcome_line(&result)
+                )
+            });
             failures += 1;
             let decision = self.policy.decide(
                 attempt_of(&result),
@@ -669,8 +723,26 @@ fn attempt_of(result: &Result<Response, TransportError>) -> Attempt<'_> {
     }
 }
 
+/// A URL without its query (where query-mode authentication puts the key).
+fn redact(url: &str) -> &str {
+    url.split('?').next().unwrap_or(url)
+}
+
+/// One outcome for a log line: `HTTP 503: message`, `HTTP 201`, `the request timed out`.
+fn outcome_line(result: &Result<Response, TransportError>) -> String {
+    match outcome_text(result) {
+        (Some(status), message) if !message.starts_with("HTTP ") => {
+            format!("HTTP {status}: {message}")
+        }
+        (_, message) => message,
+    }
+}
+
 fn outcome_text(result: &Result<Response, TransportError>) -> (Option<u16>, String) {
     match result {
+        Ok(response) if (200..300).contains(&response.status) => {
+            (Some(response.status), format!("HTTP {}", response.status))
+        }
         Ok(response) => {
             let message = wire::error_message(&response.body)
                 .unwrap_or_else(|| format!("HTTP {}", response.status));

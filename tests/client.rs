@@ -450,3 +450,65 @@ fn a_flush_keeps_the_batch_it_is_retrying_and_reports_it_honestly() {
     assert_eq!(ids.len(), 2);
     assert_eq!(ids[0], ids[1], "the same bytes were resent");
 }
+
+#[test]
+fn debug_lines_describe_each_request_and_never_carry_the_key() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let lines = Rc::new(RefCell::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let sim = Sim::new();
+    let transport = Rc::new(SimTransport {
+        sim: sim.clone(),
+        script: RefCell::new(
+            [with_body(503, r#"{"errors":[{"message":"busy"}]}"#)]
+                .into_iter()
+                .collect(),
+        ),
+        fallback: RefCell::new(status(201)),
+        sent: RefCell::new(Vec::new()),
+        answered_with: RefCell::new(Vec::new()),
+    });
+    let config = config()
+        .auth_mode(intempt_edge::AuthMode::Query)
+        .build()
+        .unwrap();
+    let client = intempt_edge::Client::new(
+        config,
+        SimNet(transport.clone()),
+        SimClock(sim.clone()),
+        SimRandom::default(),
+    )
+    .with_logger(move |line| sink.borrow_mut().push(line.to_owned()));
+    client
+        .enqueue(&Event::track("p", "T", None).unwrap())
+        .unwrap();
+    run(&sim, client.flush());
+    let lines = lines.borrow();
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    let track = "http://127.0.0.1:9/v1/demo-organization/projects/demo-project/sources/616010376811536384/track";
+    assert!(
+        lines[0].starts_with(&format!("POST {track} (1 events, ")),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains("-> HTTP 503: busy in 10 ms; retrying in "),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].contains("-> HTTP 201 in 10 ms"), "{}", lines[1]);
+    assert!(
+        lines[2].starts_with("flush: delivered 1, failed 0, dropped 0, pending 0, 2 requests in "),
+        "{}",
+        lines[2]
+    );
+    // Query mode puts the key in the URL that is sent; the log never shows it.
+    assert!(transport.sent.borrow()[0]
+        .1
+        .url
+        .contains("apiKey=id.secret"));
+    assert!(lines
+        .iter()
+        .all(|l| !l.contains("secret") && !l.contains("apiKey")));
+}

@@ -78,6 +78,8 @@ const OPTIONS: &[&str] = &[
     "maxQueueSize",
     "maxEventBytes",
     "maxBatchBytes",
+    "debug",
+    "logger",
 ];
 const FIELDS: &[&str] = &[
     "organization",
@@ -157,6 +159,14 @@ struct Built {
     config: Config,
     fetch: Option<Function>,
     wait_until: Option<Function>,
+    logger: Option<Function>,
+    debug: bool,
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    fn console_log(line: &str);
 }
 
 fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
@@ -196,7 +206,7 @@ fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
     if let Some(n) = integer(&fields[5], "maxBatchSize")? {
         builder = builder.max_batch_size(n);
     }
-    let (mut fetch, mut wait_until) = (None, None);
+    let (mut fetch, mut wait_until, mut logger, mut debug) = (None, None, None, false);
     for (key, value) in &options {
         builder = match key.as_str() {
             "endpoint" => builder.endpoint(config_string(value, "endpoint")?),
@@ -217,6 +227,17 @@ fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
                 wait_until = function(value, key)?;
                 builder
             }
+            "logger" => {
+                logger = function(value, key)?;
+                builder
+            }
+            "debug" => match kind(value, MAX_STRING) {
+                Kind::Boolean | Kind::Undefined | Kind::Null => {
+                    debug = value.is_truthy();
+                    builder
+                }
+                _ => return Err(config_error("debug must be true or false".to_owned())),
+            },
             numeric => match integer(value, numeric)? {
                 None => builder,
                 Some(n) => match numeric {
@@ -234,6 +255,8 @@ fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
         config: builder.build()?,
         fetch,
         wait_until,
+        logger,
+        debug,
     })
 }
 
