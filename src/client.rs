@@ -175,6 +175,9 @@ struct State {
     totals: Stats,
 }
 
+/// Receives debug lines.
+type Logger = Box<dyn Fn(&str)>;
+
 /// How long after its flush's deadline a lease still protects a batch.
 const LEASE_GRACE_MS: u64 = 2_000;
 /// How often a flush looks whether batches in flight elsewhere came back.
@@ -193,7 +196,7 @@ pub struct Client<T, C, R> {
     clock: C,
     random: R,
     state: RefCell<State>,
-    logger: Option<Box<dyn Fn(&str)>>,
+    logger: Option<Logger>,
 }
 
 impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {

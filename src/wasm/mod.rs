@@ -320,9 +320,18 @@ impl Core {
         let transport = FetchTransport {
             custom: built.fetch,
         };
+        let mut client = Client::new(built.config, transport, HostClock, HostRandom);
+        if let Some(logger) = built.logger {
+            // A logger that throws loses its line, nothing else.
+            client = client.with_logger(move |line| {
+                let _ = logger.call1(&JsValue::UNDEFINED, &JsValue::from_str(line));
+            });
+        } else if built.debug {
+            client = client.with_logger(|line| console_log(&format!("[intempt-edge] {line}")));
+        }
         Ok(Core {
             inner: Rc::new(Inner {
-                client: Client::new(built.config, transport, HostClock, HostRandom),
+                client,
                 wait_until: RefCell::new(built.wait_until),
             }),
         })
