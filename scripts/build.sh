@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Builds the npm package into $ROOT/pkg and packs it into $ROOT/target/.
+#
+#   1. wasm-pack (release, --target web, no wasm-opt) -> target/wasm-pack/
+#   2. npm binaryen's wasm-opt -Oz on intempt_edge_bg.wasm, in place, then a
+#      load check in node (initSync with the file's bytes)
+#   3. pkg/ = wasm-bindgen output (+ snippets/) overlaid with pkg-template/,
+#      "version" set from Cargo.toml; prints the wasm's raw/gzip/brotli sizes
+#   4. npm pack -> target/<name>-<version>.tgz; its absolute path is the last line
+#
+# Run scripts/setup.sh first. INTEMPT_ROOT=/path/to/crate builds another crate
+# (with the tools of this repo). Extra args are passed to `cargo build` via wasm-pack.
+
+# shellcheck source=scripts/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+OUT_NAME=intempt_edge
+WP_OUT="$ROOT/target/wasm-pack"
+PKG="$ROOT/pkg"
+WASM_OPT="$TOOLS_ROOT/node_modules/.bin/wasm-opt"
+# rustc's wasm32-unknown-unknown output uses these features by default
+# (`rustc --print cfg --target wasm32-unknown-unknown | grep target_feature`);
+# wasm-opt rejects the module unless each one is enabled. All are supported by
+# Node >= 18, Deno, Bun and workerd.
+WASM_OPT_FLAGS=(
+  -Oz
+  --enable-bulk-memory
+  --enable-nontrapping-float-to-int
+  --enable-sign-ext
+  --enable-mutable-globals
+  --enable-multivalue
+  --enable-reference-types
+)
+
+if [[ ! -x "$WASM_OPT" ]]; then
+  echo "build: $WASM_OPT is missing; run scripts/setup.sh" >&2
+  exit 1
+fi
+if [[ ! -f "$ROOT/pkg-template/package.json" ]]; then
+  echo "build: $ROOT/pkg-template/package.json is missing" >&2
+  exit 1
+fi
+
+# --- 1. wasm-pack ---------------------------------------------------------------
+echo "build: wasm-pack build --release --target web ($ROOT)"
+rm -rf "$WP_OUT"
+# --no-opt (and wasm-opt = false in Cargo.toml): wasm-pack would use whatever
+# wasm-opt is on PATH, or try to download one. --mode no-install: use the
+# wasm-bindgen CLI that setup.sh installed, never download one.
+wasm-pack --log-level warn build "$ROOT" \
+  --release --target web --mode no-install --no-opt --no-pack --no-gitignore \
+  --out-dir "$WP_OUT" --out-name "$OUT_NAME" "$@"
+
+wasm="$WP_OUT/${OUT_NAME}_bg.wasm"
+for f in "$OUT_NAME.js" "${OUT_NAME}_bg.wasm" "$OUT_NAME.d.ts" "${OUT_NAME}_bg.wasm.d.ts"; do
+  [[ -f "$WP_OUT/$f" ]] || { echo "build: wasm-pack did not produce $f" >&2; exit 1; }
+done
+
+# --- 2. wasm-opt (npm binaryen) + load check -----------------------------------
+before=$(stat -c %s "$wasm")
+echo "build: $("$WASM_OPT" --version) ${WASM_OPT_FLAGS[*]}"
+"$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "$wasm" -o "$wasm.opt"
+mv -f "$wasm.opt" "$wasm"
+echo "build: wasm-opt $before -> $(stat -c %s "$wasm") bytes"
+
+# A broken optimiser fails only at instantiation: instantiate it once in node.
+printf '{ "type": "module" }\n' >"$WP_OUT/package.json"
+node --input-type=module -e '
+  import { readFileSync } from "node:fs";
+  import { pathToFileURL } from "node:url";
+  const [dir, name] = process.argv.slice(1);
+  const mod = await import(pathToFileURL(`${dir}/${name}.js`).href);
+  const exports = mod.initSync({ module: readFileSync(`${dir}/${name}_bg.wasm`) });
+  if (!(exports.memory instanceof WebAssembly.Memory)) throw new Error("no memory export");
+' "$WP_OUT" "$OUT_NAME"
+rm -f "$WP_OUT/package.json"
+echo "build: wasm loads in node $(node --version) (initSync)"
+
+# --- 3. assemble pkg/ -------------------------------------------------------------
+rm -rf "$PKG"
+mkdir -p "$PKG"
+cp "$WP_OUT/$OUT_NAME.js" "$WP_OUT/${OUT_NAME}_bg.wasm" "$WP_OUT/$OUT_NAME.d.ts" \
+  "$WP_OUT/${OUT_NAME}_bg.wasm.d.ts" "$PKG/"
+if [[ -d "$WP_OUT/snippets" ]]; then
+  cp -R "$WP_OUT/snippets" "$PKG/"
+fi
+cp -R "$ROOT/pkg-template/." "$PKG/"
+
+version="$(cargo metadata --no-deps --format-version 1 --manifest-path "$ROOT/Cargo.toml" |
+  node -e '
+    const manifest = process.argv[1];
+    const meta = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const pkg = meta.packages.find((p) => p.manifest_path === manifest) ?? meta.packages[0];
+    process.stdout.write(pkg.version);
+  ' "$ROOT/Cargo.toml")"
+node -e '
+  const fs = require("fs");
+  const [file, version] = process.argv.slice(1);
+  const json = JSON.parse(fs.readFileSync(file, "utf8"));
+  json.version = version;
+  fs.writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
+' "$PKG/package.json" "$version"
+echo "build: pkg/ assembled, version $version"
+
+node -e '
+  const fs = require("fs"), zlib = require("zlib");
+  const buf = fs.readFileSync(process.argv[1]);
+  const gz = zlib.gzipSync(buf, { level: 9 }).length;
+  const br = zlib.brotliCompressSync(buf, {
+    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 },
+  }).length;
+  const kb = (n) => (n / 1024).toFixed(1) + " KiB";
+  console.log(`build: ${require("path").basename(process.argv[1])}: ${buf.length} bytes raw (${kb(buf.length)}), ${gz} gzip (${kb(gz)}), ${br} brotli (${kb(br)})`);
+' "$PKG/${OUT_NAME}_bg.wasm"
+
+# --- 4. npm pack ------------------------------------------------------------------
+mkdir -p "$ROOT/target"
+tarball="$(npm pack "$PKG" --pack-destination "$ROOT/target" --json 2>/dev/null |
+  node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8"))[0].filename)')"
+echo "$ROOT/target/$tarball"
