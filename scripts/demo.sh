@@ -31,11 +31,12 @@ with_node22 wrangler dev --port "$port" --ip 127.0.0.1 --inspector-port "$(free_
   --var "INTEMPT_ENDPOINT:$ingest" --var "INTEMPT_API_KEY:test-id.test-secret" \
   > "$logs/wrangler.log" 2>&1 &
 pids+=($!)
+up=""
 for _ in $(seq 600); do
-  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then up=1; break; fi
   sleep 0.1
 done
-curl -fsS "http://127.0.0.1:$port/health" >/dev/null || { cat "$logs/wrangler.log"; echo "the Worker did not start"; exit 1; }
+[ -n "$up" ] || { cat "$logs/wrangler.log"; echo "the Worker did not start within 60 s"; exit 1; }
 
 echo "==> sending requests to the Worker"
 for path in "/?profile=1845348" "/pricing?profile=1845348" "/buy?profile=1845348" "/buy?profile=2000001"; do
