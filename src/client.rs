@@ -175,8 +175,8 @@ struct State {
     totals: Stats,
 }
 
-/// Receives debug lines.
-type Logger = Box<dyn Fn(&str)>;
+/// Receives debug lines (see [`Client::with_logger`]).
+pub type Logger = Box<dyn Fn(&str)>;
 
 /// How long after its flush's deadline a lease still protects a batch.
 const LEASE_GRACE_MS: u64 = 2_000;

@@ -16,9 +16,10 @@
 //! # Ok::<(), intempt_edge::Error>(())
 //! ```
 //!
-//! A [`Client`] takes a [`Transport`], a [`Clock`] and a [`Random`]; the wasm
-//! build supplies ones backed by the host's `fetch`, `setTimeout` and
-//! `crypto.getRandomValues`.
+//! A [`Client`] takes a [`Transport`], a [`Clock`] and a [`Random`]. On
+//! wasm32, `EdgeClient` pairs it with the host's `fetch`, `setTimeout` and
+//! `crypto.getRandomValues` for Rust code running in a JavaScript host (a
+//! Cloudflare Worker written in Rust); the npm package's `SDK` is built on it.
 //!
 //! Modules: `config` (constructor fields, options, defaults), `event` (the
 //! calls and their validation), `wire` (URLs, headers, bodies), `batch` (the
@@ -39,8 +40,12 @@ mod wire;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+/// The client on a JavaScript host, for Rust callers (wasm32 only).
+#[cfg(target_arch = "wasm32")]
+pub use wasm::{EdgeClient, EdgeOptions};
+
 pub use client::{
-    Client, Clock, Fate, FlushReport, Random, Reason, Request, Response, Stats, Transport,
+    Client, Clock, Fate, FlushReport, Logger, Random, Reason, Request, Response, Stats, Transport,
     TransportError, Trigger,
 };
 pub use config::{defaults, ApiKey, AuthMode, Config, ConfigBuilder, Endpoint};

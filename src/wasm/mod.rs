@@ -2,22 +2,22 @@
 //! wraps. It converts values, forwards to the core and acts on its triggers
 //! (timers, background flushes handed to `waitUntil`); it decides nothing.
 
+mod edge;
 mod host;
 mod value;
 
+pub use edge::{EdgeClient, EdgeOptions};
+
 use std::cell::RefCell;
-use std::future::Future;
-use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::client::{Client, Fate, FlushReport, Trigger};
+use crate::client::{Fate, FlushReport};
 use crate::config::{AuthMode, Config, ConfigBuilder};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event, OptimizationType, Selector, ValidUntil};
-use host::{FetchTransport, HostClock, HostRandom, Sleep};
 use value::{kind, Kind, MAX_STRING};
 
 thread_local! {
@@ -53,17 +53,10 @@ fn to_js(error: Error) -> JsValue {
     plain.into()
 }
 
-type HostClient = Client<FetchTransport, HostClock, HostRandom>;
-
-struct Inner {
-    client: HostClient,
-    wait_until: RefCell<Option<Function>>,
-}
-
-/// The wasm side of the JS `SDK` class.
+/// The wasm side of the JS `SDK` class: JS values in, [`EdgeClient`] calls out.
 #[wasm_bindgen]
 pub struct Core {
-    inner: Rc<Inner>,
+    edge: EdgeClient,
 }
 
 /// The options `new SDK(...)` understands, besides the six positional fields.
@@ -317,23 +310,23 @@ impl Core {
             &options,
         ])
         .map_err(to_js)?;
-        let transport = FetchTransport {
-            custom: built.fetch,
-        };
-        let mut client = Client::new(built.config, transport, HostClock, HostRandom);
-        if let Some(logger) = built.logger {
+        let logger: Option<crate::client::Logger> = match (built.logger, built.debug) {
             // A logger that throws loses its line, nothing else.
-            client = client.with_logger(move |line| {
+            (Some(logger), _) => Some(Box::new(move |line| {
                 let _ = logger.call1(&JsValue::UNDEFINED, &JsValue::from_str(line));
-            });
-        } else if built.debug {
-            client = client.with_logger(|line| console_log(&format!("[intempt-edge] {line}")));
-        }
+            })),
+            (None, true) => Some(Box::new(|line| {
+                console_log(&format!("[intempt-edge] {line}"))
+            })),
+            (None, false) => None,
+        };
+        let options = EdgeOptions {
+            fetch: built.fetch,
+            wait_until: built.wait_until,
+            logger,
+        };
         Ok(Core {
-            inner: Rc::new(Inner {
-                client,
-                wait_until: RefCell::new(built.wait_until),
-            }),
+            edge: EdgeClient::new(built.config, options),
         })
     }
 
@@ -341,14 +334,11 @@ impl Core {
     /// unless the caller gave one in the options.
     #[wasm_bindgen(js_name = useDefaultWaitUntil)]
     pub fn use_default_wait_until(&self, wait_until: Function) {
-        let mut slot = self.inner.wait_until.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(wait_until);
-        }
+        self.edge.use_default_wait_until(wait_until);
     }
 
     fn budget(&self) -> usize {
-        self.inner.client.config().max_event_bytes as usize
+        self.edge.config().max_event_bytes as usize
     }
 
     fn object(
@@ -359,36 +349,8 @@ impl Core {
         value::object(value, what, self.budget())
     }
 
-    /// Runs `future` in the background, kept alive by `waitUntil` when there is one.
-    fn spawn(&self, future: impl Future<Output = ()> + 'static) {
-        let promise = future_to_promise(async move {
-            future.await;
-            Ok(JsValue::UNDEFINED)
-        });
-        let wait_until = self.inner.wait_until.borrow().clone();
-        if let Some(wait_until) = wait_until {
-            // Outside a request, Cloudflare's waitUntil throws; the flush still runs.
-            let _ = wait_until.call1(&JsValue::UNDEFINED, &promise);
-        }
-    }
-
     fn enqueue(&self, event: Result<Event, Error>) -> Result<(), JsValue> {
-        let trigger = event
-            .and_then(|e| self.inner.client.enqueue(&e))
-            .map_err(to_js)?;
-        let inner = self.inner.clone();
-        match trigger {
-            Trigger::None => {}
-            Trigger::ArmTimer(ms) => self.spawn(async move {
-                Sleep::new(u64::from(ms), true).await;
-                inner.client.timer_fired();
-                inner.client.background_flush().await;
-            }),
-            Trigger::FlushNow => self.spawn(async move {
-                inner.client.background_flush().await;
-            }),
-        }
-        Ok(())
+        event.and_then(|e| self.edge.record(&e)).map_err(to_js)
     }
 
     /// `identify(profileId, userId, eventTitle?, userAttributes?)`.
@@ -487,13 +449,13 @@ impl Core {
     /// Stops tracking calls until `optIn()`.
     #[wasm_bindgen(js_name = optOut)]
     pub fn opt_out(&self) {
-        self.inner.client.opt_out();
+        self.edge.opt_out();
     }
 
     /// Resumes tracking calls.
     #[wasm_bindgen(js_name = optIn)]
     pub fn opt_in(&self) {
-        self.inner.client.opt_in();
+        self.edge.opt_in();
     }
 
     /// `consent(profileId, action, category?, validUntil?, email?, message?)`;
@@ -545,9 +507,9 @@ impl Core {
             Ok(consent) => consent,
             Err(error) => return rejected(error),
         };
-        let inner = self.inner.clone();
+        let sent = self.edge.consent(consent);
         future_to_promise(async move {
-            inner.client.consent(&consent).await.map_err(to_js)?;
+            sent.await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -601,9 +563,9 @@ impl Core {
             Ok(choose) => choose,
             Err(error) => return rejected(error),
         };
-        let inner = self.inner.clone();
+        let chosen = self.edge.choose(choose);
         future_to_promise(async move {
-            let choices = inner.client.choose(&choose).await.map_err(to_js)?;
+            let choices = chosen.await.map_err(to_js)?;
             js_sys::JSON::parse(&choices)
                 .map_err(|_| to_js(Error::http(200, "the server's choices are not valid JSON")))
         })
@@ -611,19 +573,19 @@ impl Core {
 
     /// Sends everything queued; resolves (never rejects) with a report.
     pub fn flush(&self) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move { Ok(report_to_js(&inner.client.flush().await)) })
+        let flushed = self.edge.flush();
+        future_to_promise(async move { Ok(report_to_js(&flushed.await)) })
     }
 
     /// Flushes, then refuses every later call.
     pub fn close(&self) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move { Ok(report_to_js(&inner.client.close().await)) })
+        let closed = self.edge.close();
+        future_to_promise(async move { Ok(report_to_js(&closed.await)) })
     }
 
     /// Counters over the client's life.
     pub fn stats(&self) -> JsValue {
-        let stats = self.inner.client.stats();
+        let stats = self.edge.stats();
         let object = Object::new();
         for (key, value) in [
             ("queued", f64::from(stats.queued)),
