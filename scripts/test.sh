@@ -15,6 +15,7 @@ section "format and lint (host and wasm32)"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p intempt-edge-rust-worker --target wasm32-unknown-unknown -- -D warnings
 
 section "host tests (cargo test)"
 cargo test

@@ -41,11 +41,16 @@ export function tarball() {
 }
 
 /** A fresh copy of tests/e2e/app with the packed package installed, as a user would. */
-export async function prepareApp(name = "app") {
+export function prepareApp(name = "app") {
+  return prepareCopy(join(ROOT, "tests", "e2e", "app"), name);
+}
+
+/** A fresh copy of `source` under target/e2e/<name> with the packed package installed. */
+export async function prepareCopy(source, name) {
   const dir = join(ROOT, "target", "e2e", name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dirname(dir), { recursive: true });
-  cpSync(join(ROOT, "tests", "e2e", "app"), dir, { recursive: true });
+  cpSync(source, dir, { recursive: true, filter: (path) => !path.includes("node_modules") });
   const result = await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error", tarball()], { cwd: dir, timeoutMs: 120_000 });
   if (result.code !== 0) throw new Error(`npm install of the tarball failed:\n${result.stderr}`);
   return dir;
@@ -72,7 +77,7 @@ export async function bundleWorker(appDir, entry, outDir) {
 }
 
 /** Starts Miniflare on a wrangler bundle; the caller must `dispose()` it. */
-export async function startWorker(bundlePath, { log } = {}) {
+export async function startWorker(bundlePath, { log, bindings } = {}) {
   const { Miniflare, Log, LogLevel } = await import("miniflare");
   return new Miniflare({
     modules: true,
@@ -84,6 +89,7 @@ export async function startWorker(bundlePath, { log } = {}) {
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2026-07-01",
     log: log ?? new Log(LogLevel.WARN),
+    bindings,
   });
 }
 
@@ -94,3 +100,28 @@ export async function control(server, path) {
 }
 
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** A free TCP port on loopback. */
+export async function freePort() {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `url` until it answers (any status) or `timeoutMs` passes. */
+export async function waitForHttp(url, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}

@@ -1,0 +1,112 @@
+// Every example in examples/ runs in its runtime against the local ingest
+// server, so an example can never rot: the Node, Bun and Deno servers, the
+// JavaScript Worker that wrangler.toml runs, and the Rust Worker.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { startIngestServer } from "../server/ingest-server.mjs";
+import { API_KEY, bundleWorker, control, freePort, prepareCopy, ROOT, run, startWorker, tool, waitForHttp } from "./harness.mjs";
+
+let server;
+before(async () => {
+  server = await startIngestServer({ apiKey: API_KEY, organization: "demo-organization", project: "demo-project", sourceId: "616010376811536384" });
+});
+after(async () => server?.close());
+
+const ENV = () => ({ INTEMPT_API_KEY: API_KEY, INTEMPT_ENDPOINT: server.url });
+
+async function received(profile, count) {
+  const until = Date.now() + 10_000;
+  let events = [];
+  while (Date.now() < until) {
+    events = (await control(server, "events")).filter((e) => e.item.profileId === profile);
+    if (events.length >= count) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return events;
+}
+
+/** Starts a server example, sends two requests, stops it with SIGTERM; returns its output. */
+async function runServerExample(command, args, cwd, profile) {
+  const port = await freePort();
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...ENV(), PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const exited = new Promise((resolve) => child.on("close", resolve));
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/health?profile=${profile}-probe`);
+    for (const path of ["/", "/pricing"]) {
+      const response = await fetch(`http://127.0.0.1:${port}${path}?profile=${profile}`);
+      assert.equal(response.status, 200);
+    }
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const code = await exited;
+  return { code, output };
+}
+
+for (const [runtime, file] of [["node", "server.mjs"], ["bun", "server.ts"], ["deno", "main.ts"]]) {
+  test(`examples/${runtime} runs in ${runtime} and its events arrive`, async () => {
+    const dir = await prepareCopy(join(ROOT, "examples", runtime), `example-${runtime}`);
+    const command = {
+      node: [process.execPath, [file]],
+      bun: [tool("bun"), [file]],
+      deno: [tool("deno"), ["run", "--allow-net=127.0.0.1", "--allow-env", file]],
+    }[runtime];
+    const { code, output } = await runServerExample(...command, dir, `ex-${runtime}`);
+    if (runtime !== "deno") {
+      // Node and Bun flush in their SIGTERM handler and exit 0; the Deno
+      // example flushes per request and is simply killed.
+      assert.match(output, /flushed on shutdown/, output);
+      assert.equal(code, 0, output);
+    }
+    const events = await received(`ex-${runtime}`, 2);
+    assert.deepEqual(events.map((e) => [e.name, e.item.data.path, e.item.data.runtime]), [
+      ["Page View", "/", runtime],
+      ["Page View", "/pricing", runtime],
+    ]);
+  });
+}
+
+test("examples/cloudflare-worker (the Worker wrangler.toml runs) runs in workerd and its events arrive", async () => {
+  const dir = await prepareCopy(join(ROOT, "examples", "cloudflare-worker"), "example-worker");
+  const worker = await startWorker(await bundleWorker(dir, "worker.js", join(dir, "dist")), {
+    bindings: { INTEMPT_ORGANIZATION: "demo-organization", INTEMPT_PROJECT: "demo-project", INTEMPT_SOURCE_ID: "616010376811536384", ...ENV() },
+  });
+  try {
+    for (const path of ["/", "/buy"]) {
+      const response = await worker.dispatchFetch(`http://w${path}?profile=ex-worker`);
+      assert.match(await response.text(), /recorded for profile ex-worker/);
+    }
+    const events = await received("ex-worker", 4);
+    assert.deepEqual(events.map((e) => e.name), ["Page View", "Page View", "Identify", "Purchase"]);
+  } finally {
+    await worker.dispose();
+  }
+});
+
+test("examples/rust-worker (EdgeClient from Rust) builds and runs in workerd and its events arrive", async () => {
+  const build = await run("bash", [join(ROOT, "examples", "rust-worker", "build.sh")], { timeoutMs: 300_000 });
+  assert.equal(build.code, 0, build.stdout + build.stderr);
+  const dir = join(ROOT, "examples", "rust-worker");
+  const worker = await startWorker(await bundleWorker(dir, "worker.js", join(ROOT, "target", "e2e", "rust-worker-dist")), {
+    bindings: { INTEMPT_ORGANIZATION: "demo-organization", INTEMPT_PROJECT: "demo-project", INTEMPT_SOURCE_ID: "616010376811536384", ...ENV() },
+  });
+  try {
+    for (const path of ["/", "/docs"]) {
+      const response = await worker.dispatchFetch(`http://w${path}?profile=ex-rust`);
+      assert.equal(await response.text(), "recorded a page view for ex-rust\n");
+    }
+    const events = await received("ex-rust", 2);
+    assert.deepEqual(events.map((e) => [e.name, e.item.data]), [
+      ["Page View", { path: "/", runtime: "rust" }],
+      ["Page View", { path: "/docs", runtime: "rust" }],
+    ]);
+  } finally {
+    await worker.dispose();
+  }
+});
