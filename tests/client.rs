@@ -512,3 +512,135 @@ fn debug_lines_describe_each_request_and_never_carry_the_key() {
         .iter()
         .all(|l| !l.contains("secret") && !l.contains("apiKey")));
 }
+
+mod sent_at_once {
+    use super::*;
+    use intempt_edge::{Choose, Consent, OptimizationType, Selector};
+
+    const BASE: &str = "http://127.0.0.1:9/v1/demo-organization/projects/demo-project";
+
+    fn choose() -> Choose {
+        Choose::new(
+            "p1",
+            OptimizationType::Experiment,
+            Selector::Groups(vec!["banner".into()]),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_consent_is_sent_at_once_with_the_exact_url_body_and_headers() {
+        let w = world(config().choose_timeout_ms(1_500));
+        w.script([status(200)]);
+        w.client.opt_out(); // consents are the user's own decision: never blocked
+        let consent = Consent::new("p1", "accept", Some("GDPR"), None, None, None).unwrap();
+        run(&w.sim, w.client.consent(&consent)).unwrap();
+        let sent = w.transport.sent.borrow();
+        assert_eq!(sent.len(), 1);
+        let request = &sent[0].1;
+        assert_eq!(request.url, format!("{BASE}/consents/data"));
+        assert_eq!(
+            request.body,
+            format!(
+                r#"{{"action":"accept","category":"GDPR","timestamp":{},"profileId":"p1","sourceId":"616010376811536384","validUntil":"unlimited","source":"intempt-edge"}}"#,
+                T0 / 1000
+            )
+        );
+        assert_eq!(request.timeout_ms, 1_500);
+        assert_eq!(
+            request.headers,
+            vec![
+                ("Content-Type", "application/json".to_owned()),
+                ("Authorization", "Basic aWQ6c2VjcmV0".to_owned()),
+                ("X-Intempt-Lib", intempt_edge::LIB.to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn choose_retries_once_and_returns_the_choices() {
+        let w = world(config());
+        w.script([
+            status(503),
+            with_body(
+                200,
+                r#"{"choices":[{"name":"login","group":"banner","body":[{"banner":"x"}]}]}"#,
+            ),
+        ]);
+        w.client.opt_out();
+        let choices = run(&w.sim, w.client.choose(&choose())).unwrap();
+        assert_eq!(
+            choices,
+            r#"[{"name":"login","group":"banner","body":[{"banner":"x"}]}]"#
+        );
+        let sent = w.transport.sent.borrow();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0].1.url, format!("{BASE}/optimization/choose-api"));
+        assert_eq!(sent[0].1.body, sent[1].1.body);
+    }
+
+    #[test]
+    fn choose_fails_clearly_after_at_most_one_retry() {
+        // (server steps, code, status, message, requests sent)
+        type Case = (Vec<Step>, ErrorCode, Option<u16>, &'static str, usize);
+        let cases: Vec<Case> = vec![
+            (
+                vec![status(503), status(503)],
+                ErrorCode::HttpError,
+                Some(503),
+                "the server answered 503",
+                2,
+            ),
+            (
+                vec![with_body(400, r#"{"errors":[{"message":"unknown name"}]}"#)],
+                ErrorCode::HttpError,
+                Some(400),
+                "the server answered 400: unknown name",
+                1,
+            ),
+            (
+                vec![Step::Fail { latency: 1 }, Step::Fail { latency: 1 }],
+                ErrorCode::NetworkError,
+                None,
+                "network error: connection reset",
+                2,
+            ),
+            (
+                vec![Step::Hang, Step::Hang],
+                ErrorCode::NetworkError,
+                None,
+                "the request timed out",
+                2,
+            ),
+            (
+                vec![with_body(200, "{}")],
+                ErrorCode::HttpError,
+                Some(200),
+                "no choices array",
+                1,
+            ),
+        ];
+        for (script, code, status, message, requests) in cases {
+            let w = world(config().choose_timeout_ms(1_000));
+            w.script(script);
+            let started = w.sim.now.get();
+            let err = run(&w.sim, w.client.choose(&choose())).unwrap_err();
+            assert_eq!((err.code(), err.status()), (code, status), "{err}");
+            assert!(err.message().contains(message), "{err}");
+            assert_eq!(w.transport.sent.borrow().len(), requests, "{message}");
+            assert!(
+                w.sim.now.get() - started <= 3_000,
+                "a decision call fails fast"
+            );
+        }
+    }
+
+    #[test]
+    fn a_closed_client_refuses_consents_and_choices() {
+        let w = world(config());
+        run(&w.sim, w.client.close());
+        let err = run(&w.sim, w.client.choose(&choose())).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Closed);
+        assert!(w.transport.sent.borrow().is_empty());
+    }
+}

@@ -99,12 +99,17 @@ impl EdgeClient {
         let shared = self.shared.clone();
         match self.shared.client.enqueue(event)? {
             Trigger::None => {}
-            Trigger::ArmTimer(ms) => self.spawn(async move {
-                // unref: a pending batch timer must not keep Node or Bun alive.
-                Sleep::new(u64::from(ms), true).await;
-                shared.client.timer_fired();
-                shared.client.background_flush().await;
-            }),
+            Trigger::ArmTimer(ms) => {
+                // Without waitUntil, a pending batch timer must not keep a
+                // Node or Bun process alive (unref). With one, the caller
+                // asked for this work to be kept alive: keep the timer too.
+                let unref = self.shared.wait_until.borrow().is_none();
+                self.spawn(async move {
+                    Sleep::new(u64::from(ms), unref).await;
+                    shared.client.timer_fired();
+                    shared.client.background_flush().await;
+                })
+            }
             Trigger::FlushNow => self.spawn(async move {
                 shared.client.background_flush().await;
             }),

@@ -26,6 +26,7 @@ before(async () => {
   }
   worker = await startWorker(await bundleWorker(app, "lifecycle-worker.js", join(app, "dist")), {
     log: new CapturingLog(LogLevel.DEBUG),
+    bindings: { INTEMPT_API_KEY: API_KEY, INTEMPT_ENDPOINT: server.url },
   });
 });
 beforeEach(async () => {
@@ -55,8 +56,9 @@ test("workerd: a Worker that tracks and returns without flush() still delivers e
 
 test("workerd: 50 concurrent requests share one module-scope client and deliver every event", async () => {
   workerdOutput.length = 0;
+  // shared=1: the client constructed at module load, before any request.
   const responses = await Promise.all(
-    Array.from({ length: 50 }, (_, r) => worker.dispatchFetch(`http://w/track-wait?${query({ n: "3", profile: `c${r}` })}`)),
+    Array.from({ length: 50 }, (_, r) => worker.dispatchFetch(`http://w/track-wait?${query({ n: "3", profile: `c${r}`, shared: "1" })}`)),
   );
   for (const response of responses) assert.equal(await response.text(), "ok");
   assert.ok(await waitForEvents(150), "all 150 events arrived");
@@ -123,6 +125,15 @@ for (const runtime of ["node", "bun", "deno"]) {
     assert.equal((await eventsFor(`${runtime}-retry`)).length, 5);
   });
 }
+
+test("node: the waitUntil option receives the background flush, which delivers", async () => {
+  const result = await run(process.execPath, [join(app, "wait-until.mjs"), server.url, API_KEY, "wait-until"], { cwd: app });
+  assert.equal(result.code, 0, result.stderr);
+  const { handedBeforeWait, stats } = JSON.parse(result.stdout.trim());
+  assert.equal(handedBeforeWait, 1, "one batch timer, handed to waitUntil when it was armed");
+  assert.deepEqual({ queued: stats.queued, inFlight: stats.inFlight, delivered: stats.delivered }, { queued: 0, inFlight: 0, delivered: 3 });
+  assert.equal((await eventsFor("wait-until")).length, 3);
+});
 
 test("node: a process that tracked events and never flushed exits promptly (no timer holds it)", async () => {
   // batchTimeMs is 60 s in this mode: a timer that kept the process alive would hold it a minute.

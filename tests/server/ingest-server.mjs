@@ -6,10 +6,14 @@
 // in a 400 body, and can be told to misbehave (status codes, Retry-After,
 // delays, hangs, dropped connections) to exercise the SDK's retry logic.
 //
+// It also serves a live event viewer (viewer.html beside this file) at `GET /`,
+// fed by Server-Sent Events from `GET /_intempt/stream`.
+//
 // Zero dependencies on purpose: it must run from a fresh clone with nothing
 // installed but Node ≥ 20. See README.md beside this file for the full API.
 
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +39,25 @@ const MAX_ERRORS = 50;
 const KEEP_ALIVE_MS = 120_000;
 const MAX_WAIT_MS = 120_000;
 const MAX_DELAY_MS = 600_000;
+/** SSE comment interval: keeps the viewer's stream alive through idle periods. */
+const HEARTBEAT_MS = 15_000;
+/** The viewer's snapshot carries at most this many (newest) requests; a long
+ *  load test must not turn one page load into a multi-megabyte message. */
+const VIEWER_SNAPSHOT_MAX = 1000;
+/** Request headers the viewer never shows (the key travels in Authorization). */
+const VIEWER_HIDDEN_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+const VIEWER_PATH = fileURLToPath(new URL('./viewer.html', import.meta.url));
+/** The viewer page allows nothing from outside this server (it works offline). */
+const VIEWER_CSP = [
+  "default-src 'none'",
+  "script-src 'unsafe-inline'",
+  "style-src 'unsafe-inline'",
+  "connect-src 'self'",
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 const DEFAULT_CHOICES = Object.freeze([
   { name: 'new year banner', group: 'banner', body: [{ banner: 'holiday-banner' }] },
@@ -564,6 +587,73 @@ function redactedQuery(query) {
 }
 
 // ---------------------------------------------------------------------------
+// Viewer: the page, and what the stream tells it. The page only ever gets
+// request views, never the raw records: credentials are removed here.
+// ---------------------------------------------------------------------------
+
+/** The page, read once per process; a missing file only breaks the viewer. */
+let viewerPage;
+function loadViewerPage() {
+  if (viewerPage === undefined) {
+    try {
+      viewerPage = { html: readFileSync(VIEWER_PATH, 'utf8') };
+    } catch (e) {
+      viewerPage = { error: `viewer page unavailable: ${e.message}` };
+    }
+  }
+  return viewerPage;
+}
+
+/**
+ * → (jsonText) => jsonText with every form of the configured key replaced by
+ * "[redacted]": the whole key, identifier:secret, its base64 (the Basic
+ * credential) and the secret alone. It works on serialized JSON, so it matches
+ * each needle in its JSON-escaped form and covers every field at once (a body
+ * or a path that happens to carry the key included).
+ */
+function makeScrubber(apiKey) {
+  const { identifier, secret } = splitApiKey(apiKey);
+  const pair = `${identifier}:${secret}`;
+  const needles = [apiKey, pair, Buffer.from(pair).toString('base64'), secret]
+    .filter((n, i, all) => n.length >= 4 && all.indexOf(n) === i)
+    .map((n) => JSON.stringify(n).slice(1, -1))
+    .sort((a, b) => b.length - a.length);
+  return (text) => needles.reduce((acc, n) => acc.split(n).join('[redacted]'), text);
+}
+
+/** The viewer header's counts (rejected: answered ≥ 400 by the checks, not by an injected status). */
+function viewerStats(state) {
+  let rejected = 0;
+  let pending = 0;
+  for (const r of state.requests) {
+    if (r.status === null) pending += 1;
+    else if (r.status >= 400 && !r.fault?.status) rejected += 1;
+  }
+  return { requests: state.requests.length, events: state.events.length, rejected, faults: state.faults.applied, pending };
+}
+
+/** One request as the viewer sees it: the record without credentials, plus its stored events. */
+function requestView(rec, events) {
+  const headers = {};
+  for (const [k, v] of Object.entries(rec.headers)) headers[k] = VIEWER_HIDDEN_HEADERS.has(k) ? '[redacted]' : v;
+  return {
+    id: rec.id,
+    method: rec.method,
+    path: rec.path,
+    query: rec.query,
+    headers,
+    body: rec.body,
+    status: rec.status,
+    error: rec.error,
+    authMode: rec.authMode,
+    kind: rec.kind,
+    fault: rec.fault,
+    receivedAt: rec.receivedAt,
+    events: (events ?? []).map((e) => ({ name: e.name, item: e.item, receivedAt: e.receivedAt })),
+  };
+}
+
+// ---------------------------------------------------------------------------
 // The server
 // ---------------------------------------------------------------------------
 
@@ -614,14 +704,22 @@ export async function startIngestServer(opts = {}) {
     sourceId: opts.sourceId,
     maxBodyBytes: opts.maxBodyBytes ?? 5 * 1024 * 1024,
     log: opts.log ?? false,
+    heartbeatMs: opts.heartbeatMs ?? HEARTBEAT_MS,
   };
   splitApiKey(config.apiKey); // fail fast on a malformed configured key
+  loadViewerPage();
   const initialChoices = structuredClone(opts.choices ?? DEFAULT_CHOICES);
   const state = makeState(structuredClone(initialChoices));
   const sockets = new Set();
   const timers = new Set();
   const waiters = new Set();
   let closing = false;
+  // Viewer: open SSE responses, their shared heartbeat, and each track
+  // request's stored events (so a view never scans state.events).
+  const streams = new Set();
+  let heartbeat = null;
+  const eventsOf = new Map();
+  const scrub = makeScrubber(config.apiKey);
 
   const sleep = (ms) =>
     new Promise((resolve) => {
@@ -679,11 +777,68 @@ export async function startIngestServer(opts = {}) {
     Object.assign(state.faults, { queue: [], random: null, rng: null, randomFaults: 0, applied: 0 });
     state.choices = structuredClone(initialChoices);
     state.nextRequestId = 1;
+    eventsOf.clear();
+    broadcast('reset', { stats: viewerStats(state) });
   };
 
   const setChoices = (choices) => {
     state.choices = structuredClone(choices);
   };
+
+  // ---- viewer: the page and its Server-Sent Events stream ----
+
+  /** Writes one SSE message to every open stream (nothing to do when none is open). */
+  function broadcast(event, data) {
+    if (streams.size === 0 || closing) return;
+    const message = `event: ${event}\ndata: ${scrub(JSON.stringify(data))}\n\n`;
+    for (const res of streams) res.write(message);
+  }
+
+  /** Sends the request's current view; called on arrival and again once it is answered (or abandoned). */
+  function publish(rec) {
+    if (streams.size === 0 || closing) return;
+    broadcast('request', { request: requestView(rec, eventsOf.get(rec.id)), stats: viewerStats(state) });
+  }
+
+  function serveViewer(res) {
+    const page = loadViewerPage();
+    if (page.error) return send(res, 500, `${page.error}\n`);
+    return send(res, 200, page.html, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': VIEWER_CSP,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+    });
+  }
+
+  /** GET /_intempt/stream: a snapshot of the newest requests, then every change, plus heartbeats. */
+  function openStream(req, res) {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    });
+    const recent = state.requests.slice(-VIEWER_SNAPSHOT_MAX);
+    const snapshot = {
+      requests: recent.map((r) => requestView(r, eventsOf.get(r.id))),
+      omitted: state.requests.length - recent.length,
+      stats: viewerStats(state),
+    };
+    // retry: how soon EventSource reconnects after the server restarts.
+    res.write(`retry: 1000\n\nevent: snapshot\ndata: ${scrub(JSON.stringify(snapshot))}\n\n`);
+    streams.add(res);
+    res.on('close', () => {
+      streams.delete(res);
+      if (streams.size === 0 && heartbeat) {
+        clearInterval(heartbeat);
+        heartbeat = null;
+      }
+    });
+    heartbeat ??= setInterval(() => {
+      for (const s of streams) s.write(`: heartbeat ${new Date().toISOString()}\n\n`);
+    }, config.heartbeatMs);
+  }
 
   // ---- contract requests ----
 
@@ -712,9 +867,9 @@ export async function startIngestServer(opts = {}) {
     const { organization, project, sourceId } = route.params;
     const receivedAt = Date.now();
     if (route.kind === 'track') {
-      for (const { name, payload } of body.track) {
-        state.events.push({ name, item: payload[0], organization, project, sourceId, requestId: rec.id, receivedAt });
-      }
+      const stored = body.track.map(({ name, payload }) => ({ name, item: payload[0], organization, project, sourceId, requestId: rec.id, receivedAt }));
+      for (const e of stored) state.events.push(e);
+      eventsOf.set(rec.id, stored);
       notifyWaiters();
       return { status: 201 };
     }
@@ -809,6 +964,8 @@ export async function startIngestServer(opts = {}) {
       health: () => ({ ok: true }),
     };
     if (req.method === 'GET' && name in reads) return send(res, 200, reads[name]());
+    if (req.method === 'GET' && name === 'stream') return openStream(req, res);
+    if ((req.method === 'GET' || req.method === 'HEAD') && name === 'viewer') return serveViewer(res);
     if (req.method === 'GET' && name === 'wait') {
       const n = Number(query.get('events') ?? '1');
       const timeoutMs = Number(query.get('timeoutMs') ?? '5000');
@@ -839,7 +996,7 @@ export async function startIngestServer(opts = {}) {
       else return send(res, 400, errorBody('body must be {"choices": …} or an array'));
       return send(res, 200, { ok: true });
     }
-    const known = [...Object.keys(reads), 'wait', 'reset', 'faults', 'choices'];
+    const known = [...Object.keys(reads), 'wait', 'reset', 'faults', 'choices', 'stream', 'viewer'];
     if (known.includes(name)) return send(res, 405, errorBody(`method ${req.method} not allowed on /_intempt/${name}`));
     return send(res, 404, errorBody(`unknown control endpoint /_intempt/${name} (known: ${known.join(', ')})`));
   }
@@ -850,6 +1007,11 @@ export async function startIngestServer(opts = {}) {
     const started = Date.now();
     const { rawPath, rawQuery } = splitTarget(req.url);
     const query = new URLSearchParams(rawQuery);
+    // The viewer page at the root; like the control API it is not a contract request.
+    if (rawPath === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+      serveViewer(res);
+      return;
+    }
     if (rawPath.startsWith('/_intempt/')) {
       // Control requests are not logged in `requests`: tests read that list
       // to see exactly what the SDK sent.
@@ -872,6 +1034,7 @@ export async function startIngestServer(opts = {}) {
       receivedAt: started,
     };
     state.requests.push(rec);
+    publish(rec);
     try {
       await handleContract(req, res, rec, route, query);
     } catch (e) {
@@ -880,6 +1043,7 @@ export async function startIngestServer(opts = {}) {
       send(res, 500, errorBody(rec.error));
     }
     logLine(rec, Date.now() - started);
+    publish(rec);
   }
 
   const server = http.createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => {
@@ -912,6 +1076,11 @@ export async function startIngestServer(opts = {}) {
       for (const t of timers) clearTimeout(t);
       timers.clear();
       for (const w of waiters) w.done(false);
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = null;
+      // End the viewer's streams (chunked: a clean end); the sockets go below.
+      for (const res of streams) res.end();
+      streams.clear();
       server.close(() => resolve());
       // Hung, delayed and idle keep-alive sockets would otherwise hold close() open.
       server.closeAllConnections();

@@ -1,16 +1,22 @@
-// workerd lifecycle scenarios. One client per endpoint+options lives at module
-// scope and is shared by every request (created lazily: the endpoint arrives
-// with the request). Routes:
+// workerd lifecycle scenarios. `shared` is constructed at module load (no
+// timer, I/O or randomness may happen there) and shared by every request;
+// scenarios with other options get a client per option set, made on first
+// use. Routes (`?shared=1` selects the module-scope client):
 //   /track?n=&profile=      track n events and return WITHOUT flushing
 //   /track-wait?n=&profile= track n events, ctx.waitUntil(flush()), record the report
 //   /track-await?n=&profile= track n events, await flush(), return the report
 //   /reports                the reports recorded by /track-wait
+import { env } from "cloudflare:workers";
 import { SDK } from "intempt-edge";
 
+const shared = new SDK("demo-organization", "demo-project", env.INTEMPT_API_KEY, "616010376811536384", 100, 20, {
+  endpoint: env.INTEMPT_ENDPOINT,
+});
 const clients = new Map();
 const reports = [];
 
 function client(url) {
+  if (url.searchParams.get("shared") === "1") return shared;
   const endpoint = url.searchParams.get("endpoint");
   const deadline = Number(url.searchParams.get("deadline") ?? 10_000);
   const key = `${endpoint} ${deadline}`;
