@@ -17,6 +17,10 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p intempt-edge-rust-worker --target wasm32-unknown-unknown -- -D warnings
 
+section "API docs (cargo doc, warnings are errors, host and wasm32)"
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target wasm32-unknown-unknown
+
 section "host tests (cargo test)"
 cargo test
 
