@@ -19,7 +19,7 @@
 //! it again: delivery is at-least-once, never at-most-once.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 
 use crate::batch::{self, Entry, Queue};
@@ -154,13 +154,15 @@ pub struct Stats {
 
 /// A batch that a flush took off the queue.
 struct InFlight {
+    id: u64,
     entries: Vec<Entry>,
     lease_until: u64,
 }
 
 struct State {
     queue: Queue,
-    in_flight: BTreeMap<u64, InFlight>,
+    /// A handful of batches at most (one per running flush): a Vec is enough.
+    in_flight: Vec<InFlight>,
     in_flight_events: usize,
     next_batch: u64,
     next_seq: u64,
@@ -213,7 +215,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             random,
             state: RefCell::new(State {
                 queue: Queue::default(),
-                in_flight: BTreeMap::new(),
+                in_flight: Vec::new(),
                 in_flight_events: 0,
                 next_batch: 0,
                 next_seq: 0,
@@ -524,17 +526,10 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// Takes the next batch into flight (reclaiming expired leases first).
     fn take_batch(&self, now: u64, deadline: u64) -> Option<(u64, usize, String)> {
         let mut state = self.state.borrow_mut();
-        let expired: Vec<u64> = state
-            .in_flight
-            .iter()
-            .filter(|(_, batch)| batch.lease_until <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in expired {
-            if let Some(batch) = state.in_flight.remove(&id) {
-                state.in_flight_events -= batch.entries.len();
-                state.queue.push_front_all(batch.entries);
-            }
+        while let Some(i) = state.in_flight.iter().position(|b| b.lease_until <= now) {
+            let batch = state.in_flight.swap_remove(i);
+            state.in_flight_events -= batch.entries.len();
+            state.queue.push_front_all(batch.entries);
         }
         let max_events = state
             .split_limit
@@ -551,13 +546,11 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         state.next_batch += 1;
         state.in_flight_events += entries.len();
         let len = entries.len();
-        state.in_flight.insert(
+        state.in_flight.push(InFlight {
             id,
-            InFlight {
-                entries,
-                lease_until: deadline + LEASE_GRACE_MS,
-            },
-        );
+            entries,
+            lease_until: deadline + LEASE_GRACE_MS,
+        });
         Some((id, len, body))
     }
 
@@ -565,7 +558,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// taken over meanwhile (another flush owns those events now).
     fn give_back(&self, batch_id: u64) -> Option<Vec<u64>> {
         let mut state = self.state.borrow_mut();
-        let batch = state.in_flight.remove(&batch_id)?;
+        let batch = state.remove_in_flight(batch_id)?;
         state.in_flight_events -= batch.entries.len();
         let seqs = batch.entries.iter().map(|e| e.seq).collect();
         state.queue.push_front_all(batch.entries);
@@ -575,7 +568,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// Removes a batch from flight for good; returns its sequence numbers.
     fn retire(&self, batch_id: u64) -> Option<Vec<u64>> {
         let mut state = self.state.borrow_mut();
-        let batch = state.in_flight.remove(&batch_id)?;
+        let batch = state.remove_in_flight(batch_id)?;
         state.in_flight_events -= batch.entries.len();
         Some(batch.entries.iter().map(|e| e.seq).collect())
     }
@@ -641,7 +634,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// The sequence numbers of a batch still held by its flush.
     fn in_flight_seqs(&self, batch_id: u64) -> Option<Vec<u64>> {
         let state = self.state.borrow();
-        let batch = state.in_flight.get(&batch_id)?;
+        let batch = state.in_flight.iter().find(|b| b.id == batch_id)?;
         Some(batch.entries.iter().map(|e| e.seq).collect())
     }
 
@@ -652,12 +645,18 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
 }
 
 impl State {
+    /// Takes a batch out of flight; `None` if its lease was taken over.
+    fn remove_in_flight(&mut self, batch_id: u64) -> Option<InFlight> {
+        let i = self.in_flight.iter().position(|b| b.id == batch_id)?;
+        Some(self.in_flight.swap_remove(i))
+    }
+
     /// Sequence numbers of every event not yet delivered or dropped.
     fn undelivered(&self) -> HashSet<u64> {
         let queued = self.queue.seqs();
         let in_flight = self
             .in_flight
-            .values()
+            .iter()
             .flat_map(|b| b.entries.iter().map(|e| e.seq));
         queued.chain(in_flight).collect()
     }
@@ -682,14 +681,23 @@ struct FlushRun {
     report: FlushReport,
     /// Events that failed during this flush and are not delivered or dropped since.
     failed: HashSet<u64>,
-    /// The events behind each reason (an event retried for the same reason counts once).
-    reasons: BTreeMap<(Fate, Option<u16>, String), BTreeSet<u64>>,
+    /// The events behind each reason (an event retried for the same reason
+    /// counts once); few distinct reasons, so a Vec.
+    reasons: Vec<(Fate, Option<u16>, String, HashSet<u64>)>,
 }
 
 impl FlushRun {
     fn add_reason(&mut self, fate: Fate, status: Option<u16>, message: String, seqs: &[u64]) {
-        let events = self.reasons.entry((fate, status, message)).or_default();
-        events.extend(seqs.iter().copied());
+        let found = self
+            .reasons
+            .iter_mut()
+            .find(|(f, s, m, _)| *f == fate && *s == status && *m == message);
+        match found {
+            Some((_, _, _, events)) => events.extend(seqs.iter().copied()),
+            None => self
+                .reasons
+                .push((fate, status, message, seqs.iter().copied().collect())),
+        }
     }
 
     /// The report, with failure reasons limited to events still undelivered.
@@ -698,7 +706,7 @@ impl FlushRun {
         self.report.reasons = self
             .reasons
             .into_iter()
-            .filter_map(|((fate, status, message), seqs)| {
+            .filter_map(|(fate, status, message, seqs)| {
                 let events = match fate {
                     Fate::Failed => seqs.iter().filter(|seq| failed.contains(seq)).count(),
                     Fate::Dropped => seqs.len(),

@@ -96,8 +96,12 @@ fn integer(value: &JsValue, name: &str) -> Result<Option<u32>, Error> {
             if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
                 Ok(Some(n as u32))
             } else {
+                let mut got = String::new();
+                if !crate::json::write_f64(&mut got, n) {
+                    got = "a non-finite number".to_owned();
+                }
                 Err(config_error(format!(
-                    "{name} must be a non-negative integer, got {n}"
+                    "{name} must be a non-negative integer, got {got}"
                 )))
             }
         }
