@@ -169,7 +169,13 @@ struct State {
     /// Set after a 413: the next batches hold at most this many events.
     split_limit: Option<usize>,
     timer_due: Option<u64>,
+    /// Background flushes running now.
     background_flushes: u32,
+    /// A background flush was asked for (`Trigger::FlushNow`) and has not
+    /// started yet; until this time it is taken to be on its way. Without
+    /// it, every call of a synchronous burst past a full batch would ask for
+    /// another flush before the first one could start.
+    background_requested_until: Option<u64>,
     opted_out: bool,
     closed: bool,
     random_pool: [u8; 256],
@@ -222,6 +228,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 split_limit: None,
                 timer_due: None,
                 background_flushes: 0,
+                background_requested_until: None,
                 opted_out: false,
                 closed: false,
                 random_pool: [0; 256],
@@ -292,7 +299,13 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
 
         let full = state.queue.len() >= self.config.max_batch_size as usize
             || state.queue.body_len() >= self.config.max_batch_bytes as usize;
-        if full && state.background_flushes == 0 {
+        let flush_coming = state.background_flushes > 0
+            || state
+                .background_requested_until
+                .is_some_and(|until| now <= until);
+        if full && !flush_coming {
+            state.background_requested_until =
+                Some(now + u64::from(self.config.flush_deadline_ms) + LEASE_GRACE_MS);
             return Ok(Trigger::FlushNow);
         }
         let timer_alive = state
@@ -413,7 +426,11 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// [`flush`](Client::flush) started by a timer or a full batch rather than
     /// by the caller; while one runs, full batches do not start another.
     pub async fn background_flush(&self) -> FlushReport {
-        self.state.borrow_mut().background_flushes += 1;
+        {
+            let mut state = self.state.borrow_mut();
+            state.background_flushes += 1;
+            state.background_requested_until = None;
+        }
         let report = self.flush().await;
         self.state.borrow_mut().background_flushes -= 1;
         report

@@ -52,6 +52,25 @@ fn the_first_event_arms_the_timer_and_a_full_batch_flushes() {
 use std::future::Future;
 
 #[test]
+fn a_burst_past_a_full_batch_asks_for_one_background_flush() {
+    let w = world(config().max_batch_size(5));
+    let triggers = track(&w, 50);
+    assert_eq!(
+        triggers.iter().filter(|t| **t == Trigger::FlushNow).count(),
+        1,
+        "{triggers:?}"
+    );
+    // Once it has run, the next full batch asks again.
+    let report = run(&w.sim, w.client.background_flush());
+    assert_eq!(report.delivered, 50);
+    assert_eq!(track(&w, 5)[4], Trigger::FlushNow);
+    // A requested flush that never starts (its context died) stops
+    // suppressing new requests after the flush deadline and grace.
+    w.sim.now.set(w.sim.now.get() + 10_000 + 2_001);
+    assert_eq!(track(&w, 1)[0], Trigger::FlushNow);
+}
+
+#[test]
 fn the_byte_limit_triggers_and_cuts_batches() {
     // Each entry is ~150 bytes; 400 bytes hold two.
     let w = world(
