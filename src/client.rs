@@ -178,13 +178,17 @@ struct State {
     background_requested_until: Option<u64>,
     opted_out: bool,
     closed: bool,
-    random_pool: [u8; 256],
+    random_pool: Box<[u8; RANDOM_POOL]>,
     random_used: usize,
     totals: Stats,
 }
 
 /// Receives debug lines (see [`Client::with_logger`]).
 pub type Logger = Box<dyn Fn(&str)>;
+
+/// Random bytes fetched from the host at a time: one call into its crypto
+/// per 256 events (the call, not the bytes, is what costs).
+const RANDOM_POOL: usize = 4096;
 
 /// How long after its flush's deadline a lease still protects a batch.
 const LEASE_GRACE_MS: u64 = 2_000;
@@ -231,8 +235,8 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 background_requested_until: None,
                 opted_out: false,
                 closed: false,
-                random_pool: [0; 256],
-                random_used: 256,
+                random_pool: Box::new([0; RANDOM_POOL]),
+                random_used: RANDOM_POOL,
                 totals: Stats::default(),
             }),
             logger: None,
@@ -678,11 +682,10 @@ impl State {
         queued.chain(in_flight).collect()
     }
 
-    /// 16 random bytes from a pool refilled 256 bytes at a time: one call
-    /// into the host's crypto per 16 events instead of one per event.
+    /// 16 random bytes from a pool refilled [`RANDOM_POOL`] bytes at a time.
     fn random_16(&mut self, random: &impl Random) -> [u8; 16] {
         if self.random_used + 16 > self.random_pool.len() {
-            random.fill(&mut self.random_pool);
+            random.fill(&mut self.random_pool[..]);
             self.random_used = 0;
         }
         let mut out = [0; 16];

@@ -47,7 +47,7 @@ async fn properties_are_written_as_json_stringify_would() {
     js("globalThis.__sent = []");
     let core = core();
     let props = js(
-        r#"{ s: "é\n\"", n: 50.0, f: -0, big: 1e21, t: true, z: null, u: undefined, a: [1, "x", [null]], d: new Date(0), o: { k: "v" }, e: {} }"#,
+        r#"{ s: "é\n\"", n: 50.0, f: -0, big: 1e21, t: true, z: null, u: undefined, a: [1, "x", [null]], d: new Date(0), o: { k: "v" }, e: {}, lone: "\ud800" }"#,
     );
     core.track("p1".into(), "Purchase".into(), props).unwrap();
     let report = JsFuture::from(core.flush()).await.unwrap();
@@ -57,7 +57,7 @@ async fn properties_are_written_as_json_stringify_would() {
     let data_start = body.find("\"data\":").unwrap() + 7;
     assert_eq!(
         &body[data_start..body.len() - 5],
-        r#"{"s":"é\n\"","n":50,"f":0,"big":1e+21,"t":true,"z":null,"a":[1,"x",[null]],"d":"1970-01-01T00:00:00.000Z","o":{"k":"v"},"e":{}}"#
+        r#"{"s":"é\n\"","n":50,"f":0,"big":1e+21,"t":true,"z":null,"a":[1,"x",[null]],"d":"1970-01-01T00:00:00.000Z","o":{"k":"v"},"e":{},"lone":"\ud800"}"#
     );
     assert_eq!(
         get(&sent, "auth").as_string().as_deref(),

@@ -1,14 +1,21 @@
-//! JS values → the core's types. Every read of a caller's value goes through
-//! the small JS helpers below, which catch what a Proxy or a getter throws:
-//! an exception unwinding through wasm frames would leave Rust state
-//! half-updated, so none may happen. The rules (what JSON can carry, the
-//! messages) are Rust's; the helpers only look.
+//! JS values → the core's types.
+//!
+//! Two rules shape this module. **No exception may unwind through wasm**
+//! (it would leave Rust state half-updated), so every read of a caller's
+//! value happens in the small JS helpers below, which catch what a Proxy or a
+//! getter throws. And **crossing into wasm is the expensive step** of a
+//! `track()` call, so properties cross once, as JSON text: `propsJson` walks
+//! the value a single time and writes its JSON as `JSON.stringify` would
+//! (native string escaping and number printing), but refuses — instead of
+//! silently dropping or changing — what JSON cannot carry faithfully, and
+//! records where and why. The messages and codes of those refusals are
+//! Rust's ([`Problem`]); the helpers only look and write.
 
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{Error, ErrorCode};
-use crate::json::{write_f64, write_str, JsonObject, MAX_DEPTH};
+use crate::json::{JsonObject, MAX_DEPTH};
 
 #[wasm_bindgen(inline_js = r#"
 export function kindOf(v, maxLen) {
@@ -30,35 +37,98 @@ export function kindOf(v, maxLen) {
     return 11;
   } catch (_) { return 12; }
 }
-export function ownEntries(o) {
-  try {
-    const keys = Object.keys(o);
-    const out = new Array(keys.length * 2);
-    for (let i = 0; i < keys.length; i++) { out[2 * i] = keys[i]; out[2 * i + 1] = o[keys[i]]; }
-    return out;
-  } catch (_) { return null; }
+export function str(v, maxLen) {
+  return typeof v === 'string' && v.length <= maxLen ? v : undefined;
 }
 export function arrayItems(a) {
   try { return Array.prototype.slice.call(a); } catch (_) { return null; }
 }
-export function isoDate(d) {
-  try { const s = Date.prototype.toISOString.call(d); return typeof s === 'string' ? s : null; } catch (_) { return null; }
-}
 export function readField(o, key) {
   try { return { ok: true, value: o[key] }; } catch (_) { return { ok: false }; }
+}
+
+// propsJson: JSON text of a plain object, "" for undefined/null, or undefined
+// with the reason in faultKind()/faultPath(). Kinds match Problem in Rust.
+let fault = { kind: 0, path: '' };
+export function faultKind() { return fault.kind; }
+export function faultPath() { return fault.path; }
+function fail(kind) { fault = { kind, path: '' }; return undefined; }
+function at(segment) { fault.path = segment + fault.path; return undefined; }
+function write(v, depth) {
+  switch (typeof v) {
+    case 'string': return JSON.stringify(v);
+    case 'number': return Number.isFinite(v) ? JSON.stringify(v) : fail(20);
+    case 'boolean': return v ? 'true' : 'false';
+    case 'undefined': return fail(21);
+    case 'function': return fail(8);
+    case 'symbol': return fail(9);
+    case 'bigint': return fail(10);
+  }
+  if (v === null) return 'null';
+  if (depth >= MAX_DEPTH) return fail(23);
+  let proto;
+  try {
+    if (Array.isArray(v)) {
+      let out = '[';
+      for (let i = 0, n = v.length; i < n; i++) {
+        const s = write(v[i], depth + 1);
+        if (s === undefined) return at('[' + i + ']');
+        out += i === 0 ? s : ',' + s;
+      }
+      return out + ']';
+    }
+    proto = Object.getPrototypeOf(v);
+    if (proto === Object.prototype || proto === null) {
+      let out = '{';
+      const keys = Object.keys(v);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        const item = v[key];
+        if (item === undefined) continue; // as JSON.stringify: the key is left out
+        const s = write(item, depth + 1);
+        if (s === undefined) return at('.' + key);
+        out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + s;
+      }
+      return out + '}';
+    }
+    if (proto === Date.prototype) {
+      return Number.isNaN(Date.prototype.getTime.call(v)) ? fail(22) : JSON.stringify(Date.prototype.toISOString.call(v));
+    }
+  } catch (_) {
+    return fail(12);
+  }
+  return fail(11);
+}
+const MAX_DEPTH = 64;
+export function propsJson(v, maxLen) {
+  if (v === undefined || v === null) return '';
+  let top;
+  try {
+    top = typeof v === 'object' && !Array.isArray(v) ? Object.getPrototypeOf(v) : undefined;
+  } catch (_) {
+    return fail(12);
+  }
+  if (top !== Object.prototype && top !== null) return fail(30 + kindOf(v, Infinity));
+  const out = write(v, 0);
+  if (out === undefined) return undefined;
+  return out.length > maxLen ? fail(13) : out;
 }
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = kindOf)]
     fn kind_of(value: &JsValue, max_len: f64) -> u8;
-    #[wasm_bindgen(js_name = ownEntries)]
-    fn own_entries(value: &JsValue) -> Option<Array>;
+    #[wasm_bindgen(js_name = str)]
+    fn str_within(value: &JsValue, max_len: f64) -> Option<String>;
     #[wasm_bindgen(js_name = arrayItems)]
     fn array_items(value: &JsValue) -> Option<Array>;
-    #[wasm_bindgen(js_name = isoDate)]
-    fn iso_date(value: &JsValue) -> Option<String>;
     #[wasm_bindgen(js_name = readField)]
     fn read_field_raw(object: &JsValue, key: &str) -> JsValue;
+    #[wasm_bindgen(js_name = propsJson)]
+    fn props_json(value: &JsValue, max_len: f64) -> Option<String>;
+    #[wasm_bindgen(js_name = faultKind)]
+    fn fault_kind() -> u8;
+    #[wasm_bindgen(js_name = faultPath)]
+    fn fault_path() -> String;
 }
 
 /// What `kindOf` says a value is.
@@ -84,8 +154,8 @@ pub(crate) enum Kind {
 /// copied into wasm memory, which never shrinks.
 pub(crate) const MAX_STRING: usize = 1 << 20;
 
-pub(crate) fn kind(value: &JsValue, max_len: usize) -> Kind {
-    match kind_of(value, max_len as f64) {
+fn kind_from(code: u8) -> Kind {
+    match code {
         0 => Kind::String,
         1 => Kind::Number,
         2 => Kind::Boolean,
@@ -101,6 +171,10 @@ pub(crate) fn kind(value: &JsValue, max_len: usize) -> Kind {
         13 => Kind::HugeString,
         _ => Kind::OtherObject,
     }
+}
+
+pub(crate) fn kind(value: &JsValue, max_len: usize) -> Kind {
+    kind_from(kind_of(value, max_len as f64))
 }
 
 fn kind_name(kind: Kind) -> &'static str {
@@ -143,11 +217,17 @@ pub(crate) fn read_field(object: &JsValue, key: &str) -> Result<JsValue, Error> 
     }
 }
 
-/// A required string argument. Emptiness is the core's rule; the type is ours.
+/// A required string argument. Emptiness is the core's rule; the type is
+/// ours. One crossing when it is a string (the common case).
 pub(crate) fn string(value: &JsValue, what: &str) -> Result<String, Error> {
+    if let Some(s) = str_within(value, MAX_STRING as f64) {
+        return Ok(s);
+    }
     match kind(value, MAX_STRING) {
-        Kind::String => Ok(value.as_string().unwrap_or_default()),
-        Kind::HugeString => Err(too_long(what)),
+        Kind::HugeString => Err(Error::new(
+            ErrorCode::EventTooLarge,
+            format!("{what} is longer than {MAX_STRING} characters"),
+        )),
         other => Err(Error::new(
             ErrorCode::InvalidArgument,
             format!(
@@ -161,17 +241,13 @@ pub(crate) fn string(value: &JsValue, what: &str) -> Result<String, Error> {
 
 /// An optional string argument: `undefined` and `null` mean absent.
 pub(crate) fn optional_string(value: &JsValue, what: &str) -> Result<Option<String>, Error> {
+    if let Some(s) = str_within(value, MAX_STRING as f64) {
+        return Ok(Some(s));
+    }
     match kind(value, MAX_STRING) {
         Kind::Undefined | Kind::Null => Ok(None),
         _ => string(value, what).map(Some),
     }
-}
-
-fn too_long(what: &str) -> Error {
-    Error::new(
-        ErrorCode::EventTooLarge,
-        format!("{what} is longer than {MAX_STRING} characters"),
-    )
 }
 
 /// Ids are strings on the wire (19-digit ids lose precision as numbers).
@@ -184,38 +260,24 @@ fn id_hint(what: &str, kind: Kind) -> &'static str {
 }
 
 /// Properties or attributes: absent (`undefined`/`null`) or a plain object of
-/// JSON values, written straight to JSON text. `budget` bounds the text.
+/// JSON values, as JSON text of at most `budget` bytes.
 pub(crate) fn object(
     value: &JsValue,
     what: &str,
     budget: usize,
 ) -> Result<Option<JsonObject>, Error> {
-    match kind(value, MAX_STRING) {
-        Kind::Undefined | Kind::Null => Ok(None),
-        Kind::Object => {
-            let mut writer = Writer {
-                out: String::with_capacity(64),
-                budget,
-            };
-            match writer.object(value, 0) {
-                Ok(()) => Ok(Some(JsonObject::from_trusted(writer.out))),
-                Err(fault) => Err(fault.into_error(what, budget)),
-            }
-        }
-        other => Err(Error::new(
-            ErrorCode::InvalidProperties,
-            format!("{what} must be a plain object, got {}", kind_name(other)),
-        )),
+    match props_json(value, budget as f64) {
+        Some(json) if json.is_empty() => Ok(None),
+        // Checked by the helper: a plain object, written as JSON.stringify would.
+        Some(json) if json.len() <= budget => Ok(Some(JsonObject::from_trusted(json))),
+        Some(_) => Err(Problem::TooLarge.error(what, "", budget)),
+        None => Err(Problem::from_code(fault_kind()).error(what, &fault_path(), budget)),
     }
 }
 
-/// Why a value cannot be written, and where (innermost segment first).
-struct Fault {
-    path: Vec<String>,
-    problem: Problem,
-}
-
+/// Why properties cannot be sent (the codes `propsJson` records).
 enum Problem {
+    NotAnObject(Kind),
     Unfaithful(Kind),
     NonFinite,
     UndefinedInArray,
@@ -224,133 +286,45 @@ enum Problem {
     TooLarge,
 }
 
-impl Fault {
-    fn new(problem: Problem) -> Fault {
-        Fault {
-            path: Vec::new(),
-            problem,
+impl Problem {
+    fn from_code(code: u8) -> Problem {
+        match code {
+            13 => Problem::TooLarge,
+            20 => Problem::NonFinite,
+            21 => Problem::UndefinedInArray,
+            22 => Problem::InvalidDate,
+            23 => Problem::TooDeep,
+            30.. => Problem::NotAnObject(kind_from(code - 30)),
+            other => Problem::Unfaithful(kind_from(other)),
         }
     }
 
-    fn at(mut self, segment: String) -> Fault {
-        self.path.push(segment);
-        self
-    }
-
-    fn into_error(self, what: &str, budget: usize) -> Error {
-        let mut path = String::from(what);
-        for segment in self.path.iter().rev() {
-            path.push_str(segment);
-        }
-        let (code, problem) = match self.problem {
+    fn error(self, what: &str, path: &str, budget: usize) -> Error {
+        let problem = match self {
             Problem::TooLarge => {
                 return Error::new(
                     ErrorCode::EventTooLarge,
                     format!("{what} are larger than the per-event limit of {budget} bytes of JSON (option maxEventBytes)"),
                 )
             }
-            Problem::Unfaithful(Kind::BigInt) => (ErrorCode::InvalidProperties, "is a BigInt, which JSON cannot carry; convert it with String(n) or Number(n)".to_owned()),
-            Problem::Unfaithful(Kind::Threw) => (ErrorCode::InvalidProperties, "threw when read (a getter or Proxy); pass plain data".to_owned()),
-            Problem::Unfaithful(Kind::OtherObject) => (ErrorCode::InvalidProperties, "is a class instance (Map, Set, typed array, …), which JSON cannot carry faithfully; convert it to a plain object or array".to_owned()),
-            Problem::Unfaithful(kind) => (ErrorCode::InvalidProperties, format!("is {}, which JSON cannot carry; remove it or convert it", kind_name(kind))),
-            Problem::NonFinite => (ErrorCode::InvalidProperties, "is NaN or Infinity, which JSON cannot carry; send null or a finite number".to_owned()),
-            Problem::UndefinedInArray => (ErrorCode::InvalidProperties, "is undefined inside an array; use null".to_owned()),
-            Problem::InvalidDate => (ErrorCode::InvalidProperties, "is an invalid Date".to_owned()),
-            Problem::TooDeep => (ErrorCode::InvalidProperties, format!("is nested more than {MAX_DEPTH} levels deep (or is part of a cycle)")),
+            Problem::NotAnObject(kind) => {
+                return Error::new(
+                    ErrorCode::InvalidProperties,
+                    format!("{what} must be a plain object, got {}", kind_name(kind)),
+                )
+            }
+            Problem::Unfaithful(Kind::BigInt) => "is a BigInt, which JSON cannot carry; convert it with String(n) or Number(n)".to_owned(),
+            Problem::Unfaithful(Kind::Threw) => "threw when read (a getter or Proxy); pass plain data".to_owned(),
+            Problem::Unfaithful(Kind::OtherObject) => "is a class instance (Map, Set, typed array, …), which JSON cannot carry faithfully; convert it to a plain object or array".to_owned(),
+            Problem::Unfaithful(kind) => format!("is {}, which JSON cannot carry; remove it or convert it", kind_name(kind)),
+            Problem::NonFinite => "is NaN or Infinity, which JSON cannot carry; send null or a finite number".to_owned(),
+            Problem::UndefinedInArray => "is undefined inside an array; use null".to_owned(),
+            Problem::InvalidDate => "is an invalid Date".to_owned(),
+            Problem::TooDeep => format!("is nested more than {MAX_DEPTH} levels deep (or is part of a cycle)"),
         };
-        Error::new(code, format!("{path} {problem}"))
-    }
-}
-
-struct Writer {
-    out: String,
-    budget: usize,
-}
-
-impl Writer {
-    fn check_budget(&self) -> Result<(), Fault> {
-        if self.out.len() > self.budget {
-            Err(Fault::new(Problem::TooLarge))
-        } else {
-            Ok(())
-        }
-    }
-
-    fn value(&mut self, value: &JsValue, kind: Kind, depth: usize) -> Result<(), Fault> {
-        match kind {
-            Kind::String => write_str(&mut self.out, &value.as_string().unwrap_or_default()),
-            Kind::Number => {
-                if !write_f64(&mut self.out, value.as_f64().unwrap_or(f64::NAN)) {
-                    return Err(Fault::new(Problem::NonFinite));
-                }
-            }
-            Kind::Boolean => self
-                .out
-                .push_str(if value.is_truthy() { "true" } else { "false" }),
-            Kind::Null => self.out.push_str("null"),
-            Kind::Object => self.object(value, depth)?,
-            Kind::Array => self.array(value, depth)?,
-            Kind::Date => match iso_date(value) {
-                Some(iso) => write_str(&mut self.out, &iso),
-                None => return Err(Fault::new(Problem::InvalidDate)),
-            },
-            Kind::HugeString => return Err(Fault::new(Problem::TooLarge)),
-            Kind::Undefined => return Err(Fault::new(Problem::UndefinedInArray)),
-            other => return Err(Fault::new(Problem::Unfaithful(other))),
-        }
-        self.check_budget()
-    }
-
-    fn limit(&self) -> usize {
-        self.budget.saturating_sub(self.out.len())
-    }
-
-    fn object(&mut self, value: &JsValue, depth: usize) -> Result<(), Fault> {
-        if depth >= MAX_DEPTH {
-            return Err(Fault::new(Problem::TooDeep));
-        }
-        let entries =
-            own_entries(value).ok_or_else(|| Fault::new(Problem::Unfaithful(Kind::Threw)))?;
-        self.out.push('{');
-        let mut first = true;
-        for i in (0..entries.length()).step_by(2) {
-            let key = entries.get(i).as_string().unwrap_or_default();
-            let item = entries.get(i + 1);
-            let kind = kind(&item, self.limit());
-            // Like JSON.stringify: a key whose value is undefined is left out.
-            if kind == Kind::Undefined {
-                continue;
-            }
-            if !first {
-                self.out.push(',');
-            }
-            first = false;
-            write_str(&mut self.out, &key);
-            self.out.push(':');
-            self.value(&item, kind, depth + 1)
-                .map_err(|f| f.at(format!(".{key}")))?;
-        }
-        self.out.push('}');
-        Ok(())
-    }
-
-    fn array(&mut self, value: &JsValue, depth: usize) -> Result<(), Fault> {
-        if depth >= MAX_DEPTH {
-            return Err(Fault::new(Problem::TooDeep));
-        }
-        let items =
-            array_items(value).ok_or_else(|| Fault::new(Problem::Unfaithful(Kind::Threw)))?;
-        self.out.push('[');
-        for i in 0..items.length() {
-            if i > 0 {
-                self.out.push(',');
-            }
-            let item = items.get(i);
-            let kind = kind(&item, self.limit());
-            self.value(&item, kind, depth + 1)
-                .map_err(|f| f.at(format!("[{i}]")))?;
-        }
-        self.out.push(']');
-        Ok(())
+        Error::new(
+            ErrorCode::InvalidProperties,
+            format!("{what}{path} {problem}"),
+        )
     }
 }
