@@ -198,7 +198,51 @@ const WAIT_POLL_MS: u64 = 25;
 /// (its request context ended without `waitUntil`) and armed again.
 const TIMER_GRACE_MS: u64 = 1_000;
 
-/// The Intempt client. See the [crate docs](crate) for the lifecycle.
+/// The Intempt client, generic over the outside world.
+///
+/// It is single-threaded but shared: calls arrive while flushes await the
+/// network. Several flushes may run at once; each takes whole batches and
+/// awaits only its own requests (what Cloudflare Workers require of a client
+/// shared by concurrent requests), waits for batches in flight elsewhere by
+/// polling its own timer, and takes back a batch whose flush never returned
+/// once its lease (that flush's deadline plus a grace) has passed: delivery
+/// is at-least-once.
+///
+/// On wasm32, `EdgeClient` wraps it with the host's `fetch`, timers and
+/// crypto; elsewhere, bring your own [`Transport`], [`Clock`] and [`Random`]:
+///
+/// ```
+/// use std::future::{ready, Future};
+/// use std::task::{Context, Poll, Waker};
+/// use intempt_edge::{Client, Clock, Config, Event, Random, Request, Response, Transport, TransportError};
+///
+/// struct Accepts; // a server that accepts everything
+/// impl Transport for Accepts {
+///     fn send(&self, _: Request) -> impl Future<Output = Result<Response, TransportError>> {
+///         ready(Ok(Response { status: 201, retry_after: None, body: String::new() }))
+///     }
+/// }
+/// struct Fixed;
+/// impl Clock for Fixed {
+///     fn now_ms(&self) -> u64 { 1_714_631_904_000 }
+///     fn sleep(&self, _: u64) -> impl Future<Output = ()> { ready(()) }
+/// }
+/// struct Sevens;
+/// impl Random for Sevens {
+///     fn fill(&self, buf: &mut [u8]) { buf.fill(7) }
+/// }
+///
+/// let config = Config::builder("demo-organization", "demo-project", "id.secret", "42").build()?;
+/// let client = Client::new(config, Accepts, Fixed, Sevens);
+/// client.enqueue(&Event::track("1845348", "Purchase", None)?)?;
+/// // Any executor drives flush(); with these instant fakes one poll is enough.
+/// let mut flush = std::pin::pin!(client.flush());
+/// let Poll::Ready(report) = flush.as_mut().poll(&mut Context::from_waker(Waker::noop())) else {
+///     unreachable!()
+/// };
+/// assert_eq!((report.delivered, report.pending, report.requests), (1, 0, 1));
+/// # Ok::<(), intempt_edge::Error>(())
+/// ```
 pub struct Client<T, C, R> {
     config: Config,
     urls: Urls,
