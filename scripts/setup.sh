@@ -7,7 +7,8 @@
 #   2. wasm-bindgen CLI (+ wasm-bindgen-test-runner) at the version in Cargo.lock
 #   3. wasm-pack 0.15.1
 #   4. npm tools from package-lock.json (npm ci), re-run only when the lock changes
-#   5. .tools/bin: `deno` wrapper for wasm-bindgen-test-runner, `node` -> machine node
+#   5. Debian chromium (/usr/bin/chromium) for the viewer's browser test
+#   6. .tools/bin: `deno` wrapper for wasm-bindgen-test-runner, `node` -> machine node
 #
 # Output of long installs goes to .tools/logs/*.log (its tail is printed on failure).
 
@@ -111,7 +112,18 @@ else
   echo "$lock_sum" >"$stamp"
 fi
 
-# --- 5. .tools/bin wrappers (rewritten every run; .tools/ is not committed) ---
+# --- 5. Chromium for tests/e2e/viewer.test.mjs (driven by npm's playwright-core;
+# Playwright's own browser download cannot work here, Debian's package does).
+if [[ -x /usr/bin/chromium ]]; then
+  echo "ok: chromium ($(/usr/bin/chromium --version 2>/dev/null || echo /usr/bin/chromium))"
+else
+  echo "installing: chromium (apt-get, ~1 min)"
+  run_logged apt-get-update apt-get update -qq
+  run_logged chromium env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+  [[ -x /usr/bin/chromium ]] || { echo "setup: apt-get installed chromium but /usr/bin/chromium is missing" >&2; exit 1; }
+fi
+
+# --- 6. .tools/bin wrappers (rewritten every run; .tools/ is not committed) ---
 # The 0.2.130 test runner runs `deno run --allow-read run.js`, and its script
 # uses `window`, which Deno 2 lacks: add network access and a preload shim.
 shim="$TOOLS_DIR/deno-window-shim.js"

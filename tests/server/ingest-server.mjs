@@ -621,16 +621,8 @@ function makeScrubber(apiKey) {
   return (text) => needles.reduce((acc, n) => acc.split(n).join('[redacted]'), text);
 }
 
-/** The viewer header's counts (rejected: answered ≥ 400 by the checks, not by an injected status). */
-function viewerStats(state) {
-  let rejected = 0;
-  let pending = 0;
-  for (const r of state.requests) {
-    if (r.status === null) pending += 1;
-    else if (r.status >= 400 && !r.fault?.status) rejected += 1;
-  }
-  return { requests: state.requests.length, events: state.events.length, rejected, faults: state.faults.applied, pending };
-}
+/** Which of the viewer's counters a request is in: rejected = answered ≥ 400 by the checks (not by an injected status). */
+const viewerClass = (rec) => (rec.status === null ? 'pending' : rec.status >= 400 && !rec.fault?.status ? 'rejected' : null);
 
 /** One request as the viewer sees it: the record without credentials, plus its stored events. */
 function requestView(rec, events) {
@@ -720,6 +712,18 @@ export async function startIngestServer(opts = {}) {
   let heartbeat = null;
   const eventsOf = new Map();
   const scrub = makeScrubber(config.apiKey);
+  // The header's counters, kept up to date as requests change (O(1) each, so
+  // an open viewer costs nothing per request during a long load test). A
+  // request from before a reset is not in `counted` and is ignored.
+  const counters = { rejected: 0, pending: 0 };
+  let counted = new WeakMap(); // rec → its viewerClass when last seen
+  const viewerStats = () => ({
+    requests: state.requests.length,
+    events: state.events.length,
+    rejected: counters.rejected,
+    faults: state.faults.applied,
+    pending: counters.pending,
+  });
 
   const sleep = (ms) =>
     new Promise((resolve) => {
@@ -778,7 +782,9 @@ export async function startIngestServer(opts = {}) {
     state.choices = structuredClone(initialChoices);
     state.nextRequestId = 1;
     eventsOf.clear();
-    broadcast('reset', { stats: viewerStats(state) });
+    counted = new WeakMap();
+    Object.assign(counters, { rejected: 0, pending: 0 });
+    broadcast('reset', { stats: viewerStats() });
   };
 
   const setChoices = (choices) => {
@@ -794,10 +800,16 @@ export async function startIngestServer(opts = {}) {
     for (const res of streams) res.write(message);
   }
 
-  /** Sends the request's current view; called on arrival and again once it is answered (or abandoned). */
-  function publish(rec) {
+  /** Counts the request and sends its current view; called on arrival and again once it is answered (or abandoned). */
+  function publish(rec, { arrived = false } = {}) {
+    if (!arrived && !counted.has(rec)) return; // it arrived before a reset
+    const before = counted.get(rec);
+    const now = viewerClass(rec);
+    if (before) counters[before] -= 1;
+    if (now) counters[now] += 1;
+    counted.set(rec, now);
     if (streams.size === 0 || closing) return;
-    broadcast('request', { request: requestView(rec, eventsOf.get(rec.id)), stats: viewerStats(state) });
+    broadcast('request', { request: requestView(rec, eventsOf.get(rec.id)), stats: viewerStats() });
   }
 
   function serveViewer(res) {
@@ -823,7 +835,7 @@ export async function startIngestServer(opts = {}) {
     const snapshot = {
       requests: recent.map((r) => requestView(r, eventsOf.get(r.id))),
       omitted: state.requests.length - recent.length,
-      stats: viewerStats(state),
+      stats: viewerStats(),
     };
     // retry: how soon EventSource reconnects after the server restarts.
     res.write(`retry: 1000\n\nevent: snapshot\ndata: ${scrub(JSON.stringify(snapshot))}\n\n`);
@@ -1034,7 +1046,7 @@ export async function startIngestServer(opts = {}) {
       receivedAt: started,
     };
     state.requests.push(rec);
-    publish(rec);
+    publish(rec, { arrived: true });
     try {
       await handleContract(req, res, rec, route, query);
     } catch (e) {
