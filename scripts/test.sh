@@ -35,3 +35,6 @@ node --test tests/server/
 
 section "end-to-end: workerd, Deno, Bun, Node against the local ingest server"
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+
+section "benchmark smoke (bench/run.sh --smoke: every SDK briefly, so the suite cannot rot)"
+bash bench/run.sh --smoke

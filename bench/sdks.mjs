@@ -1,0 +1,122 @@
+// One adapter per SDK (and per floor): how to import it, construct a client
+// that sends to the local sink, make one tracking call, and finish (flush or
+// close). Every SDK is configured alike: 20 events per request, its own
+// default flush interval, and a queue bound high enough that no event is ever
+// dropped by a tight loop (the suite checks that every event arrives).
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BATCH, INTEMPT_ARGS, PROFILES, PROPS, QUEUE, TITLE } from "./event.mjs";
+
+export { BATCH, PROFILES, PROPS, TITLE };
+
+export const BENCH = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(BENCH, "..");
+/** The scratch app that bench/run.sh installs the packed tarball into. */
+export const APP = join(ROOT, "target", "bench-app");
+
+/**
+ * The SDKs. `module` is the specifier a user's `import` resolves to (resolved
+ * from where the SDK is installed); `cold(url, endpoint)` is the source of the
+ * cold-start probe: import, instantiate and construct, nothing else.
+ */
+export const SDKS = {
+  "intempt-edge": {
+    kind: "sdk",
+    pkgDir: () => join(APP, "node_modules", "intempt-edge"),
+    module: () => resolveFrom(APP, "intempt-edge"),
+    create: (m, endpoint) => new m.SDK(...INTEMPT_ARGS, { endpoint, maxQueueSize: QUEUE }),
+    track: (c, profile, props) => {
+      c.track(profile, TITLE, props);
+    },
+    finish: async (c) => {
+      const report = await c.flush();
+      return { reported: c.stats().delivered, failed: report.failed + report.dropped + report.pending };
+    },
+    cold: (url, endpoint) =>
+      `const m = await import(${JSON.stringify(url)}); new m.SDK(...${JSON.stringify(INTEMPT_ARGS)}, { endpoint: ${JSON.stringify(endpoint)} });`,
+  },
+  "posthog-node": {
+    kind: "sdk",
+    pkgDir: () => join(BENCH, "node_modules", "posthog-node"),
+    module: () => resolveFrom(BENCH, "posthog-node"),
+    create: (m, endpoint) => new m.PostHog("phc_bench", { host: endpoint, flushAt: BATCH, maxBatchSize: BATCH, maxQueueSize: QUEUE }),
+    track: (c, profile, props) => {
+      c.capture({ distinctId: profile, event: TITLE, properties: props });
+    },
+    finish: async (c) => {
+      await c.shutdown(150_000); // its default 30 s is too short for 100,000 events at 20 per request
+      return {};
+    },
+    cold: (url, endpoint) =>
+      `const m = await import(${JSON.stringify(url)}); new m.PostHog("phc_bench", { host: ${JSON.stringify(endpoint)}, flushAt: ${BATCH}, maxBatchSize: ${BATCH} });`,
+  },
+  "@segment/analytics-node": {
+    kind: "sdk",
+    pkgDir: () => join(BENCH, "node_modules", "@segment", "analytics-node"),
+    module: () => resolveFrom(BENCH, "@segment/analytics-node"),
+    create: (m, endpoint) => {
+      const client = new m.Analytics({ writeKey: "bench-write-key", host: endpoint, path: "/v1/batch", flushAt: BATCH });
+      client.errors = 0;
+      client.on("error", () => (client.errors += 1));
+      return client;
+    },
+    track: (c, profile, props) => {
+      c.track({ userId: profile, event: TITLE, properties: props });
+    },
+    finish: async (c) => {
+      await c.closeAndFlush();
+      return { failed: c.errors };
+    },
+    cold: (url, endpoint) =>
+      `const m = await import(${JSON.stringify(url)}); new m.Analytics({ writeKey: "bench-write-key", host: ${JSON.stringify(endpoint)}, path: "/v1/batch", flushAt: ${BATCH} });`,
+  },
+  // Floors: the least any SDK must do per event. Nothing is sent; the output
+  // length is accumulated so the work cannot be optimised away.
+  "floor: JSON.stringify": {
+    kind: "floor",
+    create: () => ({ sink: 0 }),
+    track: (c, profile, props) => {
+      c.sink += JSON.stringify(props).length;
+    },
+    finish: async () => ({}),
+  },
+  "floor: fresh event": {
+    kind: "floor",
+    create: () => ({ sink: 0 }),
+    track: (c, profile, props) => {
+      c.sink += JSON.stringify({ eventId: crypto.randomUUID(), timestamp: Date.now(), profileId: profile, data: props }).length;
+    },
+    finish: async () => ({}),
+  },
+};
+
+export const SDK_NAMES = Object.keys(SDKS).filter((n) => SDKS[n].kind === "sdk");
+export const FLOOR_NAMES = Object.keys(SDKS).filter((n) => SDKS[n].kind === "floor");
+
+/** What `import name` resolves to from `dir` (ESM conditions, as a user's import). */
+export function resolveFrom(dir, name) {
+  return execFileSync(process.execPath, ["--input-type=module", "-e", `process.stdout.write(import.meta.resolve(${JSON.stringify(name)}))`], {
+    cwd: dir,
+    encoding: "utf8",
+  });
+}
+
+/** The installed version of an SDK. */
+export function versionOf(name) {
+  const file = join(SDKS[name].pkgDir(), "package.json");
+  return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")).version : null;
+}
+
+/** Every SDK's module URL; run.mjs resolves them once and hands them to children in BENCH_MODULES. */
+export function moduleUrls() {
+  if (process.env.BENCH_MODULES) return JSON.parse(process.env.BENCH_MODULES);
+  return Object.fromEntries(SDK_NAMES.map((name) => [name, SDKS[name].module()]));
+}
+
+/** Imports an SDK as a user would (floors import nothing). */
+export async function load(name) {
+  if (SDKS[name].kind === "floor") return null;
+  return import(process.env.BENCH_MODULES ? JSON.parse(process.env.BENCH_MODULES)[name] : SDKS[name].module());
+}

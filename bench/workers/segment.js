@@ -1,0 +1,16 @@
+// @segment/analytics-node in workerd: one request tracks ?n= events to ?endpoint=, then closes and flushes.
+import { Analytics } from "@segment/analytics-node";
+import { BATCH, PROFILES, PROPS, TITLE } from "../event.mjs";
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const n = Number(url.searchParams.get("n"));
+    const analytics = new Analytics({ writeKey: "bench-write-key", host: url.searchParams.get("endpoint"), path: "/v1/batch", flushAt: BATCH });
+    let errors = 0;
+    analytics.on("error", () => errors++);
+    for (let i = 0; i < n; i++) analytics.track({ userId: PROFILES[i % 100], event: TITLE, properties: PROPS });
+    await analytics.closeAndFlush();
+    return Response.json({ sdk: "@segment/analytics-node", errors });
+  },
+};
