@@ -332,7 +332,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let event_id = wire::uuid_v4(state.random_16(&self.random));
         // The bytes are ASCII hex and dashes.
         let event_id = std::str::from_utf8(&event_id).unwrap_or_default();
-        let mut json = String::with_capacity(160);
+        let mut json = String::with_capacity(wire::entry_capacity(event));
         wire::write_track_entry(&mut json, event, event_id, now);
         let max = self.config.max_event_bytes as usize;
         if json.len() > max {

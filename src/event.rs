@@ -30,11 +30,13 @@ pub struct Event {
     pub(crate) another_user_id: Option<String>,
 }
 
-fn required(what: &str, value: &str) -> Result<String, Error> {
+/// A non-empty string, taken by value (a `String` is moved, not copied).
+fn required(what: &str, value: impl Into<String>) -> Result<String, Error> {
+    let value = value.into();
     if value.is_empty() {
         Err(invalid_argument(what))
     } else {
-        Ok(value.to_owned())
+        Ok(value)
     }
 }
 
@@ -43,7 +45,8 @@ fn optional(what: &str, value: Option<&str>) -> Result<Option<String>, Error> {
 }
 
 /// A title for `track`/`record`: non-empty and not the reserved `"Identify"`.
-fn custom_title(title: &str) -> Result<String, Error> {
+fn custom_title(title: impl Into<String>) -> Result<String, Error> {
+    let title = title.into();
     if title == IDENTIFY {
         return Err(Error::new(
             ErrorCode::ReservedTitle,
@@ -54,7 +57,7 @@ fn custom_title(title: &str) -> Result<String, Error> {
 }
 
 impl Event {
-    fn new(name: String, profile_id: &str) -> Result<Event, Error> {
+    fn new(name: String, profile_id: impl Into<String>) -> Result<Event, Error> {
         Ok(Event {
             name,
             profile_id: required("profileId", profile_id)?,
@@ -88,8 +91,8 @@ impl Event {
 
     /// `identify(profileId, userId, eventTitle?, userAttributes?)`.
     pub fn identify(
-        profile_id: &str,
-        user_id: &str,
+        profile_id: impl Into<String>,
+        user_id: impl Into<String>,
         title: Option<&str>,
         user_attributes: Option<JsonObject>,
     ) -> Result<Event, Error> {
@@ -102,8 +105,8 @@ impl Event {
 
     /// `group(profileId, accountId, eventTitle?, accountAttributes?)`.
     pub fn group(
-        profile_id: &str,
-        account_id: &str,
+        profile_id: impl Into<String>,
+        account_id: impl Into<String>,
         title: Option<&str>,
         account_attributes: Option<JsonObject>,
     ) -> Result<Event, Error> {
@@ -116,8 +119,8 @@ impl Event {
 
     /// `track(profileId, eventTitle, properties)`.
     pub fn track(
-        profile_id: &str,
-        title: &str,
+        profile_id: impl Into<String>,
+        title: impl Into<String>,
         properties: Option<JsonObject>,
     ) -> Result<Event, Error> {
         let mut event = Event::new(custom_title(title)?, profile_id)?;
@@ -127,8 +130,8 @@ impl Event {
 
     /// `record(profileId, eventTitle, userId?, accountId?, properties?, userAttributes?, accountAttributes?)`.
     pub fn record(
-        profile_id: &str,
-        title: &str,
+        profile_id: impl Into<String>,
+        title: impl Into<String>,
         user_id: Option<&str>,
         account_id: Option<&str>,
         properties: Option<JsonObject>,
@@ -145,7 +148,11 @@ impl Event {
     }
 
     /// `alias(profileId, userId, anotherUserId)`.
-    pub fn alias(profile_id: &str, user_id: &str, another_user_id: &str) -> Result<Event, Error> {
+    pub fn alias(
+        profile_id: impl Into<String>,
+        user_id: impl Into<String>,
+        another_user_id: impl Into<String>,
+    ) -> Result<Event, Error> {
         let mut event = Event::new(IDENTIFY.to_owned(), profile_id)?;
         event.user_id = Some(required("userId", user_id)?);
         event.another_user_id = Some(required("anotherUserId", another_user_id)?);

@@ -370,7 +370,7 @@ impl Core {
             let user_id = value::string(&user_id, "userId")?;
             let title = value::optional_string(&title, "eventTitle")?;
             let attributes = self.object(&attributes, "userAttributes")?;
-            Event::identify(&profile_id, &user_id, title.as_deref(), attributes)
+            Event::identify(profile_id, user_id, title.as_deref(), attributes)
         })())
     }
 
@@ -387,7 +387,7 @@ impl Core {
             let account_id = value::string(&account_id, "accountId")?;
             let title = value::optional_string(&title, "eventTitle")?;
             let attributes = self.object(&attributes, "accountAttributes")?;
-            Event::group(&profile_id, &account_id, title.as_deref(), attributes)
+            Event::group(profile_id, account_id, title.as_deref(), attributes)
         })())
     }
 
@@ -402,7 +402,7 @@ impl Core {
             let profile_id = value::string(&profile_id, "profileId")?;
             let title = value::string(&title, "eventTitle")?;
             let properties = self.object(&properties, "properties")?;
-            Event::track(&profile_id, &title, properties)
+            Event::track(profile_id, title, properties)
         })())
     }
 
@@ -424,8 +424,8 @@ impl Core {
             let user_id = value::optional_string(&user_id, "userId")?;
             let account_id = value::optional_string(&account_id, "accountId")?;
             Event::record(
-                &profile_id,
-                &title,
+                profile_id,
+                title,
                 user_id.as_deref(),
                 account_id.as_deref(),
                 self.object(&properties, "properties")?,
@@ -446,7 +446,7 @@ impl Core {
             let profile_id = value::string(&profile_id, "profileId")?;
             let user_id = value::string(&user_id, "userId")?;
             let other = value::string(&another_user_id, "anotherUserId")?;
-            Event::alias(&profile_id, &user_id, &other)
+            Event::alias(profile_id, user_id, other)
         })())
     }
 
