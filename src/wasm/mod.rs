@@ -1,9 +1,11 @@
 //! The JavaScript boundary: the `Core` class that the npm package's `SDK`
-//! wraps. It converts values, forwards to the core and acts on its triggers
-//! (timers, background flushes handed to `waitUntil`); it decides nothing.
+//! wraps. It converts JS values (`value`, `options`) and forwards to
+//! [`EdgeClient`], which pairs the core with the host (`host`); it decides
+//! nothing.
 
 mod edge;
 mod host;
+mod options;
 mod value;
 
 pub use edge::{EdgeClient, EdgeOptions};
@@ -15,9 +17,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::{Fate, FlushReport};
-use crate::config::{AuthMode, Config, ConfigBuilder};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event, OptimizationType, Selector, ValidUntil};
+use options::{build_config, console_log};
 use value::{kind, Kind, MAX_STRING};
 
 thread_local! {
@@ -57,204 +59,6 @@ fn to_js(error: Error) -> JsValue {
 #[wasm_bindgen]
 pub struct Core {
     edge: EdgeClient,
-}
-
-/// The options `new SDK(...)` understands, besides the six positional fields.
-const OPTIONS: &[&str] = &[
-    "endpoint",
-    "authMode",
-    "fetch",
-    "waitUntil",
-    "flushDeadlineMs",
-    "requestTimeoutMs",
-    "chooseTimeoutMs",
-    "maxQueueSize",
-    "maxEventBytes",
-    "maxBatchBytes",
-    "debug",
-    "logger",
-];
-const FIELDS: &[&str] = &[
-    "organization",
-    "project",
-    "apiKey",
-    "sourceId",
-    "batchTimeMs",
-    "maxBatchSize",
-];
-
-fn config_error(message: String) -> Error {
-    Error::new(ErrorCode::InvalidConfig, message)
-}
-
-/// An optional non-negative integer option.
-fn integer(value: &JsValue, name: &str) -> Result<Option<u32>, Error> {
-    match kind(value, MAX_STRING) {
-        Kind::Undefined | Kind::Null => Ok(None),
-        Kind::Number => {
-            let n = value.as_f64().unwrap_or(f64::NAN);
-            if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
-                Ok(Some(n as u32))
-            } else {
-                let mut got = String::new();
-                if !crate::json::write_f64(&mut got, n) {
-                    got = "a non-finite number".to_owned();
-                }
-                Err(config_error(format!(
-                    "{name} must be a non-negative integer, got {got}"
-                )))
-            }
-        }
-        _ => Err(config_error(format!("{name} must be a number"))),
-    }
-}
-
-fn config_string(value: &JsValue, name: &str) -> Result<String, Error> {
-    match kind(value, MAX_STRING) {
-        Kind::String => Ok(value.as_string().unwrap_or_default()),
-        _ if name == "apiKey" => Err(Error::new(
-            ErrorCode::InvalidApiKey,
-            "apiKey must be a string of the form identifier.secret",
-        )),
-        _ => Err(config_error(format!("{name} must be a non-empty string"))),
-    }
-}
-
-fn function(value: &JsValue, name: &str) -> Result<Option<Function>, Error> {
-    match kind(value, MAX_STRING) {
-        Kind::Undefined | Kind::Null => Ok(None),
-        Kind::Function => Ok(Some(value.clone().unchecked_into())),
-        _ => Err(config_error(format!("{name} must be a function"))),
-    }
-}
-
-/// Reads the options object: every key must be known (a typo is an error, not a silent default).
-fn read_options(options: &JsValue, allowed: &[&[&str]]) -> Result<Vec<(String, JsValue)>, Error> {
-    match kind(options, MAX_STRING) {
-        Kind::Undefined | Kind::Null => return Ok(Vec::new()),
-        Kind::Object => {}
-        _ => return Err(config_error("options must be a plain object".to_owned())),
-    }
-    let keys = js_sys::Reflect::own_keys(options)
-        .map_err(|_| config_error("options could not be read".to_owned()))?;
-    let mut out = Vec::new();
-    for key in keys.iter() {
-        let Some(key) = key.as_string() else { continue };
-        if !allowed.iter().any(|list| list.contains(&key.as_str())) {
-            return Err(config_error(format!(
-                "unknown option '{key}'; known options: {}",
-                allowed.concat().join(", ")
-            )));
-        }
-        let value = value::read_field(options, &key)?;
-        out.push((key, value));
-    }
-    Ok(out)
-}
-
-struct Built {
-    config: Config,
-    fetch: Option<Function>,
-    wait_until: Option<Function>,
-    logger: Option<Function>,
-    debug: bool,
-}
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = console, js_name = log)]
-    fn console_log(line: &str);
-}
-
-fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
-    let [first, project, api_key, source_id, batch_time, max_batch, options] = args;
-    // new SDK({organization, project, apiKey, sourceId, ...options}) or the seed's positional form.
-    let (fields, options): (Vec<JsValue>, Vec<(String, JsValue)>) =
-        if kind(first, MAX_STRING) == Kind::Object {
-            let all = read_options(first, &[FIELDS, OPTIONS])?;
-            let field = |name: &str| {
-                all.iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or(JsValue::UNDEFINED)
-            };
-            let fields = FIELDS.iter().map(|f| field(f)).collect();
-            (
-                fields,
-                all.into_iter()
-                    .filter(|(k, _)| OPTIONS.contains(&k.as_str()))
-                    .collect(),
-            )
-        } else {
-            let fields = [first, project, api_key, source_id, batch_time, max_batch]
-                .map(JsValue::clone)
-                .to_vec();
-            (fields, read_options(options, &[OPTIONS])?)
-        };
-    let mut builder: ConfigBuilder = Config::builder(
-        config_string(&fields[0], "organization")?,
-        config_string(&fields[1], "project")?,
-        config_string(&fields[2], "apiKey")?,
-        config_string(&fields[3], "sourceId")?,
-    );
-    if let Some(ms) = integer(&fields[4], "batchTimeMs")? {
-        builder = builder.batch_time_ms(ms);
-    }
-    if let Some(n) = integer(&fields[5], "maxBatchSize")? {
-        builder = builder.max_batch_size(n);
-    }
-    let (mut fetch, mut wait_until, mut logger, mut debug) = (None, None, None, false);
-    for (key, value) in &options {
-        builder = match key.as_str() {
-            "endpoint" => builder.endpoint(config_string(value, "endpoint")?),
-            "authMode" => match value.as_string().as_deref() {
-                Some("header") => builder.auth_mode(AuthMode::Header),
-                Some("query") => builder.auth_mode(AuthMode::Query),
-                _ => {
-                    return Err(config_error(
-                        "authMode must be 'header' or 'query'".to_owned(),
-                    ))
-                }
-            },
-            "fetch" => {
-                fetch = function(value, key)?;
-                builder
-            }
-            "waitUntil" => {
-                wait_until = function(value, key)?;
-                builder
-            }
-            "logger" => {
-                logger = function(value, key)?;
-                builder
-            }
-            "debug" => match kind(value, MAX_STRING) {
-                Kind::Boolean | Kind::Undefined | Kind::Null => {
-                    debug = value.is_truthy();
-                    builder
-                }
-                _ => return Err(config_error("debug must be true or false".to_owned())),
-            },
-            numeric => match integer(value, numeric)? {
-                None => builder,
-                Some(n) => match numeric {
-                    "flushDeadlineMs" => builder.flush_deadline_ms(n),
-                    "requestTimeoutMs" => builder.request_timeout_ms(n),
-                    "chooseTimeoutMs" => builder.choose_timeout_ms(n),
-                    "maxQueueSize" => builder.max_queue_events(n),
-                    "maxEventBytes" => builder.max_event_bytes(n),
-                    _ => builder.max_batch_bytes(n),
-                },
-            },
-        };
-    }
-    Ok(Built {
-        config: builder.build()?,
-        fetch,
-        wait_until,
-        logger,
-        debug,
-    })
 }
 
 fn report_to_js(report: &FlushReport) -> JsValue {
