@@ -2,11 +2,14 @@
 //! object (never `window`, which no edge runtime has), as the core's
 //! [`Transport`], [`Clock`] and [`Random`].
 
+use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::task::Poll;
+use std::pin::{pin, Pin};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -31,19 +34,37 @@ extern "C" {
 
 /// A `setTimeout` as a future; dropping it clears the timer, so an
 /// abandoned wait never keeps a process alive or fires late.
+///
+/// It owns its callback rather than awaiting a promise: a cleared timer's
+/// promise would never settle, and js-sys frees a `JsFuture`'s callbacks
+/// only when its promise settles — one leak per request timeout that the
+/// response beat.
 pub(crate) struct Sleep {
     id: JsValue,
-    done: JsFuture,
+    state: Rc<SleepState>,
+    _callback: Closure<dyn FnMut()>,
+}
+
+#[derive(Default)]
+struct SleepState {
+    fired: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
 }
 
 impl Sleep {
     /// `unref`: on Node and Bun, do not keep the process alive for this
-    /// timer (the batch timer); waits inside a flush the caller awaits keep it.
+    /// timer (the batch timer without a `waitUntil`); waits inside a flush
+    /// the caller awaits keep it.
     pub fn new(ms: u64, unref: bool) -> Sleep {
-        let mut id = JsValue::UNDEFINED;
-        let promise = Promise::new(&mut |resolve, _reject| {
-            id = set_timeout(&resolve, ms as f64);
+        let state = Rc::new(SleepState::default());
+        let fired = state.clone();
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            fired.fired.set(true);
+            if let Some(waker) = fired.waker.borrow_mut().take() {
+                waker.wake();
+            }
         });
+        let id = set_timeout(callback.as_ref().unchecked_ref(), ms as f64);
         if unref {
             if let Ok(unref) = Reflect::get(&id, &JsValue::from_str("unref")) {
                 if let Some(unref) = unref.dyn_ref::<Function>() {
@@ -53,20 +74,26 @@ impl Sleep {
         }
         Sleep {
             id,
-            done: JsFuture::from(promise),
+            state,
+            _callback: callback,
         }
     }
 }
 
 impl Future for Sleep {
     type Output = ();
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
-        std::pin::Pin::new(&mut self.done).poll(cx).map(|_| ())
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.state.fired.get() {
+            return Poll::Ready(());
+        }
+        *self.state.waker.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
     }
 }
 
 impl Drop for Sleep {
     fn drop(&mut self) {
+        // Cleared first, so the callback dropped next can never be called.
         clear_timeout(&self.id);
     }
 }

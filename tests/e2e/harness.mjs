@@ -76,8 +76,12 @@ export async function bundleWorker(appDir, entry, outDir) {
   return join(outDir, entry.replace(/^.*\//, ""));
 }
 
-/** Starts Miniflare on a wrangler bundle; the caller must `dispose()` it. */
-export async function startWorker(bundlePath, { log, bindings } = {}) {
+/**
+ * Starts Miniflare on a wrangler bundle; the caller must `dispose()` it.
+ * `output`: an array that receives workerd's own stdout and stderr lines
+ * (where a Worker's console output and the runtime's warnings go).
+ */
+export async function startWorker(bundlePath, { log, bindings, output } = {}) {
   const { Miniflare, Log, LogLevel } = await import("miniflare");
   return new Miniflare({
     modules: true,
@@ -90,6 +94,11 @@ export async function startWorker(bundlePath, { log, bindings } = {}) {
     compatibilityDate: "2026-07-01",
     log: log ?? new Log(LogLevel.WARN),
     bindings,
+    handleRuntimeStdio(stdout, stderr) {
+      for (const stream of [stdout, stderr]) {
+        stream.on("data", (chunk) => output?.push(...String(chunk).split("\n").filter(Boolean)));
+      }
+    },
   });
 }
 

@@ -13,19 +13,15 @@ import { API_KEY, bundleWorker, control, prepareApp, run, startWorker, tool } fr
 let server;
 let app;
 let worker;
+// workerd's own stdout and stderr: the Worker's console output and the
+// runtime's warnings (cross-request I/O among them).
 const workerdOutput = [];
 
 before(async () => {
   server = await startIngestServer({ apiKey: API_KEY });
   app = await prepareApp("lifecycle");
-  const { Log, LogLevel } = await import("miniflare");
-  class CapturingLog extends Log {
-    log(message) {
-      workerdOutput.push(message);
-    }
-  }
   worker = await startWorker(await bundleWorker(app, "lifecycle-worker.js", join(app, "dist")), {
-    log: new CapturingLog(LogLevel.DEBUG),
+    output: workerdOutput,
     bindings: { INTEMPT_API_KEY: API_KEY, INTEMPT_ENDPOINT: server.url },
   });
 });
@@ -68,6 +64,9 @@ test("workerd: 50 concurrent requests share one module-scope client and deliver 
   for (let r = 0; r < 50; r++) {
     assert.deepEqual(events.filter((e) => e.item.profileId === `c${r}`).map((e) => e.item.data.i).sort(), [0, 1, 2]);
   }
+  // The capture works: each request's console line arrived here.
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(workerdOutput.filter((line) => line.includes("lifecycle-worker: request")).length, 50, workerdOutput.join("\n"));
   const suspicious = workerdOutput.filter((line) => CROSS_REQUEST.test(line));
   assert.deepEqual(suspicious, [], "no cross-request error or warning in workerd's output");
 });

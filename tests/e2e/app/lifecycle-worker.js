@@ -41,6 +41,8 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/reports") return Response.json(reports);
     const sdk = client(url);
+    // A marker the test looks for, proving it reads workerd's output.
+    if (url.searchParams.get("shared") === "1") console.log(`lifecycle-worker: request ${url.searchParams.get("profile")}`);
     await track(sdk, url);
     if (url.pathname === "/track-wait") {
       ctx.waitUntil(sdk.flush().then((report) => reports.push(report)));
