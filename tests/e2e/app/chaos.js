@@ -8,6 +8,8 @@
 // reports must equal what the server stored. Each event carries `{seq: i}`,
 // so the test can tell which ids arrived without any logger.
 
+import { mulberry32 } from "./prng.js";
+
 /** The faults the server recovers from: every one is retried by the SDK. */
 export const CHAOS_MODES = [
   { status: 500 },
@@ -45,16 +47,6 @@ export function chaosClient(SDK, { endpoint, apiKey }) {
   });
 }
 
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function emptyTotals() {
   return { tracked: 0, rejected: [], flushes: 0, delivered: 0, failed: 0, dropped: 0, retries: 0, requests: 0, timedOut: 0, reasons: {}, pending: 0 };

@@ -14,6 +14,8 @@
 // valid events, once each, plus every accepted hostile tracking call, every
 // accepted consent and choose call.
 
+import { mulberry32 } from "./prng.js";
+
 export const CODES = [
   "INVALID_CONFIG",
   "INVALID_API_KEY",
@@ -52,16 +54,6 @@ export const METHODS = [
 const TRACKING = new Set(["identify", "group", "track", "alias", "record"]);
 const AT_ONCE = new Set(["consents", "consent", "choosePersonalizationsByGroups", "choosePersonalizationsByNames", "chooseExperimentsByGroups", "chooseExperimentsByNames"]);
 
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SOURCE = "616010376811536384";
 
