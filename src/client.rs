@@ -168,6 +168,8 @@ struct State {
     next_seq: u64,
     /// Set after a 413: the next batches hold at most this many events.
     split_limit: Option<usize>,
+    /// The server asked (`Retry-After`) for no tracking requests before this time.
+    retry_not_before: Option<u64>,
     timer_due: Option<u64>,
     /// Background flushes running now.
     background_flushes: u32,
@@ -274,6 +276,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 next_batch: 0,
                 next_seq: 0,
                 split_limit: None,
+                retry_not_before: None,
                 timer_due: None,
                 background_flushes: 0,
                 background_requested_until: None,
@@ -381,6 +384,17 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let mut run = FlushRun::default();
         'batches: loop {
             let now = self.clock.now_ms();
+            // A pause the server asked for holds across flushes: wait it out
+            // if it ends within this flush's deadline, else leave the events
+            // queued for a later flush.
+            if let Some(until) = self.pause_until(now) {
+                if until >= deadline {
+                    run.report.timed_out = true;
+                    break;
+                }
+                self.clock.sleep(until - now).await;
+                continue;
+            }
             let Some((batch_id, len, body)) = self.take_batch(now, deadline) else {
                 if self.state.borrow().in_flight.is_empty() {
                     break;
@@ -688,12 +702,34 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 None
             }
             Decision::Retry { after_ms } => {
+                if matches!(
+                    result,
+                    Ok(Response {
+                        retry_after: Some(_),
+                        ..
+                    })
+                ) {
+                    let mut state = self.state.borrow_mut();
+                    let until = now + after_ms;
+                    state.retry_not_before =
+                        Some(state.retry_not_before.map_or(until, |t| t.max(until)));
+                }
                 let seqs = self.in_flight_seqs(batch_id)?;
                 run.add_reason(Fate::Failed, status, message, &seqs);
                 run.failed.extend(seqs);
                 Some(after_ms)
             }
         }
+    }
+
+    /// When a `Retry-After` pause is still running and there is something to
+    /// send, its end.
+    fn pause_until(&self, now: u64) -> Option<u64> {
+        let state = self.state.borrow();
+        if state.queue.len() == 0 {
+            return None;
+        }
+        state.retry_not_before.filter(|until| *until > now)
     }
 
     /// The sequence numbers of a batch still held by its flush.

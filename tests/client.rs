@@ -196,6 +196,47 @@ fn retry_after_is_honoured() {
 }
 
 #[test]
+fn a_retry_after_pause_holds_across_flushes() {
+    let w = world(config().flush_deadline_ms(5_000));
+    track(&w, 2);
+    // Asks for 30 s (capped at 10 s): longer than this flush's deadline.
+    w.script([Step::Answer {
+        status: 429,
+        retry_after: Some("30".into()),
+        body: String::new(),
+        latency: 10,
+    }]);
+    let first = run(&w.sim, w.client.flush());
+    assert_eq!(
+        (
+            first.delivered,
+            first.failed,
+            first.pending,
+            first.timed_out
+        ),
+        (0, 2, 2, true)
+    );
+    let paused_at = w.sim.now.get();
+    // A flush during the pause does not call the server; it ends at once.
+    let second = run(&w.sim, w.client.flush());
+    assert_eq!(
+        (second.requests, second.pending, second.timed_out),
+        (0, 2, true)
+    );
+    assert_eq!(w.sim.now.get(), paused_at);
+    // A flush whose deadline reaches past the pause waits for it, then sends.
+    w.sim.now.set(paused_at + 6_000);
+    let third = run(&w.sim, w.client.flush());
+    assert_eq!((third.delivered, third.pending), (2, 0));
+    let sent = w.transport.sent.borrow();
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent[1].0 >= sent[0].0 + 10 + 10_000,
+        "the second request waited for the pause"
+    );
+}
+
+#[test]
 fn non_retryable_statuses_drop_with_the_servers_message() {
     let w = world(config());
     track(&w, 2);
