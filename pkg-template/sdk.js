@@ -1,6 +1,8 @@
 // The public JavaScript API: a thin class over the wasm `Core`. It only maps
 // the seed SDK's method names onto the core and turns synchronous errors into
-// rejected promises (the seed API is `await`ed); every rule lives in Rust.
+// rejected promises (the seed API is `await`ed): every method but stats()
+// returns a promise and none throws (only the constructor does, with an
+// IntemptError). Every rule lives in Rust.
 import { Core, setErrorClass } from "./intempt_edge.js";
 
 /** The error every refused call rejects with; `code` is stable (see README). */
@@ -21,10 +23,20 @@ export function configureRuntime({ waitUntil } = {}) {
   defaultWaitUntil = waitUntil;
 }
 
+// A call the core answers synchronously: resolves with undefined.
 function settle(call) {
   try {
     call();
     return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+// A call the core answers with a promise; a synchronous throw rejects it.
+function promised(call) {
+  try {
+    return call();
   } catch (error) {
     return Promise.reject(error);
   }
@@ -69,39 +81,43 @@ export class SDK {
   }
 
   consents(profileId, action, validUntil, email, message) {
-    return this.#core.consent(profileId, action, undefined, validUntil, email, message, false);
+    return promised(() => this.#core.consent(profileId, action, undefined, validUntil, email, message, false));
   }
 
   consent(profileId, action, category, validUntil, email, message) {
-    return this.#core.consent(profileId, action, category, validUntil, email, message, true);
+    return promised(() => this.#core.consent(profileId, action, category, validUntil, email, message, true));
   }
 
   choosePersonalizationsByGroups(profileId, groups) {
-    return this.#core.choose(profileId, groups, false, false);
+    return promised(() => this.#core.choose(profileId, groups, false, false));
   }
 
   choosePersonalizationsByNames(profileId, names) {
-    return this.#core.choose(profileId, names, false, true);
+    return promised(() => this.#core.choose(profileId, names, false, true));
   }
 
   chooseExperimentsByGroups(profileId, groups) {
-    return this.#core.choose(profileId, groups, true, false);
+    return promised(() => this.#core.choose(profileId, groups, true, false));
   }
 
   chooseExperimentsByNames(profileId, names) {
-    return this.#core.choose(profileId, names, true, true);
+    return promised(() => this.#core.choose(profileId, names, true, true));
   }
 
   flush() {
-    return this.#core.flush();
+    return promised(() => this.#core.flush());
   }
 
   close() {
-    return this.#core.close();
+    return promised(() => this.#core.close());
   }
 
   stats() {
-    return this.#core.stats();
+    try {
+      return this.#core.stats();
+    } catch {
+      return { queued: 0, inFlight: 0, delivered: 0, dropped: 0, optedOut: 0 };
+    }
   }
 
   // The API key lives in wasm memory; nothing here prints it.

@@ -20,13 +20,15 @@
 
 use std::cell::RefCell;
 use std::collections::HashSet;
-use std::future::Future;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll, Waker};
 
 use crate::batch::{self, Entry, Queue};
 use crate::config::Config;
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event};
-use crate::retry::{Attempt, Decision, RetryPolicy};
+use crate::retry::{Attempt, Decision, Latency, Pause, RetryPolicy};
 use crate::wire::{self, Urls};
 
 /// An HTTP request the client wants sent (always `POST`).
@@ -40,6 +42,9 @@ pub struct Request {
     pub body: String,
     /// Give up (and abort) after this many milliseconds.
     pub timeout_ms: u32,
+    /// Nothing awaits this request (a background flush with no `waitUntil`):
+    /// its timers must not keep a Node, Bun or Deno process alive.
+    pub detached: bool,
 }
 
 /// What came back. The transport must read (or cancel) the whole body.
@@ -60,6 +65,9 @@ pub enum TransportError {
     Timeout,
     /// The connection failed or broke; the text says how.
     Network(String),
+    /// The `fetch` followed a redirect although it was asked not to: what
+    /// answered is not the API, and the events did not reach it.
+    Redirected,
 }
 
 /// Sends requests. The wasm build implements it with the host's `fetch`.
@@ -74,6 +82,12 @@ pub trait Clock {
     fn now_ms(&self) -> u64;
     /// Completes after `ms` milliseconds.
     fn sleep(&self, ms: u64) -> impl Future<Output = ()>;
+    /// Like [`sleep`](Clock::sleep), for work nothing awaits (a background
+    /// flush with no `waitUntil`): the wait must not keep a Node, Bun or
+    /// Deno process alive. The default is `sleep`.
+    fn sleep_detached(&self, ms: u64) -> impl Future<Output = ()> {
+        self.sleep(ms)
+    }
 }
 
 /// Random bytes (for event ids and jitter).
@@ -168,8 +182,16 @@ struct State {
     next_seq: u64,
     /// Set after a 413: the next batches hold at most this many events.
     split_limit: Option<usize>,
-    /// The server asked (`Retry-After`) for no tracking requests before this time.
-    retry_not_before: Option<u64>,
+    /// The server asked (`Retry-After`) for no tracking requests before its end.
+    pause: Pause,
+    /// Recent response times: whether a request can finish before a deadline.
+    latency: Latency,
+    /// Flushes waiting for batches in flight elsewhere, woken when one
+    /// settles or an event is queued (see [`Settled`]).
+    waiters: Vec<(u64, Waker)>,
+    /// Bumped at every such change; a waiter compares it with what it saw.
+    settled: u64,
+    next_waiter: u64,
     timer_due: Option<u64>,
     /// Background flushes running now.
     background_flushes: u32,
@@ -194,8 +216,6 @@ const RANDOM_POOL: usize = 4096;
 
 /// How long after its flush's deadline a lease still protects a batch.
 const LEASE_GRACE_MS: u64 = 2_000;
-/// How often a flush looks whether batches in flight elsewhere came back.
-const WAIT_POLL_MS: u64 = 25;
 /// A timer that has not fired this long after it was due is taken as lost
 /// (its request context ended without `waitUntil`) and armed again.
 const TIMER_GRACE_MS: u64 = 1_000;
@@ -276,7 +296,11 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 next_batch: 0,
                 next_seq: 0,
                 split_limit: None,
-                retry_not_before: None,
+                pause: Pause::default(),
+                latency: Latency::default(),
+                waiters: Vec::new(),
+                settled: 0,
+                next_waiter: 0,
                 timer_due: None,
                 background_flushes: 0,
                 background_requested_until: None,
@@ -347,6 +371,10 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let seq = state.next_seq;
         state.next_seq += 1;
         state.queue.push_back(Entry { seq, json });
+        if state.queue.len() == 1 {
+            // A flush waiting for batches in flight elsewhere can send this.
+            state.wake_waiters();
+        }
 
         let full = state.queue.len() >= self.config.max_batch_size as usize
             || state.queue.body_len() >= self.config.max_batch_bytes as usize;
@@ -378,83 +406,162 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// Sends everything queued — including what is recorded while it runs —
     /// waits for batches other flushes have in flight, and returns within the
     /// flush deadline with a report of what this call did. Never fails.
+    ///
+    /// During a `Retry-After` pause it waits for the pause to end (at most
+    /// until its deadline) rather than returning at once, and it starts a
+    /// request only when the request can finish before the deadline (judged
+    /// from recent response times); otherwise the batch stays queued.
     pub async fn flush(&self) -> FlushReport {
+        self.run_flush(false).await
+    }
+
+    /// [`flush`](Client::flush) started by a timer or a full batch rather than
+    /// by the caller; while one runs, full batches do not start another.
+    /// `detached`: nothing awaits it (no `waitUntil`), so its waits and
+    /// requests are marked not to keep the host process alive.
+    pub async fn background_flush(&self, detached: bool) -> FlushReport {
+        {
+            let mut state = self.state.borrow_mut();
+            state.background_flushes += 1;
+            state.background_requested_until = None;
+        }
+        let report = self.run_flush(detached).await;
+        self.state.borrow_mut().background_flushes -= 1;
+        report
+    }
+
+    /// The flush loop: each turn waits out a pause, sends one batch, or waits
+    /// for batches in flight elsewhere, until nothing is left or the deadline.
+    async fn run_flush(&self, detached: bool) -> FlushReport {
         let start = self.clock.now_ms();
         let deadline = start + u64::from(self.config.flush_deadline_ms);
         let mut run = FlushRun::default();
-        'batches: loop {
+        loop {
             let now = self.clock.now_ms();
-            // A pause the server asked for holds across flushes: wait it out
-            // if it ends within this flush's deadline, else leave the events
-            // queued for a later flush.
-            if let Some(until) = self.pause_until(now) {
-                if until >= deadline {
+            let step = self.next_step(now, deadline);
+            match step {
+                Step::Done => break,
+                Step::OutOfTime => {
                     run.report.timed_out = true;
                     break;
                 }
-                self.clock.sleep(until - now).await;
-                continue;
-            }
-            let Some((batch_id, len, body)) = self.take_batch(now, deadline) else {
-                if self.state.borrow().in_flight.is_empty() {
-                    break;
+                Step::Pause { until } => self.sleep(until.min(deadline) - now, detached).await,
+                Step::WaitForOthers { until } => {
+                    self.wait_for_settled(until.min(deadline) - now, detached)
+                        .await
                 }
-                // Batches in flight elsewhere: wait for them on our own timer
-                // (never on another flush's promise).
-                if now + WAIT_POLL_MS > deadline {
-                    run.report.timed_out = true;
-                    break;
+                Step::Send { id, len, body } => {
+                    match self
+                        .send_batch(id, len, body, deadline, detached, &mut run)
+                        .await
+                    {
+                        BatchEnd::Settled => {}
+                        BatchEnd::OutOfTime => {
+                            run.report.timed_out = true;
+                            break;
+                        }
+                        BatchEnd::Stop => break,
+                    }
                 }
-                self.clock.sleep(WAIT_POLL_MS).await;
-                continue;
-            };
-            // This flush keeps the batch, and resends the same bytes, until
-            // it is delivered, dropped or split, or the deadline passes.
-            let mut failures = 0;
-            loop {
-                let now = self.clock.now_ms();
-                if now >= deadline {
-                    self.give_back(batch_id);
-                    run.report.timed_out = true;
-                    break 'batches;
-                }
-                let request = Request {
-                    url: self.urls.track.clone(),
-                    headers: self.headers.clone(),
-                    body: body.clone(),
-                    timeout_ms: (deadline - now).min(u64::from(self.config.request_timeout_ms))
-                        as u32,
-                };
-                run.report.requests += 1;
-                let (sent_at, bytes) = (now, request.body.len());
-                let result = self.transport.send(request).await;
-                let now = self.clock.now_ms();
-                failures += 1;
-                let wait = self.settle(batch_id, len, &result, failures, now, &mut run);
-                self.log(|| {
-                    let next = match wait {
-                        Some(ms) => format!("; retrying in {ms} ms"),
-                        None => String::new(),
-                    };
-                    format!(
-                        "POST {} ({len} events, {bytes} bytes) -> {} in {} ms{next}",
-                        redact(&self.urls.track),
-                        outcome_line(&result),
-                        now - sent_at
-                    )
-                });
-                let Some(wait) = wait else {
-                    continue 'batches;
-                };
-                if now + wait >= deadline {
-                    self.give_back(batch_id);
-                    run.report.timed_out = true;
-                    break 'batches;
-                }
-                self.clock.sleep(wait).await;
-                run.report.retries += 1;
             }
         }
+        self.finish(run, start)
+    }
+
+    /// What a flush does next, at `now`.
+    fn next_step(&self, now: u64, deadline: u64) -> Step {
+        if now >= deadline {
+            return if self.state.borrow().has_undelivered() {
+                Step::OutOfTime
+            } else {
+                Step::Done
+            };
+        }
+        self.reclaim_expired_leases(now);
+        let state = self.state.borrow();
+        if state.queue.len() > 0 {
+            // A pause the server asked for holds across flushes: wait for
+            // its end, at most until this flush's deadline.
+            if let Some(until) = state.pause.running(now) {
+                return Step::Pause { until };
+            }
+            if deadline - now < self.needed_ms(&state) {
+                return Step::OutOfTime;
+            }
+            drop(state);
+            if let Some((id, len, body)) = self.take_batch(deadline) {
+                return Step::Send { id, len, body };
+            }
+            return Step::Done;
+        }
+        // Batches in flight elsewhere: wait until one settles (or its lease
+        // ends), never on another flush's promise.
+        match state.in_flight.iter().map(|b| b.lease_until).min() {
+            Some(until) => Step::WaitForOthers { until },
+            None => Step::Done,
+        }
+    }
+
+    /// Sends one batch, and resends the same bytes, until it is delivered,
+    /// dropped, split or kept, or too little time is left to try again.
+    async fn send_batch(
+        &self,
+        batch_id: u64,
+        len: usize,
+        body: String,
+        deadline: u64,
+        detached: bool,
+        run: &mut FlushRun,
+    ) -> BatchEnd {
+        let timeout_cap = self.request_timeout_ms();
+        let mut failures = 0;
+        loop {
+            let now = self.clock.now_ms();
+            let request = Request {
+                url: self.urls.track.clone(),
+                headers: self.headers.clone(),
+                body: body.clone(),
+                timeout_ms: (deadline.saturating_sub(now)).min(timeout_cap) as u32,
+                detached,
+            };
+            run.report.requests += 1;
+            let (sent_at, bytes, timeout) = (now, request.body.len(), request.timeout_ms);
+            let result = self.transport.send(request).await;
+            let now = self.clock.now_ms();
+            self.observe_latency(&result, now - sent_at, timeout);
+            failures += 1;
+            let next = self.settle(batch_id, len, &result, failures, now, run);
+            self.log(|| {
+                let then = match next {
+                    Next::RetryIn(ms) => format!("; retrying in {ms} ms"),
+                    Next::Keep => "; kept queued".to_owned(),
+                    Next::Done => String::new(),
+                };
+                format!(
+                    "POST {} ({len} events, {bytes} bytes) -> {} in {} ms{then}",
+                    redact(&self.urls.track),
+                    outcome_line(&result),
+                    now - sent_at
+                )
+            });
+            let wait = match next {
+                Next::Done => return BatchEnd::Settled,
+                Next::Keep => return BatchEnd::Stop,
+                Next::RetryIn(wait) => wait,
+            };
+            // Retry only if the wait and the request both fit before the deadline.
+            let needed = self.needed_ms(&self.state.borrow());
+            if now + wait + needed > deadline {
+                self.give_back(batch_id);
+                return BatchEnd::OutOfTime;
+            }
+            self.sleep(wait, detached).await;
+            run.report.retries += 1;
+        }
+    }
+
+    /// Counts what is left and turns the bookkeeping into the report.
+    fn finish(&self, mut run: FlushRun, start: u64) -> FlushReport {
         let state = self.state.borrow();
         run.report.pending = (state.queue.len() + state.in_flight_events) as u32;
         if !run.failed.is_empty() {
@@ -485,17 +592,52 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         report
     }
 
-    /// [`flush`](Client::flush) started by a timer or a full batch rather than
-    /// by the caller; while one runs, full batches do not start another.
-    pub async fn background_flush(&self) -> FlushReport {
-        {
-            let mut state = self.state.borrow_mut();
-            state.background_flushes += 1;
-            state.background_requested_until = None;
+    /// A wait inside a flush; `detached` ones do not hold the host process.
+    async fn sleep(&self, ms: u64, detached: bool) {
+        if detached {
+            self.clock.sleep_detached(ms).await
+        } else {
+            self.clock.sleep(ms).await
         }
-        let report = self.flush().await;
-        self.state.borrow_mut().background_flushes -= 1;
-        report
+    }
+
+    /// Waits until a batch in flight settles (delivered, dropped, given
+    /// back), an event is queued, or `ms` pass, whichever comes first.
+    async fn wait_for_settled(&self, ms: u64, detached: bool) {
+        let mut sleep = pin!(self.sleep(ms, detached));
+        let mut settled = pin!(Settled::new(&self.state));
+        poll_fn(|cx| {
+            if settled.as_mut().poll(cx).is_ready() || sleep.as_mut().poll(cx).is_ready() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// The longest a tracking request may take.
+    fn request_timeout_ms(&self) -> u64 {
+        u64::from(
+            self.config
+                .request_timeout_ms
+                .min(self.config.flush_deadline_ms),
+        )
+    }
+
+    /// How much time a request needs left before the deadline to be started.
+    fn needed_ms(&self, state: &State) -> u64 {
+        state.latency.needed_ms(self.request_timeout_ms())
+    }
+
+    fn observe_latency(&self, result: &Result<Response, TransportError>, took: u64, timeout: u32) {
+        let sample = match result {
+            Ok(_) => took,
+            // A timeout says only "slower than this": assume the worst.
+            Err(TransportError::Timeout) => self.request_timeout_ms().max(u64::from(timeout)),
+            Err(_) => return,
+        };
+        self.state.borrow_mut().latency.observe(sample);
     }
 
     /// Flushes, then refuses every later call with [`ErrorCode::Closed`].
@@ -564,6 +706,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 headers: self.headers.clone(),
                 body: body.clone(),
                 timeout_ms: self.config.choose_timeout_ms,
+                detached: false,
             };
             let sent_at = self.clock.now_ms();
             let result = self.transport.send(request).await;
@@ -588,6 +731,10 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 (Decision::Retry { after_ms }, _) if failures < 2 && after_ms <= 1_000 => {
                     self.clock.sleep(after_ms).await;
                 }
+                (Decision::Keep, Ok(response)) => {
+                    let (_, message) = outcome_text(&Ok(response.clone()));
+                    return Err(Error::http(response.status, message));
+                }
                 (_, Ok(response)) => {
                     let message = match wire::error_message(&response.body) {
                         Some(m) => format!("the server answered {}: {m}", response.status),
@@ -602,14 +749,25 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         }
     }
 
-    /// Takes the next batch into flight (reclaiming expired leases first).
-    fn take_batch(&self, now: u64, deadline: u64) -> Option<(u64, usize, String)> {
+    /// Puts batches whose lease ended (their flush never came back) back at
+    /// the front of the queue.
+    fn reclaim_expired_leases(&self, now: u64) {
         let mut state = self.state.borrow_mut();
+        let mut reclaimed = false;
         while let Some(i) = state.in_flight.iter().position(|b| b.lease_until <= now) {
             let batch = state.in_flight.swap_remove(i);
             state.in_flight_events -= batch.entries.len();
             state.queue.push_front_all(batch.entries);
+            reclaimed = true;
         }
+        if reclaimed {
+            state.wake_waiters();
+        }
+    }
+
+    /// Takes the next batch into flight.
+    fn take_batch(&self, deadline: u64) -> Option<(u64, usize, String)> {
+        let mut state = self.state.borrow_mut();
         let max_events = state
             .split_limit
             .unwrap_or(usize::MAX)
@@ -641,6 +799,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         state.in_flight_events -= batch.entries.len();
         let seqs = batch.entries.iter().map(|e| e.seq).collect();
         state.queue.push_front_all(batch.entries);
+        state.wake_waiters();
         Some(seqs)
     }
 
@@ -649,13 +808,14 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let mut state = self.state.borrow_mut();
         let batch = state.remove_in_flight(batch_id)?;
         state.in_flight_events -= batch.entries.len();
+        state.wake_waiters();
         Some(batch.entries.iter().map(|e| e.seq).collect())
     }
 
-    /// Applies the retry policy to one attempt. Returns how long to wait
-    /// before resending the same batch, or `None` when this batch is done
-    /// with (delivered, dropped, split back into the queue, or taken over by
-    /// another flush after its lease).
+    /// Applies the retry policy to one attempt: whether this flush resends
+    /// the batch (after a wait), is done with it (delivered, dropped, split
+    /// back into the queue, or taken over by another flush after its lease),
+    /// or keeps it queued and stops (a redirect).
     fn settle(
         &self,
         batch_id: u64,
@@ -664,7 +824,20 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         failures: u32,
         now: u64,
         run: &mut FlushRun,
-    ) -> Option<u64> {
+    ) -> Next {
+        self.settle_inner(batch_id, len, result, failures, now, run)
+            .unwrap_or(Next::Done)
+    }
+
+    fn settle_inner(
+        &self,
+        batch_id: u64,
+        len: usize,
+        result: &Result<Response, TransportError>,
+        failures: u32,
+        now: u64,
+        run: &mut FlushRun,
+    ) -> Option<Next> {
         let decision =
             self.policy
                 .decide(attempt_of(result), failures, len, now, self.random_u32());
@@ -684,7 +857,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 for seq in seqs {
                     run.failed.remove(&seq);
                 }
-                None
+                Some(Next::Done)
             }
             Decision::Drop => {
                 let seqs = self.retire(batch_id)?;
@@ -694,12 +867,18 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 for seq in seqs {
                     run.failed.remove(&seq);
                 }
-                None
+                Some(Next::Done)
             }
             Decision::Split => {
                 self.give_back(batch_id)?;
                 self.state.borrow_mut().split_limit = Some(len.div_ceil(2));
-                None
+                Some(Next::Done)
+            }
+            Decision::Keep => {
+                let seqs = self.give_back(batch_id)?;
+                run.add_reason(Fate::Failed, status, message, &seqs);
+                run.failed.extend(seqs);
+                Some(Next::Keep)
             }
             Decision::Retry { after_ms } => {
                 if matches!(
@@ -709,27 +888,14 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                         ..
                     })
                 ) {
-                    let mut state = self.state.borrow_mut();
-                    let until = now + after_ms;
-                    state.retry_not_before =
-                        Some(state.retry_not_before.map_or(until, |t| t.max(until)));
+                    self.state.borrow_mut().pause.extend(now + after_ms);
                 }
                 let seqs = self.in_flight_seqs(batch_id)?;
                 run.add_reason(Fate::Failed, status, message, &seqs);
                 run.failed.extend(seqs);
-                Some(after_ms)
+                Some(Next::RetryIn(after_ms))
             }
         }
-    }
-
-    /// When a `Retry-After` pause is still running and there is something to
-    /// send, its end.
-    fn pause_until(&self, now: u64) -> Option<u64> {
-        let state = self.state.borrow();
-        if state.queue.len() == 0 {
-            return None;
-        }
-        state.retry_not_before.filter(|until| *until > now)
     }
 
     /// The sequence numbers of a batch still held by its flush.
@@ -746,6 +912,20 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
 }
 
 impl State {
+    /// Whether any event is queued or in flight.
+    fn has_undelivered(&self) -> bool {
+        self.queue.len() > 0 || !self.in_flight.is_empty()
+    }
+
+    /// Tells the flushes waiting in [`Client::wait_for_settled`] to look again.
+    fn wake_waiters(&mut self) {
+        self.settled += 1;
+        for (_, waker) in self.waiters.drain(..) {
+            // Wakers only schedule a poll; none runs code of ours here.
+            waker.wake();
+        }
+    }
+
     /// Takes a batch out of flight; `None` if its lease was taken over.
     fn remove_in_flight(&mut self, batch_id: u64) -> Option<InFlight> {
         let i = self.in_flight.iter().position(|b| b.id == batch_id)?;
@@ -772,6 +952,86 @@ impl State {
         out.copy_from_slice(&self.random_pool[self.random_used..self.random_used + 16]);
         self.random_used += 16;
         out
+    }
+}
+
+/// One turn of the flush loop.
+enum Step {
+    /// Nothing left: queue empty, nothing in flight.
+    Done,
+    /// The deadline came, or too little of it is left to start a request.
+    OutOfTime,
+    /// The server asked for a pause; it ends at `until`.
+    Pause { until: u64 },
+    /// Batches are in flight elsewhere; the first lease ends at `until`.
+    WaitForOthers { until: u64 },
+    /// A batch taken into flight by this flush.
+    Send { id: u64, len: usize, body: String },
+}
+
+/// How [`Client::send_batch`] ended.
+enum BatchEnd {
+    /// The batch is delivered, dropped, split or taken over: go on.
+    Settled,
+    /// Given back: not enough time left for another attempt.
+    OutOfTime,
+    /// Kept queued after a redirect: this flush ends.
+    Stop,
+}
+
+/// What a flush does with a batch after one attempt.
+#[derive(Clone, Copy)]
+enum Next {
+    Done,
+    RetryIn(u64),
+    Keep,
+}
+
+/// Completes when the client's state says a batch settled or an event was
+/// queued since it was made (the waiting flush then looks again). The waker
+/// is registered under the future's own id and removed when it is dropped,
+/// so many waiters cost one entry each, however often they are polled.
+struct Settled<'a> {
+    state: &'a RefCell<State>,
+    seen: u64,
+    id: u64,
+}
+
+impl<'a> Settled<'a> {
+    fn new(state: &'a RefCell<State>) -> Settled<'a> {
+        let mut s = state.borrow_mut();
+        let id = s.next_waiter;
+        s.next_waiter += 1;
+        Settled {
+            state,
+            seen: s.settled,
+            id,
+        }
+    }
+}
+
+impl Future for Settled<'_> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state.borrow_mut();
+        if state.settled != self.seen {
+            return Poll::Ready(());
+        }
+        let waker = cx.waker();
+        match state.waiters.iter_mut().find(|(id, _)| *id == self.id) {
+            Some((_, w)) => w.clone_from(waker),
+            None => state.waiters.push((self.id, waker.clone())),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Settled<'_> {
+    fn drop(&mut self) {
+        let id = self.id;
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            state.waiters.retain(|(w, _)| *w != id);
+        }
     }
 }
 
@@ -831,6 +1091,7 @@ fn attempt_of(result: &Result<Response, TransportError>) -> Attempt<'_> {
         },
         Err(TransportError::Timeout) => Attempt::Timeout,
         Err(TransportError::Network(_)) => Attempt::Network,
+        Err(TransportError::Redirected) => Attempt::Redirected,
     }
 }
 
@@ -854,6 +1115,13 @@ fn outcome_text(result: &Result<Response, TransportError>) -> (Option<u16>, Stri
         Ok(response) if (200..300).contains(&response.status) => {
             (Some(response.status), format!("HTTP {}", response.status))
         }
+        Ok(response) if (300..400).contains(&response.status) => (
+            Some(response.status),
+            format!(
+                "HTTP {}: a redirect, not followed (a redirected POST does not reach the API); set endpoint to the URL the API answers at",
+                response.status
+            ),
+        ),
         Ok(response) => {
             let message = wire::error_message(&response.body)
                 .unwrap_or_else(|| format!("HTTP {}", response.status));
@@ -867,6 +1135,7 @@ fn describe(error: &TransportError) -> String {
     match error {
         TransportError::Timeout => "the request timed out".to_owned(),
         TransportError::Network(why) => format!("network error: {why}"),
+        TransportError::Redirected => "the fetch followed a redirect although asked not to; nothing reached the API: set endpoint to the URL the API answers at, and use a fetch that honours redirect: \"manual\"".to_owned(),
     }
 }
 

@@ -244,8 +244,9 @@ impl Consent {
             action: ConsentAction::parse(action)?,
             category: optional("category", category)?,
             valid_until,
-            email: optional("email", email)?,
-            message: optional("message", message)?,
+            // Free text: the contract accepts any string, the empty one too.
+            email: email.map(str::to_owned),
+            message: message.map(str::to_owned),
         })
     }
 }

@@ -15,6 +15,8 @@ pub enum Attempt<'a> {
     Timeout,
     /// The connection failed or broke.
     Network,
+    /// The `fetch` followed a redirect it was asked not to follow.
+    Redirected,
 }
 
 /// What to do after an attempt.
@@ -29,6 +31,10 @@ pub enum Decision {
     },
     /// `413`: send the batch again in halves.
     Split,
+    /// A redirect (`3xx`, never followed): not a delivery and not a passing
+    /// failure but a misplaced endpoint. Keep the batch queued and end this
+    /// flush; a later flush tries again.
+    Keep,
     /// Permanently refused (a `4xx` other than 408/429, `501`, `505`, or a
     /// single event that is still too large): drop and report.
     Drop,
@@ -73,11 +79,13 @@ impl RetryPolicy {
         };
         match attempt {
             Attempt::Timeout | Attempt::Network => backoff,
+            Attempt::Redirected => Decision::Keep,
             Attempt::Status {
                 status,
                 retry_after,
             } => match status {
                 200..=299 => Decision::Delivered,
+                300..=399 => Decision::Keep,
                 413 if batch_len > 1 => Decision::Split,
                 408 | 429 | 500..=599 if status != 501 && status != 505 => {
                     match retry_after.and_then(|v| parse_retry_after(v, now_ms)) {
@@ -103,6 +111,61 @@ impl RetryPolicy {
             .min(self.max_backoff_ms);
         let half = ceiling / 2;
         half + u64::from(random) % (ceiling - half + 1)
+    }
+}
+
+/// A pause the server asked for with `Retry-After`. It holds across
+/// flushes: no tracking request starts before it ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Pause {
+    until: Option<u64>,
+}
+
+impl Pause {
+    /// Makes the pause last at least until `until` (epoch ms).
+    pub(crate) fn extend(&mut self, until: u64) {
+        self.until = Some(self.until.map_or(until, |t| t.max(until)));
+    }
+
+    /// The pause's end, while it runs.
+    pub(crate) fn running(&self, now: u64) -> Option<u64> {
+        self.until.filter(|until| *until > now)
+    }
+}
+
+/// Recent response times, to tell whether a request can still finish before
+/// a deadline. Starting one that cannot means aborting it after the server
+/// may have stored its events, and sending them again: a duplicate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Latency {
+    /// The last [`Latency::WINDOW`] response times (ms), a ring.
+    samples: [u32; Latency::WINDOW],
+    len: usize,
+    next: usize,
+}
+
+impl Latency {
+    const WINDOW: usize = 8;
+    /// Added to twice the slowest recent answer: a scheduling hiccup must
+    /// not turn a request that fits into one that is cut.
+    const MARGIN_MS: u64 = 100;
+
+    /// Records how long one request took to answer (a timeout counts as the
+    /// full request timeout: nothing is known but that it was slow).
+    pub(crate) fn observe(&mut self, ms: u64) {
+        self.samples[self.next] = ms.min(u64::from(u32::MAX)) as u32;
+        self.next = (self.next + 1) % Self::WINDOW;
+        self.len = (self.len + 1).min(Self::WINDOW);
+    }
+
+    /// The time a request needs before a deadline to be worth starting:
+    /// twice the slowest of the recent answers plus a margin, at most
+    /// `timeout_ms`; `timeout_ms` while nothing is known.
+    pub(crate) fn needed_ms(&self, timeout_ms: u64) -> u64 {
+        match self.samples[..self.len].iter().max() {
+            Some(&slowest) => (2 * u64::from(slowest) + Self::MARGIN_MS).min(timeout_ms),
+            None => timeout_ms,
+        }
     }
 }
 
@@ -196,7 +259,18 @@ mod tests {
         for s in [408, 429, 500, 502, 503, 504, 507, 511, 599] {
             assert!(retry(policy.decide(status(s), 1, 5, NOW, 0)), "{s} retries");
         }
-        for s in [301, 400, 401, 403, 404, 409, 410, 422, 501, 505] {
+        for s in [300, 301, 302, 303, 304, 307, 308, 399] {
+            assert_eq!(
+                policy.decide(status(s), 1, 5, NOW, 0),
+                Decision::Keep,
+                "{s} is kept"
+            );
+        }
+        assert_eq!(
+            policy.decide(Attempt::Redirected, 1, 5, NOW, 0),
+            Decision::Keep
+        );
+        for s in [400, 401, 403, 404, 409, 410, 422, 501, 505] {
             assert_eq!(
                 policy.decide(status(s), 1, 5, NOW, 0),
                 Decision::Drop,
@@ -270,6 +344,36 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(parse_retry_after(input, NOW), *want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn a_pause_only_grows() {
+        let mut pause = Pause::default();
+        assert_eq!(pause.running(NOW), None);
+        pause.extend(NOW + 2_000);
+        pause.extend(NOW + 1_000);
+        assert_eq!(pause.running(NOW), Some(NOW + 2_000));
+        assert_eq!(pause.running(NOW + 2_000), None, "over at its end");
+    }
+
+    #[test]
+    fn latency_needs_the_full_timeout_until_it_knows_better() {
+        let mut latency = Latency::default();
+        assert_eq!(latency.needed_ms(4_000), 4_000);
+        latency.observe(350);
+        latency.observe(120);
+        assert_eq!(latency.needed_ms(4_000), 800, "twice the slowest + 100");
+        assert_eq!(latency.needed_ms(500), 500, "never more than the timeout");
+        for _ in 0..Latency::WINDOW {
+            latency.observe(10);
+        }
+        assert_eq!(
+            latency.needed_ms(4_000),
+            120,
+            "old samples leave the window"
+        );
+        latency.observe(4_000);
+        assert_eq!(latency.needed_ms(4_000), 4_000);
     }
 
     #[test]

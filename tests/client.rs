@@ -36,7 +36,7 @@ fn the_first_event_arms_the_timer_and_a_full_batch_flushes() {
     );
     // While a background flush runs, full batches do not start another.
     let report = run(&w.sim, async {
-        let flush = w.client.background_flush();
+        let flush = w.client.background_flush(false);
         let mut flush = Box::pin(flush);
         let _ = flush.as_mut().poll(&mut Context::from_waker(Waker::noop()));
         assert_eq!(track(&w, 5)[4], Trigger::None);
@@ -61,7 +61,7 @@ fn a_burst_past_a_full_batch_asks_for_one_background_flush() {
         "{triggers:?}"
     );
     // Once it has run, the next full batch asks again.
-    let report = run(&w.sim, w.client.background_flush());
+    let report = run(&w.sim, w.client.background_flush(false));
     assert_eq!(report.delivered, 50);
     assert_eq!(track(&w, 5)[4], Trigger::FlushNow);
     // A requested flush that never starts (its context died) stops
@@ -217,16 +217,19 @@ fn a_retry_after_pause_holds_across_flushes() {
         (0, 2, 2, true)
     );
     let paused_at = w.sim.now.get();
-    // A flush during the pause does not call the server; it ends at once.
+    // A flush during the pause does not call the server, and does not
+    // return at once either (a caller flushing in a loop would spin): it
+    // waits for the pause until its own deadline.
     let second = run(&w.sim, w.client.flush());
     assert_eq!(
         (second.requests, second.pending, second.timed_out),
         (0, 2, true)
     );
-    assert_eq!(w.sim.now.get(), paused_at);
+    assert_eq!(w.sim.now.get(), paused_at + 5_000);
     // A flush whose deadline reaches past the pause waits for it, then sends.
     w.sim.now.set(paused_at + 6_000);
     let third = run(&w.sim, w.client.flush());
+    assert_eq!(w.sim.now.get(), paused_at + 10_000 + 10);
     assert_eq!((third.delivered, third.pending), (2, 0));
     let sent = w.transport.sent.borrow();
     assert_eq!(sent.len(), 2);
@@ -485,7 +488,7 @@ fn a_flush_keeps_the_batch_it_is_retrying_and_reports_it_honestly() {
             Box::pin(async {
                 w.client.timer_fired();
                 w.sim.sleep_until(T0 + 50).await;
-                w.client.background_flush().await
+                w.client.background_flush(false).await
             }),
         ],
     );
@@ -571,6 +574,226 @@ fn debug_lines_describe_each_request_and_never_carry_the_key() {
     assert!(lines
         .iter()
         .all(|l| !l.contains("secret") && !l.contains("apiKey")));
+}
+
+/// Steps of the scripted server answering `status` after `latency` ms.
+fn answers(status: u16, latency: u64) -> Step {
+    Step::Answer {
+        status,
+        retry_after: None,
+        body: String::new(),
+        latency,
+    }
+}
+
+#[test]
+fn a_request_that_cannot_finish_before_the_deadline_is_not_started() {
+    // A healthy server answering in 350 ms and a 1 s flush deadline: a
+    // request started with less time left would be aborted after the server
+    // stored its events, and sent again (a duplicate).
+    let w = world(config().max_batch_size(20).flush_deadline_ms(1_000));
+    track(&w, 600);
+    *w.transport.fallback.borrow_mut() = answers(201, 350);
+    let mut flushes = 0;
+    let mut delivered = 0;
+    loop {
+        let report = run(&w.sim, w.client.flush());
+        flushes += 1;
+        delivered += report.delivered;
+        assert!(
+            report.delivered > 0,
+            "flush {flushes} made no progress: {report:?}"
+        );
+        assert!(report.reasons.is_empty(), "nothing failed: {report:?}");
+        if report.pending == 0 {
+            break;
+        }
+        assert!(report.timed_out, "a flush stops early only at its deadline");
+    }
+    assert_eq!(delivered, 600);
+    let sent = w.transport.sent.borrow();
+    assert_eq!(sent.len(), 30, "each batch sent exactly once");
+    for (_, request) in sent.iter() {
+        assert!(request.timeout_ms >= 350, "{} ms", request.timeout_ms);
+    }
+    drop(sent);
+    let mut ids = w.sent_ids().concat();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 600);
+}
+
+#[test]
+fn after_a_timeout_a_request_starts_only_with_its_full_timeout_left() {
+    let w = world(
+        config()
+            .max_batch_size(5)
+            .flush_deadline_ms(2_100)
+            .request_timeout_ms(1_000),
+    );
+    track(&w, 10);
+    w.script([Step::Hang]);
+    // The first request hangs until +1000; a retry after its 100-200 ms
+    // backoff would have less than its full 1000 ms left: not started.
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!((report.requests, report.pending), (1, 10), "{report:?}");
+    assert!(report.timed_out);
+    assert_eq!(w.sim.now.get(), T0 + 1_000, "given back at once");
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!(report.delivered, 10, "{report:?}");
+    for (at, request) in w.transport.sent.borrow().iter() {
+        assert!(
+            request.timeout_ms == 1_000,
+            "a request at +{} had only {} ms",
+            at - T0,
+            request.timeout_ms
+        );
+    }
+}
+
+#[test]
+fn a_redirect_is_never_a_delivery_the_batch_stays_queued() {
+    for step in [
+        answers(301, 10),
+        answers(307, 10),
+        Step::Redirected { latency: 10 },
+    ] {
+        let w = world(config());
+        track(&w, 3);
+        w.script([step.clone()]);
+        let report = run(&w.sim, w.client.flush());
+        assert_eq!(
+            (
+                report.delivered,
+                report.failed,
+                report.pending,
+                report.dropped
+            ),
+            (0, 3, 3, 0),
+            "{step:?}"
+        );
+        assert_eq!(report.requests, 1, "not retried within the flush");
+        assert!(!report.timed_out);
+        let reason = &report.reasons[0];
+        assert_eq!(reason.fate, Fate::Failed);
+        assert!(reason.message.contains("redirect"), "{}", reason.message);
+        assert!(reason.message.contains("endpoint"), "{}", reason.message);
+        if let Step::Answer { status, .. } = step {
+            assert_eq!(reason.status, Some(status));
+        }
+        // Kept: the next flush sends the same events.
+        let again = run(&w.sim, w.client.flush());
+        assert_eq!((again.delivered, again.pending), (3, 0));
+        let ids = w.sent_ids();
+        assert_eq!(ids[0], ids[1], "the same eventIds");
+    }
+}
+
+#[test]
+fn a_flush_waiting_for_another_is_woken_not_polled() {
+    let w = world(config().max_batch_size(10));
+    track(&w, 10);
+    w.script([answers(201, 3_000)]);
+    let reports = run_all(
+        &w.sim,
+        vec![Box::pin(w.client.flush()), Box::pin(w.client.flush())],
+    );
+    assert_eq!(reports[0].delivered, 10);
+    assert_eq!((reports[1].delivered, reports[1].pending), (0, 0));
+    assert_eq!(w.sim.now.get(), T0 + 3_000);
+    // Polling every 25 ms would have slept 120 times.
+    assert_eq!(w.sim.sleeps.get(), 1, "one wait, ended by the settle");
+}
+
+#[test]
+fn a_waiting_flush_sends_what_is_queued_meanwhile() {
+    let w = world(config().max_batch_size(10));
+    track(&w, 10);
+    w.script([answers(201, 3_000), answers(201, 10)]);
+    let reports = run(&w.sim, async {
+        let mut first = Box::pin(w.client.flush());
+        let mut second = Box::pin(w.client.flush());
+        let cx = &mut Context::from_waker(Waker::noop());
+        let _ = first.as_mut().poll(cx);
+        let _ = second.as_mut().poll(cx);
+        track(&w, 2); // the second flush is woken and sends these at once
+        let _ = second.as_mut().poll(cx);
+        futures_join(first, second).await
+    });
+    assert_eq!(reports.1.delivered, 2);
+    let sent = w.transport.sent.borrow();
+    assert_eq!(sent[1].0, T0, "sent while the first batch was in flight");
+}
+
+/// Awaits two futures (the tests' executor polls both each round).
+async fn futures_join<A: Future, B: Future>(
+    a: Pin<Box<A>>,
+    b: Pin<Box<B>>,
+) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (a, b);
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none() {
+            if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let std::task::Poll::Ready(v) = b.as_mut().poll(cx) {
+                rb = Some(v);
+            }
+        }
+        if ra.is_some() && rb.is_some() {
+            std::task::Poll::Ready((ra.take().unwrap(), rb.take().unwrap()))
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+#[test]
+fn background_work_nothing_awaits_does_not_hold_the_process() {
+    let w = world(config().max_batch_size(5).flush_deadline_ms(3_000));
+    track(&w, 5);
+    w.script([answers(503, 10), answers(503, 10)]);
+    let report = run(&w.sim, w.client.background_flush(true));
+    assert_eq!(report.delivered, 5);
+    assert!(w.transport.sent.borrow().iter().all(|(_, r)| r.detached));
+    assert_eq!(w.sim.sleeps.get(), 0);
+    assert_eq!(w.sim.detached_sleeps.get(), 2, "the two backoffs");
+    // An awaited flush (or one handed to waitUntil) holds it.
+    track(&w, 5);
+    w.script([answers(503, 10)]);
+    let report = run(&w.sim, w.client.background_flush(false));
+    assert_eq!(report.delivered, 5);
+    assert!(!w.transport.sent.borrow().last().unwrap().1.detached);
+    assert_eq!(w.sim.sleeps.get(), 1);
+}
+
+#[test]
+fn consent_is_sent_with_empty_email_and_message() {
+    use intempt_edge::Consent;
+    let w = world(config());
+    let consent = Consent::new("1845348", "accept", None, None, Some(""), Some("")).unwrap();
+    run(&w.sim, w.client.consent(&consent)).unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&w.transport.sent.borrow()[0].1.body).unwrap();
+    assert_eq!(body["email"], "");
+    assert_eq!(body["message"], "");
+}
+
+#[test]
+fn a_consent_answered_with_a_redirect_is_an_http_error_not_retried() {
+    use intempt_edge::Consent;
+    let w = world(config());
+    w.script([answers(302, 10)]);
+    let consent = Consent::new("1845348", "accept", None, None, None, None).unwrap();
+    let error = run(&w.sim, w.client.consent(&consent)).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::HttpError);
+    assert_eq!(error.status(), Some(302));
+    assert!(error.message().contains("redirect"), "{}", error.message());
+    assert_eq!(w.transport.sent.borrow().len(), 1);
 }
 
 mod sent_at_once {

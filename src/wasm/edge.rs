@@ -13,6 +13,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::host::{FetchTransport, HostClock, HostRandom, Sleep};
+use super::js;
 use crate::client::{Client, FlushReport, Logger, Stats, Trigger};
 use crate::config::Config;
 use crate::error::Error;
@@ -97,21 +98,19 @@ impl EdgeClient {
     /// is known. See [`Client::enqueue`] for the errors.
     pub fn record(&self, event: &Event) -> Result<(), Error> {
         let shared = self.shared.clone();
+        // Without waitUntil, nothing awaits this work: its timers and
+        // requests must not keep a Node, Bun or Deno process alive (unref).
+        // With one, the caller asked for it to be kept alive.
+        let detached = self.shared.wait_until.borrow().is_none();
         match self.shared.client.enqueue(event)? {
             Trigger::None => {}
-            Trigger::ArmTimer(ms) => {
-                // Without waitUntil, a pending batch timer must not keep a
-                // Node or Bun process alive (unref). With one, the caller
-                // asked for this work to be kept alive: keep the timer too.
-                let unref = self.shared.wait_until.borrow().is_none();
-                self.spawn(async move {
-                    Sleep::new(u64::from(ms), unref).await;
-                    shared.client.timer_fired();
-                    shared.client.background_flush().await;
-                })
-            }
+            Trigger::ArmTimer(ms) => self.spawn(async move {
+                Sleep::new(u64::from(ms), detached).await;
+                shared.client.timer_fired();
+                shared.client.background_flush(detached).await;
+            }),
             Trigger::FlushNow => self.spawn(async move {
-                shared.client.background_flush().await;
+                shared.client.background_flush(detached).await;
             }),
         }
         Ok(())
@@ -125,8 +124,9 @@ impl EdgeClient {
         });
         let wait_until = self.shared.wait_until.borrow().clone();
         if let Some(wait_until) = wait_until {
-            // Outside a request, Cloudflare's waitUntil throws; the flush still runs.
-            let _ = wait_until.call1(&JsValue::UNDEFINED, &promise);
+            // Outside a request, Cloudflare's waitUntil throws; the flush
+            // still runs. The promise never rejects.
+            js::call_guarded(&wait_until, &promise);
         }
     }
 

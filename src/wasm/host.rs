@@ -1,36 +1,23 @@
 //! The host's `fetch`, timers, clock and crypto, reached through the global
 //! object (never `window`, which no edge runtime has), as the core's
-//! [`Transport`], [`Clock`] and [`Random`].
+//! [`Transport`], [`Clock`] and [`Random`]. Every call into JavaScript goes
+//! through the guarded helpers of [`super::js`].
 
 use std::cell::{Cell, RefCell};
-use std::future::{poll_fn, Future};
-use std::pin::{pin, Pin};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::Function;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, RequestInit};
 
+use super::js;
+use super::value::MAX_STRING;
 use crate::client::{Clock, Random, Request, Response, Transport, TransportError};
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
-
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
-
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
-
-    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(buf: &mut [u8]) -> Result<JsValue, JsValue>;
-}
 
 /// A `setTimeout` as a future; dropping it clears the timer, so an
 /// abandoned wait never keeps a process alive or fires late.
@@ -52,9 +39,10 @@ struct SleepState {
 }
 
 impl Sleep {
-    /// `unref`: on Node and Bun, do not keep the process alive for this
-    /// timer (the batch timer without a `waitUntil`); waits inside a flush
-    /// the caller awaits keep it.
+    /// `unref`: on Node, Bun and Deno, do not keep the process alive for
+    /// this timer (work nothing awaits: the batch timer and background
+    /// flushes without a `waitUntil`); waits inside a flush the caller
+    /// awaits keep it.
     pub fn new(ms: u64, unref: bool) -> Sleep {
         let state = Rc::new(SleepState::default());
         let fired = state.clone();
@@ -64,14 +52,7 @@ impl Sleep {
                 waker.wake();
             }
         });
-        let id = set_timeout(callback.as_ref().unchecked_ref(), ms as f64);
-        if unref {
-            if let Ok(unref) = Reflect::get(&id, &JsValue::from_str("unref")) {
-                if let Some(unref) = unref.dyn_ref::<Function>() {
-                    let _ = unref.call0(&id);
-                }
-            }
-        }
+        let id = js::set_timer(callback.as_ref().unchecked_ref(), ms as f64, unref);
         Sleep {
             id,
             state,
@@ -94,27 +75,8 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         // Cleared first, so the callback dropped next can never be called.
-        clear_timeout(&self.id);
+        js::clear_timer(&self.id);
     }
-}
-
-/// Which of two futures finished first.
-pub(crate) enum Either<A, B> {
-    Left(A),
-    Right(B),
-}
-
-/// Polls both futures; returns the first output (the other is dropped).
-pub(crate) async fn select<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let mut a = pin!(a);
-    let mut b = pin!(b);
-    poll_fn(|cx| {
-        if let Poll::Ready(out) = a.as_mut().poll(cx) {
-            return Poll::Ready(Either::Left(out));
-        }
-        b.as_mut().poll(cx).map(Either::Right)
-    })
-    .await
 }
 
 /// `Date.now()` and `setTimeout`.
@@ -128,6 +90,10 @@ impl Clock for HostClock {
     fn sleep(&self, ms: u64) -> impl Future<Output = ()> {
         Sleep::new(ms, false)
     }
+
+    fn sleep_detached(&self, ms: u64) -> impl Future<Output = ()> {
+        Sleep::new(ms, true)
+    }
 }
 
 /// `crypto.getRandomValues`, with `Math.random` only if the host has no Web
@@ -136,7 +102,7 @@ pub(crate) struct HostRandom;
 
 impl Random for HostRandom {
     fn fill(&self, buf: &mut [u8]) {
-        if get_random_values(buf).is_err() {
+        if !js::fill_random(buf) {
             for b in buf.iter_mut() {
                 *b = (js_sys::Math::random() * 256.0) as u8;
             }
@@ -144,81 +110,56 @@ impl Random for HostRandom {
     }
 }
 
-/// `fetch` — the global one, or the caller's (option `fetch`).
+/// The most characters of a response body copied into wasm memory (which
+/// never shrinks). Intempt's answers are small (`{}`, the choices, an error
+/// list); a longer body is cut, which makes it unparsable rather than large.
+const MAX_RESPONSE_CHARS: u32 = MAX_STRING as u32;
+
+/// `fetch` — the global one, or the caller's (option `fetch`), called with
+/// `redirect: "manual"`: a redirect comes back as its 3xx, which the core's
+/// retry policy judges (a POST must never turn into a GET elsewhere).
 pub(crate) struct FetchTransport {
     pub custom: Option<Function>,
 }
 
-impl FetchTransport {
-    fn start(
-        &self,
-        request: &Request,
-        signal: Option<&web_sys::AbortSignal>,
-    ) -> Result<Promise, JsValue> {
-        let headers = Headers::new()?;
-        for (name, value) in &request.headers {
-            headers.append(name, value)?;
-        }
-        let init = RequestInit::new();
-        init.set_method("POST");
-        init.set_headers(&headers);
-        init.set_body(&JsValue::from_str(&request.body));
-        init.set_signal(signal);
-        match &self.custom {
-            None => global_fetch(&request.url, &init),
-            Some(fetch) => {
-                let result =
-                    fetch.call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)?;
-                Ok(Promise::resolve(&result))
-            }
-        }
-    }
-}
-
 impl Transport for FetchTransport {
     fn send(&self, request: Request) -> impl Future<Output = Result<Response, TransportError>> {
-        let controller = AbortController::new().ok();
-        let started = self.start(&request, controller.as_ref().map(|c| c.signal()).as_ref());
+        let mut header_lines = String::new();
+        for (name, value) in &request.headers {
+            for part in [*name, value.as_str()] {
+                header_lines.push_str(part);
+                header_lines.push('\n');
+            }
+        }
+        let global = JsValue::UNDEFINED;
+        let fetch = self.custom.as_ref().map_or(&global, |f| f.as_ref());
+        // Called now: the fetch starts when the core sends, not when polled.
+        let promise = js::send(
+            fetch,
+            &request.url,
+            &header_lines,
+            &request.body,
+            request.timeout_ms,
+            request.detached,
+            MAX_RESPONSE_CHARS,
+        );
         async move {
-            let promise = started.map_err(|e| TransportError::Network(describe(&e)))?;
-            // The timeout covers the answer and its body; racing (not only
-            // aborting) holds even for a fetch that ignores the signal.
-            let exchange = async {
-                let response = JsFuture::from(promise).await.map_err(|e| describe(&e))?;
-                let response: web_sys::Response = response
-                    .dyn_into()
-                    .map_err(|_| "fetch resolved to something that is not a Response".to_owned())?;
-                let retry_after = response.headers().get("retry-after").ok().flatten();
-                // Always read the body: an unread body holds a connection.
-                let text = response.text().map_err(|e| describe(&e))?;
-                let body = JsFuture::from(text).await.map_err(|e| describe(&e))?;
-                Ok::<_, String>(Response {
-                    status: response.status(),
-                    retry_after,
-                    body: body.as_string().unwrap_or_default(),
-                })
+            // `send`'s promise always resolves, to an object it made.
+            let Ok(sent) = JsFuture::from(promise).await else {
+                return Err(TransportError::Network("fetch failed".to_owned()));
             };
-            match select(exchange, Sleep::new(u64::from(request.timeout_ms), false)).await {
-                Either::Left(result) => result.map_err(TransportError::Network),
-                Either::Right(()) => {
-                    if let Some(controller) = controller {
-                        controller.abort();
-                    }
-                    Err(TransportError::Timeout)
-                }
+            let sent: js::Sent = sent.unchecked_into();
+            match sent.outcome() {
+                js::SENT_OK => Ok(Response {
+                    status: sent.status(),
+                    retry_after: sent.retry_after(),
+                    body: sent.body(),
+                }),
+                js::SENT_TIMEOUT => Err(TransportError::Timeout),
+                js::SENT_REDIRECTED => Err(TransportError::Redirected),
+                // SENT_NETWORK
+                _ => Err(TransportError::Network(sent.error())),
             }
         }
     }
-}
-
-/// A thrown JS value as text, for reports (never includes request headers).
-fn describe(error: &JsValue) -> String {
-    if let Some(error) = error.dyn_ref::<js_sys::Error>() {
-        let name = String::from(error.name());
-        let message = String::from(error.message());
-        return format!("{name}: {message}");
-    }
-    error
-        .as_string()
-        .unwrap_or_else(|| "fetch failed".to_owned())
 }

@@ -1,10 +1,12 @@
 //! The JavaScript boundary: the `Core` class that the npm package's `SDK`
 //! wraps. It converts JS values (`value`, `options`) and forwards to
 //! [`EdgeClient`], which pairs the core with the host (`host`); it decides
-//! nothing.
+//! nothing. Every call into JavaScript that could run code we did not write
+//! goes through the guarded helpers of `js`.
 
 mod edge;
 mod host;
+mod js;
 mod options;
 mod value;
 
@@ -12,15 +14,16 @@ pub use edge::{EdgeClient, EdgeOptions};
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::{Fate, FlushReport};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event, OptimizationType, Selector, ValidUntil};
-use options::{build_config, console_log};
-use value::{kind, Kind, MAX_STRING};
+use crate::json::write_str;
+use options::build_config;
+use value::{got, kind, Kind, MAX_STRING};
 
 thread_local! {
     static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
@@ -34,25 +37,14 @@ pub fn set_error_class(class: Function) {
 
 /// An [`Error`] as a JS `Error` with `code` (and `status` for HTTP errors).
 fn to_js(error: Error) -> JsValue {
-    let status = error
-        .status()
-        .map(JsValue::from)
-        .unwrap_or(JsValue::UNDEFINED);
-    let args = Array::of3(
-        &JsValue::from_str(error.code().as_str()),
-        &JsValue::from_str(error.message()),
-        &status,
-    );
     let class = ERROR_CLASS.with(|c| c.borrow().clone());
-    if let Some(class) = class {
-        if let Ok(made) = Reflect::construct(&class, &args) {
-            return made;
-        }
-    }
-    let plain = js_sys::Error::new(error.message());
-    plain.set_name("IntemptError");
-    let _ = Reflect::set(&plain, &"code".into(), &error.code().as_str().into());
-    plain.into()
+    let class = class.map_or(JsValue::UNDEFINED, JsValue::from);
+    js::make_error(
+        &class,
+        error.code().as_str(),
+        error.message(),
+        error.status(),
+    )
 }
 
 /// The wasm side of the JS `SDK` class: JS values in, [`EdgeClient`] calls out.
@@ -61,34 +53,45 @@ pub struct Core {
     edge: EdgeClient,
 }
 
+/// A plain object from JSON text that we wrote: one crossing, and no
+/// setter (not even one a caller defined on `Object.prototype`) runs.
+fn from_json(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap_or(JsValue::UNDEFINED)
+}
+
 fn report_to_js(report: &FlushReport) -> JsValue {
-    let object = Object::new();
-    let set = |key: &str, value: JsValue| {
-        let _ = Reflect::set(&object, &JsValue::from_str(key), &value);
-    };
-    set("delivered", report.delivered.into());
-    set("failed", report.failed.into());
-    set("dropped", report.dropped.into());
-    set("pending", report.pending.into());
-    set("retries", report.retries.into());
-    set("requests", report.requests.into());
-    set("timedOut", report.timed_out.into());
-    let reasons = Array::new();
-    for reason in &report.reasons {
-        let r = Object::new();
+    use std::fmt::Write;
+    let mut json = String::with_capacity(160);
+    let _ = write!(
+        json,
+        r#"{{"delivered":{},"failed":{},"dropped":{},"pending":{},"retries":{},"requests":{},"timedOut":{},"reasons":["#,
+        report.delivered,
+        report.failed,
+        report.dropped,
+        report.pending,
+        report.retries,
+        report.requests,
+        report.timed_out,
+    );
+    for (i, reason) in report.reasons.iter().enumerate() {
         let fate = match reason.fate {
             Fate::Failed => "failed",
             Fate::Dropped => "dropped",
         };
-        let _ = Reflect::set(&r, &"fate".into(), &fate.into());
-        let status = reason.status.map(JsValue::from).unwrap_or(JsValue::NULL);
-        let _ = Reflect::set(&r, &"status".into(), &status);
-        let _ = Reflect::set(&r, &"message".into(), &reason.message.as_str().into());
-        let _ = Reflect::set(&r, &"events".into(), &reason.events.into());
-        reasons.push(&r);
+        let comma = if i == 0 { "" } else { "," };
+        let _ = write!(json, r#"{comma}{{"fate":"{fate}","status":"#);
+        match reason.status {
+            Some(status) => {
+                let _ = write!(json, "{status}");
+            }
+            None => json.push_str("null"),
+        }
+        json.push_str(r#","message":"#);
+        write_str(&mut json, &reason.message);
+        let _ = write!(json, r#","events":{}}}"#, reason.events);
     }
-    set("reasons", reasons.into());
-    object.into()
+    json.push_str("]}");
+    from_json(&json)
 }
 
 fn rejected(error: Error) -> Promise {
@@ -119,12 +122,12 @@ impl Core {
         ])
         .map_err(to_js)?;
         let logger: Option<crate::client::Logger> = match (built.logger, built.debug) {
-            // A logger that throws loses its line, nothing else.
+            // A logger (or console.log) that throws loses its line, nothing else.
             (Some(logger), _) => Some(Box::new(move |line| {
-                let _ = logger.call1(&JsValue::UNDEFINED, &JsValue::from_str(line));
+                js::call_guarded(&logger, &JsValue::from_str(line))
             })),
             (None, true) => Some(Box::new(|line| {
-                console_log(&format!("[intempt-edge] {line}"))
+                js::console_log(&format!("[intempt-edge] {line}"))
             })),
             (None, false) => None,
         };
@@ -147,6 +150,13 @@ impl Core {
 
     fn budget(&self) -> usize {
         self.edge.config().max_event_bytes as usize
+    }
+
+    /// The characters a choose call's list may hold in all: what one request
+    /// body may hold (option `maxBatchBytes`), and never more than any one
+    /// string argument may.
+    fn max_list_chars(&self) -> u32 {
+        self.edge.config().max_batch_bytes.min(MAX_STRING as u32)
     }
 
     fn object(
@@ -287,16 +297,18 @@ impl Core {
             } else {
                 None
             };
+            let text = js::str_within(&valid_until, MAX_STRING as f64);
             let valid_until = match kind(&valid_until, MAX_STRING) {
                 Kind::Undefined | Kind::Null => None,
-                Kind::String => Some(ValidUntil::Text(
-                    valid_until.as_string().unwrap_or_default(),
-                )),
+                Kind::String => Some(ValidUntil::Text(text.unwrap_or_default())),
                 Kind::Number => Some(ValidUntil::Number(valid_until.as_f64().unwrap_or(f64::NAN))),
-                _ => {
+                Kind::HugeString => {
+                    return Err(value::too_long("validUntil", ErrorCode::InvalidArgument))
+                }
+                other => {
                     return Err(Error::new(
                         ErrorCode::InvalidArgument,
-                        "validUntil must be a string or a number",
+                        format!("validUntil must be a string or a number{}", got(other)),
                     ))
                 }
             };
@@ -337,26 +349,26 @@ impl Core {
             let selector = match kind(&list, MAX_STRING) {
                 Kind::Undefined | Kind::Null => Selector::All,
                 Kind::Array => {
-                    let items = value::items(&list).ok_or_else(|| {
-                        Error::new(
-                            ErrorCode::InvalidArgument,
-                            format!("{what} threw when read; pass a plain array of strings"),
-                        )
-                    })?;
-                    let mut out = Vec::with_capacity(items.length() as usize);
-                    for item in items.iter() {
-                        out.push(value::string(&item, what)?);
-                    }
+                    let out = value::string_list(&list, what, self.max_list_chars())?;
                     if by_names {
                         Selector::Names(out)
                     } else {
                         Selector::Groups(out)
                     }
                 }
-                _ => {
+                Kind::Threw => {
                     return Err(Error::new(
                         ErrorCode::InvalidArgument,
-                        format!("{what} must be an array of strings or undefined (all)"),
+                        format!("{what} threw when read (a Proxy); pass a plain array of strings"),
+                    ))
+                }
+                other => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!(
+                            "{what} must be an array of strings or undefined (all){}",
+                            got(other)
+                        ),
                     ))
                 }
             };
@@ -394,17 +406,10 @@ impl Core {
     /// Counters over the client's life.
     pub fn stats(&self) -> JsValue {
         let stats = self.edge.stats();
-        let object = Object::new();
-        for (key, value) in [
-            ("queued", f64::from(stats.queued)),
-            ("inFlight", f64::from(stats.in_flight)),
-            ("delivered", stats.delivered as f64),
-            ("dropped", stats.dropped as f64),
-            ("optedOut", stats.opted_out as f64),
-        ] {
-            let _ = Reflect::set(&object, &key.into(), &value.into());
-        }
-        object.into()
+        from_json(&format!(
+            r#"{{"queued":{},"inFlight":{},"delivered":{},"dropped":{},"optedOut":{}}}"#,
+            stats.queued, stats.in_flight, stats.delivered, stats.dropped, stats.opted_out
+        ))
     }
 }
 

@@ -6,7 +6,8 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::value::{self, kind, Kind, MAX_STRING};
+use super::js;
+use super::value::{self, got, kind, Kind, MAX_STRING};
 use crate::config::{AuthMode, Config, ConfigBuilder};
 use crate::error::{Error, ErrorCode};
 
@@ -56,26 +57,45 @@ fn integer(value: &JsValue, name: &str) -> Result<Option<u32>, Error> {
                 )))
             }
         }
-        _ => Err(config_error(format!("{name} must be a number"))),
+        other => Err(config_error(format!(
+            "{name} must be a number{}",
+            got(other)
+        ))),
     }
 }
 
+/// Configuration strings are short: a longer one is refused before it is
+/// copied into wasm memory.
+const MAX_CONFIG_STRING: usize = 4096;
+
 fn config_string(value: &JsValue, name: &str) -> Result<String, Error> {
-    match kind(value, MAX_STRING) {
-        Kind::String => Ok(value.as_string().unwrap_or_default()),
-        _ if name == "apiKey" => Err(Error::new(
-            ErrorCode::InvalidApiKey,
-            "apiKey must be a string of the form identifier.secret",
-        )),
-        _ => Err(config_error(format!("{name} must be a non-empty string"))),
+    if let Some(s) = js::str_within(value, MAX_CONFIG_STRING as f64) {
+        return Ok(s);
     }
+    let code = if name == "apiKey" {
+        ErrorCode::InvalidApiKey
+    } else {
+        ErrorCode::InvalidConfig
+    };
+    let message = match kind(value, MAX_CONFIG_STRING) {
+        Kind::HugeString => format!("{name} is longer than {MAX_CONFIG_STRING} characters"),
+        other if name == "apiKey" => format!(
+            "apiKey must be a string of the form identifier.secret{}",
+            got(other)
+        ),
+        other => format!("{name} must be a non-empty string{}", got(other)),
+    };
+    Err(Error::new(code, message))
 }
 
 fn function(value: &JsValue, name: &str) -> Result<Option<Function>, Error> {
     match kind(value, MAX_STRING) {
         Kind::Undefined | Kind::Null => Ok(None),
         Kind::Function => Ok(Some(value.clone().unchecked_into())),
-        _ => Err(config_error(format!("{name} must be a function"))),
+        other => Err(config_error(format!(
+            "{name} must be a function{}",
+            got(other)
+        ))),
     }
 }
 
@@ -84,13 +104,23 @@ fn read_options(options: &JsValue, allowed: &[&[&str]]) -> Result<Vec<(String, J
     match kind(options, MAX_STRING) {
         Kind::Undefined | Kind::Null => return Ok(Vec::new()),
         Kind::Object => {}
-        _ => return Err(config_error("options must be a plain object".to_owned())),
+        Kind::Threw => {
+            return Err(config_error(
+                "options threw when read (a Proxy); pass a plain object".to_owned(),
+            ))
+        }
+        other => {
+            return Err(config_error(format!(
+                "options must be a plain object{}",
+                got(other)
+            )))
+        }
     }
-    let keys = js_sys::Reflect::own_keys(options)
-        .map_err(|_| config_error("options could not be read".to_owned()))?;
+    let keys = value::own_keys(options).ok_or_else(|| {
+        config_error("options threw when read (a Proxy); pass a plain object".to_owned())
+    })?;
     let mut out = Vec::new();
-    for key in keys.iter() {
-        let Some(key) = key.as_string() else { continue };
+    for key in keys {
         if !allowed.iter().any(|list| list.contains(&key.as_str())) {
             return Err(config_error(format!(
                 "unknown option '{key}'; known options: {}",
@@ -109,12 +139,6 @@ pub(super) struct Built {
     pub wait_until: Option<Function>,
     pub logger: Option<Function>,
     pub debug: bool,
-}
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = console, js_name = log)]
-    pub(super) fn console_log(line: &str);
 }
 
 pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
@@ -158,7 +182,7 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
     for (key, value) in &options {
         builder = match key.as_str() {
             "endpoint" => builder.endpoint(config_string(value, "endpoint")?),
-            "authMode" => match value.as_string().as_deref() {
+            "authMode" => match js::str_within(value, 16.0).as_deref() {
                 Some("header") => builder.auth_mode(AuthMode::Header),
                 Some("query") => builder.auth_mode(AuthMode::Query),
                 _ => {
@@ -184,7 +208,12 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
                     debug = value.is_truthy();
                     builder
                 }
-                _ => return Err(config_error("debug must be true or false".to_owned())),
+                other => {
+                    return Err(config_error(format!(
+                        "debug must be true or false{}",
+                        got(other)
+                    )))
+                }
             },
             numeric => match integer(value, numeric)? {
                 None => builder,

@@ -203,3 +203,349 @@ fn the_constructor_refuses_bad_configuration() {
     let none = || JsValue::UNDEFINED;
     assert!(Core::new(object_form, none(), none(), none(), none(), none(), none()).is_ok());
 }
+
+// ---- the guarded path into JavaScript ---------------------------------------
+
+use super::host::FetchTransport;
+use crate::client::{Request, Response, Transport, TransportError};
+
+/// Sends one request through a transport whose fetch is `fetch_source`.
+/// Not `detached`: an unref'd timer would let the test runner's Node exit
+/// before it fires (which is what `detached` is for).
+async fn send_with(
+    fetch_source: &str,
+    url: &str,
+    timeout_ms: u32,
+) -> Result<Response, TransportError> {
+    let transport = FetchTransport {
+        custom: Some(js(fetch_source).into()),
+    };
+    transport
+        .send(Request {
+            url: url.to_owned(),
+            headers: vec![("Authorization", "Basic aWQ6czNjcjN0".to_owned())],
+            body: "{}".to_owned(),
+            timeout_ms,
+            detached: false,
+        })
+        .await
+}
+
+async fn send(fetch_source: &str) -> Result<Response, TransportError> {
+    send_with(fetch_source, "http://127.0.0.1:9/v1/x", 300).await
+}
+
+fn network(result: Result<Response, TransportError>) -> String {
+    match result {
+        Err(TransportError::Network(text)) => text,
+        other => panic!("expected a network error, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn thrown_values_are_described_without_running_their_code() {
+    let cases = [
+        ("() => Promise.reject({ get message() { throw 1; } })", "fetch failed"),
+        ("() => Promise.reject(Object.assign(new Error('x'), { message: undefined }))", "Error"),
+        ("() => Promise.reject(Object.assign(new TypeError('x'), { message: 42 }))", "TypeError: 42"),
+        ("() => Promise.reject({ message: { toString() { throw 1; } } })", "fetch failed"),
+        ("() => Promise.reject(undefined)", "fetch failed"),
+        ("() => Promise.reject(Symbol('s'))", "fetch failed"),
+        ("() => { throw new RangeError('sync'); }", "RangeError: sync"),
+        ("() => { throw new Proxy({}, { get() { throw 1; } }); }", "fetch failed"),
+        (
+            "() => Promise.reject(new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED') }))",
+            "TypeError: fetch failed (connect ECONNREFUSED)",
+        ),
+        ("() => Promise.reject('x'.repeat(5000))", "…"),
+    ];
+    for (source, expected) in cases {
+        let text = network(send(source).await);
+        assert!(text.contains(expected), "{source}: {text}");
+        assert!(text.len() < 400, "{source}: {} chars", text.len());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_fetch_that_never_settles_times_out() {
+    let started = js_sys::Date::now();
+    let result = send("() => new Promise(() => {})").await;
+    assert_eq!(result, Err(TransportError::Timeout));
+    let elapsed = js_sys::Date::now() - started;
+    assert!((250.0..1_000.0).contains(&elapsed), "{elapsed} ms");
+    // A body that never arrives times out too.
+    let result =
+        send("() => Promise.resolve({ status: 201, headers: new Headers(), text: () => new Promise(() => {}) })").await;
+    assert_eq!(result, Err(TransportError::Timeout));
+}
+
+#[wasm_bindgen_test]
+async fn any_object_shaped_like_a_response_is_read() {
+    let result = send(
+        "() => Promise.resolve({ status: 429, headers: { get: (n) => n === 'retry-after' ? '7' : null }, text: () => Promise.resolve('busy') })",
+    )
+    .await;
+    assert_eq!(
+        result,
+        Ok(Response {
+            status: 429,
+            retry_after: Some("7".to_owned()),
+            body: "busy".to_owned(),
+        })
+    );
+    // Headers that throw or are missing lose the Retry-After only; a body
+    // that is not a string is empty; a synchronous text() is fine.
+    for source in [
+        "() => ({ status: 201, headers: { get() { throw 1; } }, text: () => 42 })",
+        "() => ({ status: 201, text: () => Promise.resolve({}) })",
+        "() => ({ status: 201, get headers() { throw 1; }, text: () => '' })",
+    ] {
+        let expected = Ok(Response {
+            status: 201,
+            retry_after: None,
+            body: String::new(),
+        });
+        assert_eq!(send(source).await, expected, "{source}");
+    }
+    // Not a Response at all, or one that cannot be read.
+    for (source, expected) in [
+        ("() => Promise.resolve(42)", "not a Response"),
+        ("() => Promise.resolve(null)", "not a Response"),
+        (
+            "() => ({ status: '201', text: () => '' })",
+            "not a Response",
+        ),
+        ("() => ({ status: 201 })", "not a Response"),
+        (
+            "() => ({ get status() { throw new Error('nope'); }, text: () => '' })",
+            "Error: nope",
+        ),
+        (
+            "() => ({ status: 201, text() { throw new Error('body'); } })",
+            "reading the response body failed: Error: body",
+        ),
+        (
+            "() => ({ status: 201, text: () => Promise.reject(new Error('cut')) })",
+            "Error: cut",
+        ),
+        (
+            "() => ({ then() { throw new Error('then'); } })",
+            "Error: then",
+        ),
+    ] {
+        let text = network(send(source).await);
+        assert!(text.contains(expected), "{source}: {text}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn redirects_are_not_followed() {
+    // The fetch is asked not to follow; a 3xx goes to the core as it is.
+    let result = send(
+        "(url, init) => init.redirect === 'manual' ? new Response(null, { status: 301, headers: { location: 'http://127.0.0.1:9/elsewhere' } }) : new Response(null, { status: 200 })",
+    )
+    .await;
+    assert_eq!(result.map(|r| r.status), Ok(301));
+    // A fetch that followed anyway: nothing reached the API.
+    for source in [
+        "() => ({ status: 200, redirected: true, headers: new Headers(), text: () => '' })",
+        "() => ({ status: 0, type: 'opaqueredirect', headers: new Headers(), text: () => '' })",
+    ] {
+        assert_eq!(
+            send(source).await,
+            Err(TransportError::Redirected),
+            "{source}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn errors_never_carry_the_key() {
+    let url = "http://127.0.0.1:9/v1/x?apiKey=id.s3cr3t";
+    let text = network(
+        send_with(
+            "(url, init) => { throw new Error(`bad ${url} ${init.headers.get('authorization')} ${decodeURIComponent(url)}`); }",
+            url,
+            300,
+        )
+        .await,
+    );
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(!text.contains("aWQ6czNjcjN0"), "{text}");
+    assert!(text.contains("http://127.0.0.1:9/v1/x"), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn lists_are_measured_before_they_are_copied() {
+    let core = core();
+    let cases = [
+        (
+            "new Array(2e8)",
+            "groups has 200000000 items; at most 1000 are allowed",
+        ),
+        (
+            "new Proxy([], { get: (t, k) => k === 'length' ? 1e9 : t[k] })",
+            "groups has 1000000000 items",
+        ),
+        (
+            "[, 'a']",
+            "groups[0] is a hole in the array; pass an array of strings",
+        ),
+        ("['a', 1]", "groups[1] must be a string, got a number"),
+        (
+            "['a', 'b', 'c', null]",
+            "groups[3] must be a string, got null",
+        ),
+        (
+            "['a', 'x'.repeat(300000)]",
+            "groups hold more than 262144 characters in all",
+        ),
+        (
+            "new Proxy(['a'], { get: (t, k) => { if (k === '0') throw 1; return t[k]; } })",
+            "groups[0] threw when read",
+        ),
+        (
+            "new Proxy([], { get() { throw 1; } })",
+            "groups threw when read",
+        ),
+        (
+            "'banner'",
+            "groups must be an array of strings or undefined (all), got a string",
+        ),
+    ];
+    for (source, expected) in cases {
+        let err = JsFuture::from(core.choose("p".into(), js(source), false, false))
+            .await
+            .expect_err(source);
+        assert_eq!(
+            get(&err, "code").as_string().as_deref(),
+            Some("INVALID_ARGUMENT"),
+            "{source}"
+        );
+        let message = get(&err, "message").as_string().unwrap();
+        assert!(message.contains(expected), "{source}: {message}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn messages_say_what_is_wrong() {
+    let core = core();
+    let huge = js("'1'.repeat(2000000)");
+    let err = JsFuture::from(core.consent(
+        "p".into(),
+        "accept".into(),
+        JsValue::UNDEFINED,
+        huge,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        false,
+    ))
+    .await
+    .unwrap_err();
+    let message = get(&err, "message").as_string().unwrap();
+    assert!(
+        message.contains("validUntil is longer than 1048576 characters"),
+        "{message}"
+    );
+    assert_eq!(
+        get(&err, "code").as_string().as_deref(),
+        Some("INVALID_ARGUMENT")
+    );
+    let err = JsFuture::from(core.consent(
+        "p".into(),
+        "accept".into(),
+        JsValue::UNDEFINED,
+        JsValue::TRUE,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        false,
+    ))
+    .await
+    .unwrap_err();
+    let message = get(&err, "message").as_string().unwrap();
+    assert!(
+        message.contains("validUntil must be a string or a number, got a boolean"),
+        "{message}"
+    );
+    let args = js("['o'.repeat(5000), 'p', 'id.s', 's']");
+    let args: js_sys::Array = args.into();
+    let err = Core::new(
+        args.get(0),
+        args.get(1),
+        args.get(2),
+        args.get(3),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    )
+    .err()
+    .unwrap();
+    let message = get(&err, "message").as_string().unwrap();
+    assert!(
+        message.contains("organization is longer than 4096 characters"),
+        "{message}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn hostile_callbacks_lose_their_line_and_nothing_else() {
+    js("globalThis.__log = console.log, console.log = () => { throw new Error('log'); }");
+    let fetch = js("() => Promise.resolve(new Response(null, { status: 201 }))");
+    let options = js("{ debug: true, endpoint: 'http://127.0.0.1:9', waitUntil: () => { throw new Error('wait'); } }");
+    Reflect::set(&options, &"fetch".into(), &fetch).unwrap();
+    let none = || JsValue::UNDEFINED;
+    let core = Core::new(
+        "o".into(),
+        "p".into(),
+        "id.s".into(),
+        "s".into(),
+        5.into(),
+        1.into(),
+        options,
+    )
+    .unwrap();
+    core.track("p".into(), "T".into(), none()).unwrap();
+    let report = JsFuture::from(core.flush()).await.unwrap();
+    js("console.log = globalThis.__log");
+    assert_eq!(get(&report, "pending").as_f64(), Some(0.0));
+    // A logger that throws, or returns a rejected promise or a hostile thenable.
+    for logger in [
+        "() => { throw new Error('logger'); }",
+        "() => Promise.reject(new Error('rejected'))",
+        "() => ({ get then() { throw 1; } })",
+    ] {
+        let options = js("{ endpoint: 'http://127.0.0.1:9' }");
+        Reflect::set(&options, &"fetch".into(), &fetch).unwrap();
+        Reflect::set(&options, &"logger".into(), &js(logger)).unwrap();
+        let core = Core::new(
+            "o".into(),
+            "p".into(),
+            "id.s".into(),
+            "s".into(),
+            none(),
+            none(),
+            options,
+        )
+        .unwrap();
+        core.track("p".into(), "T".into(), none()).unwrap();
+        let report = JsFuture::from(core.flush()).await.unwrap();
+        assert_eq!(get(&report, "delivered").as_f64(), Some(1.0), "{logger}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn an_error_class_that_throws_still_gives_a_coded_error() {
+    super::set_error_class(js("class { constructor() { throw new Error('ctor'); } }").into());
+    let err = core()
+        .track(JsValue::NULL, "T".into(), JsValue::UNDEFINED)
+        .unwrap_err();
+    super::set_error_class(js("class E extends Error { constructor(code, message) { super(message); this.code = code; } }").into());
+    assert_eq!(
+        get(&err, "code").as_string().as_deref(),
+        Some("INVALID_ARGUMENT")
+    );
+    assert_eq!(
+        get(&err, "name").as_string().as_deref(),
+        Some("IntemptError")
+    );
+}

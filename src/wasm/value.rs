@@ -2,8 +2,8 @@
 //!
 //! Two rules shape this module. **No exception may unwind through wasm**
 //! (it would leave Rust state half-updated), so every read of a caller's
-//! value happens in the small JS helpers below, which catch what a Proxy or a
-//! getter throws. And **crossing into wasm is the expensive step** of a
+//! value happens in the small JS helpers of [`super::js`], which catch what a
+//! Proxy or a getter throws. And **crossing into wasm is the expensive step** of a
 //! `track()` call, so properties cross once, as JSON text: `propsJson` walks
 //! the value a single time and writes its JSON as `JSON.stringify` would
 //! (native string escaping and number printing), but refuses — instead of
@@ -13,123 +13,11 @@
 
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
+use super::js::{self, fault_kind, fault_path, kind_of, props_json, str_within};
 use crate::error::{Error, ErrorCode};
 use crate::json::{JsonObject, MAX_DEPTH};
-
-#[wasm_bindgen(inline_js = r#"
-export function kindOf(v, maxLen) {
-  switch (typeof v) {
-    case 'string': return v.length > maxLen ? 13 : 0;
-    case 'number': return 1;
-    case 'boolean': return 2;
-    case 'undefined': return 4;
-    case 'function': return 8;
-    case 'symbol': return 9;
-    case 'bigint': return 10;
-  }
-  if (v === null) return 3;
-  try {
-    if (Array.isArray(v)) return 5;
-    const p = Object.getPrototypeOf(v);
-    if (p === Object.prototype || p === null) return 6;
-    if (p === Date.prototype) return 7;
-    return 11;
-  } catch (_) { return 12; }
-}
-export function str(v, maxLen) {
-  return typeof v === 'string' && v.length <= maxLen ? v : undefined;
-}
-export function arrayItems(a) {
-  try { return Array.prototype.slice.call(a); } catch (_) { return null; }
-}
-export function readField(o, key) {
-  try { return { ok: true, value: o[key] }; } catch (_) { return { ok: false }; }
-}
-
-// propsJson: JSON text of a plain object, "" for undefined/null, or undefined
-// with the reason in faultKind()/faultPath(). Kinds match Problem in Rust.
-let fault = { kind: 0, path: '' };
-export function faultKind() { return fault.kind; }
-export function faultPath() { return fault.path; }
-function fail(kind) { fault = { kind, path: '' }; return undefined; }
-function at(segment) { fault.path = segment + fault.path; return undefined; }
-function write(v, depth) {
-  switch (typeof v) {
-    case 'string': return JSON.stringify(v);
-    case 'number': return Number.isFinite(v) ? JSON.stringify(v) : fail(20);
-    case 'boolean': return v ? 'true' : 'false';
-    case 'undefined': return fail(21);
-    case 'function': return fail(8);
-    case 'symbol': return fail(9);
-    case 'bigint': return fail(10);
-  }
-  if (v === null) return 'null';
-  if (depth >= MAX_DEPTH) return fail(23);
-  let proto;
-  try {
-    if (Array.isArray(v)) {
-      let out = '[';
-      for (let i = 0, n = v.length; i < n; i++) {
-        const s = write(v[i], depth + 1);
-        if (s === undefined) return at('[' + i + ']');
-        out += i === 0 ? s : ',' + s;
-      }
-      return out + ']';
-    }
-    proto = Object.getPrototypeOf(v);
-    if (proto === Object.prototype || proto === null) {
-      let out = '{';
-      const keys = Object.keys(v);
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i];
-        const item = v[key];
-        if (item === undefined) continue; // as JSON.stringify: the key is left out
-        const s = write(item, depth + 1);
-        if (s === undefined) return at('.' + key);
-        out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + s;
-      }
-      return out + '}';
-    }
-    if (proto === Date.prototype) {
-      return Number.isNaN(Date.prototype.getTime.call(v)) ? fail(22) : JSON.stringify(Date.prototype.toISOString.call(v));
-    }
-  } catch (_) {
-    return fail(12);
-  }
-  return fail(11);
-}
-const MAX_DEPTH = 64;
-export function propsJson(v, maxLen) {
-  if (v === undefined || v === null) return '';
-  let top;
-  try {
-    top = typeof v === 'object' && !Array.isArray(v) ? Object.getPrototypeOf(v) : undefined;
-  } catch (_) {
-    return fail(12);
-  }
-  if (top !== Object.prototype && top !== null) return fail(30 + kindOf(v, Infinity));
-  const out = write(v, 0);
-  if (out === undefined) return undefined;
-  return out.length > maxLen ? fail(13) : out;
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = kindOf)]
-    fn kind_of(value: &JsValue, max_len: f64) -> u8;
-    #[wasm_bindgen(js_name = str)]
-    fn str_within(value: &JsValue, max_len: f64) -> Option<String>;
-    #[wasm_bindgen(js_name = arrayItems)]
-    fn array_items(value: &JsValue) -> Option<Array>;
-    #[wasm_bindgen(js_name = readField)]
-    fn read_field_raw(object: &JsValue, key: &str) -> JsValue;
-    #[wasm_bindgen(js_name = propsJson)]
-    fn props_json(value: &JsValue, max_len: f64) -> Option<String>;
-    #[wasm_bindgen(js_name = faultKind)]
-    fn fault_kind() -> u8;
-    #[wasm_bindgen(js_name = faultPath)]
-    fn fault_path() -> String;
-}
 
 /// What `kindOf` says a value is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -195,26 +83,74 @@ fn kind_name(kind: Kind) -> &'static str {
     }
 }
 
-/// A copy of an array's items, or `None` if reading it threw.
-pub(crate) fn items(value: &JsValue) -> Option<Array> {
-    array_items(value)
+/// `, got a number`: what a refused value is, for messages.
+pub(crate) fn got(kind: Kind) -> String {
+    format!(", got {}", kind_name(kind))
 }
 
 /// Reads `object[key]`, catching getters and Proxy traps.
 pub(crate) fn read_field(object: &JsValue, key: &str) -> Result<JsValue, Error> {
-    let result = read_field_raw(object, key);
-    let ok = js_sys::Reflect::get(&result, &JsValue::from_str("ok")).ok();
-    if ok.and_then(|ok| ok.as_bool()) == Some(true) {
-        Ok(
-            js_sys::Reflect::get(&result, &JsValue::from_str("value"))
-                .unwrap_or(JsValue::UNDEFINED),
-        )
+    let field = js::read_field(object, key);
+    if field.ok() {
+        Ok(field.value())
     } else {
         Err(Error::new(
             ErrorCode::InvalidConfig,
             format!("reading option '{key}' threw an exception"),
         ))
     }
+}
+
+/// The string keys of an options object, or `None` if listing them threw.
+pub(crate) fn own_keys(object: &JsValue) -> Option<Vec<String>> {
+    let keys = js::own_keys(object)?;
+    // A fresh array of strings that the helper made: reading it runs no caller code.
+    Some(keys.iter().filter_map(|k| k.as_string()).collect())
+}
+
+/// The most items a list argument (the groups or names of a choose call)
+/// may hold. A list is measured before anything of it is copied into wasm
+/// memory, which never shrinks: its `length` is read once and a longer list
+/// is refused at once, so `new Array(2e8)` or a Proxy claiming a length of
+/// 1e9 costs nothing. Real calls select a handful of groups or names.
+pub(crate) const MAX_LIST_ITEMS: u32 = 1_000;
+
+/// A list argument: an array of at most [`MAX_LIST_ITEMS`] strings holding
+/// at most `max_chars` UTF-16 units in all. `what` names it in messages.
+pub(crate) fn string_list(
+    value: &JsValue,
+    what: &str,
+    max_chars: u32,
+) -> Result<Vec<String>, Error> {
+    let list = js::string_list(value, MAX_LIST_ITEMS, max_chars);
+    if Array::is_array(&list) {
+        // A fresh array of strings that the helper made.
+        let list: Array = list.unchecked_into();
+        return Ok(list.iter().filter_map(|item| item.as_string()).collect());
+    }
+    let fault: js::ListFault = list.unchecked_into();
+    let index = fault.index();
+    let message = match fault.code() {
+        js::LIST_TOO_MANY => format!(
+            "{what} has {} items; at most {MAX_LIST_ITEMS} are allowed",
+            fault.length() as u64
+        ),
+        js::LIST_HOLE => {
+            format!("{what}[{index}] is a hole in the array; pass an array of strings")
+        }
+        js::LIST_NOT_STRING => format!(
+            "{what}[{index}] must be a string{}",
+            got(kind_from(fault.kind()))
+        ),
+        js::LIST_TOO_LONG => format!(
+            "{what} hold more than {max_chars} characters in all (up to {what}[{index}]); pass fewer or shorter {what}"
+        ),
+        _ if index >= 0 => format!(
+            "{what}[{index}] threw when read (a getter or Proxy); pass a plain array of strings"
+        ),
+        _ => format!("{what} threw when read (a getter or Proxy); pass a plain array of strings"),
+    };
+    Err(Error::new(ErrorCode::InvalidArgument, message))
 }
 
 /// A required string argument. Emptiness is the core's rule; the type is
@@ -224,19 +160,25 @@ pub(crate) fn string(value: &JsValue, what: &str) -> Result<String, Error> {
         return Ok(s);
     }
     match kind(value, MAX_STRING) {
-        Kind::HugeString => Err(Error::new(
-            ErrorCode::EventTooLarge,
-            format!("{what} is longer than {MAX_STRING} characters"),
-        )),
+        Kind::HugeString => Err(too_long(what, ErrorCode::EventTooLarge)),
         other => Err(Error::new(
             ErrorCode::InvalidArgument,
             format!(
-                "{what} must be a non-empty string, got {}{}",
-                kind_name(other),
+                "{what} must be a non-empty string{}{}",
+                got(other),
                 id_hint(what, other)
             ),
         )),
     }
+}
+
+/// A string longer than [`MAX_STRING`]: `EVENT_TOO_LARGE` for the ids and
+/// titles of events (as always), `INVALID_ARGUMENT` for other arguments.
+pub(crate) fn too_long(what: &str, code: ErrorCode) -> Error {
+    Error::new(
+        code,
+        format!("{what} is longer than {MAX_STRING} characters"),
+    )
 }
 
 /// An optional string argument: `undefined` and `null` mean absent.

@@ -19,6 +19,9 @@ use intempt_edge::{Client, Clock, Config, Random, Request, Response, Transport, 
 pub struct Sim {
     pub now: Cell<u64>,
     timers: RefCell<Vec<u64>>,
+    /// Waits asked of the clock: `sleep` and `sleep_detached`.
+    pub sleeps: Cell<u32>,
+    pub detached_sleeps: Cell<u32>,
 }
 
 pub const T0: u64 = 1_714_631_904_000;
@@ -63,6 +66,11 @@ impl Clock for SimClock {
         self.0.now.get()
     }
     fn sleep(&self, ms: u64) -> impl Future<Output = ()> {
+        self.0.sleeps.set(self.0.sleeps.get() + 1);
+        self.0.sleep_until(self.0.now.get() + ms)
+    }
+    fn sleep_detached(&self, ms: u64) -> impl Future<Output = ()> {
+        self.0.detached_sleeps.set(self.0.detached_sleeps.get() + 1);
         self.0.sleep_until(self.0.now.get() + ms)
     }
 }
@@ -101,6 +109,8 @@ pub enum Step {
     },
     /// Connection error after `latency` ms.
     Fail { latency: u64 },
+    /// A `fetch` that followed a redirect anyway, after `latency` ms.
+    Redirected { latency: u64 },
     /// Never answer; the transport gives up at the request's timeout.
     Hang,
     /// Never answer and ignore the timeout (a cancelled request context).
@@ -174,6 +184,10 @@ impl Transport for SimNet {
                 Step::Fail { latency } => {
                     sim.sleep_until(now + latency.min(timeout)).await;
                     Err(TransportError::Network("connection reset".into()))
+                }
+                Step::Redirected { latency } => {
+                    sim.sleep_until(now + latency.min(timeout)).await;
+                    Err(TransportError::Redirected)
                 }
                 Step::Hang => {
                     sim.sleep_until(now + timeout).await;

@@ -1,0 +1,427 @@
+//! Every JavaScript import of the crate, and the one guarded path into
+//! JavaScript.
+//!
+//! Anything that can run code we did not write — a caller's getter or Proxy
+//! trap, a `fetch` option and the object it resolves to, a `logger`, a
+//! `waitUntil`, `console.log`, the runtime's timers — is touched only by the
+//! helpers of the inline module below. Each one runs that code inside
+//! `try`/`catch` and hands back plain data that it made itself (strings,
+//! numbers, fresh arrays and objects), so nothing can throw through wasm (a
+//! trap, or Rust state left half-updated), and every promise it returns
+//! resolves, in bounded time. The rest of `src/wasm` reads only those plain
+//! results, through the typed imports here.
+
+use js_sys::{Array, Function, Promise};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = r#"
+const noop = () => {};
+
+// ---- caller values --------------------------------------------------------
+
+export function kindOf(v, maxLen) {
+  switch (typeof v) {
+    case 'string': return v.length > maxLen ? 13 : 0;
+    case 'number': return 1;
+    case 'boolean': return 2;
+    case 'undefined': return 4;
+    case 'function': return 8;
+    case 'symbol': return 9;
+    case 'bigint': return 10;
+  }
+  if (v === null) return 3;
+  try {
+    if (Array.isArray(v)) return 5;
+    const p = Object.getPrototypeOf(v);
+    if (p === Object.prototype || p === null) return 6;
+    if (p === Date.prototype) return 7;
+    return 11;
+  } catch (_) { return 12; }
+}
+export function str(v, maxLen) {
+  return typeof v === 'string' && v.length <= maxLen ? v : undefined;
+}
+export function readField(o, key) {
+  try { return { ok: true, value: o[key] }; } catch (_) { return { ok: false, value: undefined }; }
+}
+// The string keys of an options object (long ones cut: no option name is
+// long), or null if listing them threw.
+export function ownKeys(o) {
+  try {
+    const keys = Reflect.ownKeys(o), out = [];
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (typeof k === 'string') out[out.length] = k.length > 64 ? k.slice(0, 64) + '…' : k;
+    }
+    return out;
+  } catch (_) { return null; }
+}
+// A copy of an array of strings, or a fault { code, index, kind, length }:
+// `length` is read once and checked before any item is.
+export function stringList(v, maxItems, maxChars) {
+  let i = -1;
+  const fault = (code, kind, length) => ({ code, index: i, kind, length });
+  try {
+    const n = v.length;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return fault(5, 0, 0);
+    if (n > maxItems) return fault(1, 0, n);
+    const out = [];
+    let chars = 0;
+    for (i = 0; i < n; i++) {
+      if (!(i in v)) return fault(2, 0, n);
+      const x = v[i];
+      if (typeof x !== 'string') return fault(3, kindOf(x, Infinity), n);
+      chars += x.length;
+      if (chars > maxChars) return fault(4, 0, n);
+      out[i] = x;
+    }
+    return out;
+  } catch (_) {
+    return fault(5, 0, 0);
+  }
+}
+
+// propsJson: JSON text of a plain object, "" for undefined/null, or undefined
+// with the reason in faultKind()/faultPath(). Kinds match Problem in Rust.
+let fault = { kind: 0, path: '' };
+export function faultKind() { return fault.kind; }
+export function faultPath() { return fault.path; }
+function fail(kind) { fault = { kind, path: '' }; return undefined; }
+function at(segment) { fault.path = segment + fault.path; return undefined; }
+function write(v, depth) {
+  switch (typeof v) {
+    case 'string': return JSON.stringify(v);
+    case 'number': return Number.isFinite(v) ? JSON.stringify(v) : fail(20);
+    case 'boolean': return v ? 'true' : 'false';
+    case 'undefined': return fail(21);
+    case 'function': return fail(8);
+    case 'symbol': return fail(9);
+    case 'bigint': return fail(10);
+  }
+  if (v === null) return 'null';
+  if (depth >= MAX_DEPTH) return fail(23);
+  let proto;
+  try {
+    if (Array.isArray(v)) {
+      let out = '[';
+      for (let i = 0, n = v.length; i < n; i++) {
+        const s = write(v[i], depth + 1);
+        if (s === undefined) return at('[' + i + ']');
+        out += i === 0 ? s : ',' + s;
+      }
+      return out + ']';
+    }
+    proto = Object.getPrototypeOf(v);
+    if (proto === Object.prototype || proto === null) {
+      let out = '{';
+      const keys = Object.keys(v);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        const item = v[key];
+        if (item === undefined) continue; // as JSON.stringify: the key is left out
+        const s = write(item, depth + 1);
+        if (s === undefined) return at('.' + key);
+        out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + s;
+      }
+      return out + '}';
+    }
+    if (proto === Date.prototype) {
+      return Number.isNaN(Date.prototype.getTime.call(v)) ? fail(22) : JSON.stringify(Date.prototype.toISOString.call(v));
+    }
+  } catch (_) {
+    return fail(12);
+  }
+  return fail(11);
+}
+const MAX_DEPTH = 64;
+export function propsJson(v, maxLen) {
+  if (v === undefined || v === null) return '';
+  let top;
+  try {
+    top = typeof v === 'object' && !Array.isArray(v) ? Object.getPrototypeOf(v) : undefined;
+  } catch (_) {
+    return fail(12);
+  }
+  if (top !== Object.prototype && top !== null) return fail(30 + kindOf(v, Infinity));
+  const out = write(v, 0);
+  if (out === undefined) return undefined;
+  return out.length > maxLen ? fail(13) : out;
+}
+
+// ---- callbacks and the host -----------------------------------------------
+
+// Waits for a thenable without ever letting its rejection go unhandled.
+function quietly(p) {
+  try {
+    if (p !== null && (typeof p === 'object' || typeof p === 'function')) {
+      const then = p.then;
+      if (typeof then === 'function') then.call(p, noop, noop);
+    }
+  } catch (_) {}
+}
+// A logger or waitUntil: what it throws or returns is ignored.
+export function callGuarded(f, arg) {
+  try { quietly(f(arg)); } catch (_) {}
+}
+export function consoleLog(line) {
+  try { console.log(line); } catch (_) {}
+}
+export function makeError(Class, code, message, status) {
+  try { if (typeof Class === 'function') return new Class(code, message, status); } catch (_) {}
+  const e = new Error(message);
+  e.name = 'IntemptError';
+  e.code = code;
+  if (status !== undefined) e.status = status;
+  return e;
+}
+export function fillRandom(buf) {
+  try { crypto.getRandomValues(buf); return true; } catch (_) { return false; }
+}
+
+// setTimeout's delay is a signed 32-bit number (a longer one fires at once).
+const MAX_DELAY = 2147483647;
+// unref: the timer must not keep a Node, Bun or Deno process alive.
+export function setTimer(callback, ms, unref) {
+  let id;
+  try {
+    id = setTimeout(callback, Math.min(Math.max(ms, 0), MAX_DELAY));
+  } catch (_) {
+    return undefined;
+  }
+  if (unref) {
+    try {
+      if (id !== null && typeof id === 'object' && typeof id.unref === 'function') id.unref(); // Node, Bun
+      else if (typeof Deno === 'object' && Deno !== null && typeof Deno.unrefTimer === 'function') Deno.unrefTimer(id);
+    } catch (_) {}
+  }
+  return id;
+}
+export function clearTimer(id) {
+  try { clearTimeout(id); } catch (_) {}
+}
+
+// ---- the transport ----------------------------------------------------------
+
+// A thrown value as one short line, from primitives only (no toString runs).
+function line(v) {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}
+function describe(e, fallback) {
+  let out = '';
+  try {
+    if (typeof e === 'string') {
+      out = e;
+    } else if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
+      let name = '', message = '';
+      try { name = line(e.name); } catch (_) {}
+      try { message = line(e.message); } catch (_) {}
+      out = name && message ? name + ': ' + message : name || message;
+      if (out) {
+        try {
+          // undici's "fetch failed" keeps the reason in `cause`.
+          const c = e.cause;
+          const why = c !== null && typeof c === 'object' ? line(c.message) || line(c.code) : '';
+          if (why) out += ' (' + why + ')';
+        } catch (_) {}
+      }
+    }
+  } catch (_) {}
+  out = out || fallback;
+  return out.length > 300 ? out.slice(0, 300) + '…' : out;
+}
+
+const OK = 0, NETWORK = 1, TIMEOUT = 2, REDIRECTED = 3;
+const result = (outcome, status, retryAfter, body, error) => ({ outcome, status, retryAfter, body, error });
+
+// POSTs `body` to `url` with `fetchFn` (undefined: the global fetch, called
+// on globalThis). headerLines: "name\nvalue\n" per header. The promise always
+// resolves, within timeoutMs, to { outcome, status, retryAfter, body, error };
+// the response's body is always read (or the request aborted). The error
+// text never holds the URL's query or the Authorization header.
+export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBody) {
+  const secrets = [];
+  const q = url.indexOf('?');
+  if (q >= 0) {
+    secrets.push(url.slice(q));
+    const parts = url.slice(q + 1).split('&');
+    for (let i = 0; i < parts.length; i++) {
+      const v = parts[i].slice(parts[i].indexOf('=') + 1);
+      if (v.length >= 4) {
+        secrets.push(v);
+        try { secrets.push(decodeURIComponent(v)); } catch (_) {}
+      }
+    }
+  }
+  const pairs = headerLines.split('\n');
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    if (pairs[i].toLowerCase() === 'authorization') secrets.push(pairs[i + 1], pairs[i + 1].replace(/^\S+\s+/, ''));
+  }
+  const redact = (text) => {
+    for (let i = 0; i < secrets.length; i++) if (secrets[i]) text = text.split(secrets[i]).join('[redacted]');
+    return text;
+  };
+  return new Promise((resolve) => {
+    let done = false, controller, timer;
+    const finish = (r) => {
+      if (done) return;
+      done = true;
+      clearTimer(timer);
+      resolve(r);
+    };
+    const fail = (what, e) => finish(result(NETWORK, 0, undefined, '', redact(what + describe(e, what ? 'it threw a non-Error' : 'fetch failed'))));
+    try { controller = new AbortController(); } catch (_) {}
+    timer = setTimer(() => {
+      try { if (controller) controller.abort(); } catch (_) {}
+      finish(result(TIMEOUT, 0, undefined, '', ''));
+    }, timeoutMs, detached);
+    // A response whose body we no longer want: read it anyway, so it does not
+    // hold its connection (an aborted request has none left to read).
+    const drain = (r) => { try { quietly(r.text()); } catch (_) {} };
+    const received = (r) => {
+      if (done) return drain(r);
+      if (r === null || (typeof r !== 'object' && typeof r !== 'function')) {
+        return fail('', 'fetch resolved to something that is not a Response');
+      }
+      let status, redirected = false, retryAfter;
+      try {
+        status = r.status;
+      } catch (e) {
+        drain(r);
+        return fail('reading the response failed: ', e);
+      }
+      if (typeof status !== 'number' || !Number.isInteger(status) || status < 0 || status > 999) {
+        drain(r);
+        return fail('', 'fetch resolved to something that is not a Response (no numeric status)');
+      }
+      try { redirected = r.redirected === true || r.type === 'opaqueredirect' || status === 0; } catch (_) {}
+      try {
+        const h = r.headers;
+        const v = h !== null && typeof h === 'object' && typeof h.get === 'function' ? h.get('retry-after') : undefined;
+        if (typeof v === 'string' && v.length <= 256) retryAfter = v;
+      } catch (_) {}
+      let text;
+      try {
+        if (typeof r.text !== 'function') return fail('', 'fetch resolved to something that is not a Response (no text())');
+        text = r.text();
+      } catch (e) {
+        return fail('reading the response body failed: ', e);
+      }
+      new Promise((ok) => ok(text)).then(
+        (v) => {
+          if (redirected) return finish(result(REDIRECTED, status, undefined, '', ''));
+          const b = typeof v === 'string' ? (v.length > maxBody ? v.slice(0, maxBody) : v) : '';
+          finish(result(OK, status, retryAfter, b, ''));
+        },
+        (e) => fail('reading the response body failed: ', e),
+      );
+    };
+    let pending;
+    try {
+      const headers = new Headers();
+      for (let i = 0; i + 1 < pairs.length; i += 2) headers.append(pairs[i], pairs[i + 1]);
+      const init = { method: 'POST', headers, body, redirect: 'manual' };
+      if (controller) init.signal = controller.signal;
+      pending = fetchFn === undefined ? globalThis.fetch(url, init) : fetchFn(url, init);
+    } catch (e) {
+      return fail('', e);
+    }
+    new Promise((ok) => ok(pending)).then(
+      (r) => { try { received(r); } catch (e) { fail('', e); } },
+      (e) => fail('', e),
+    );
+  });
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = kindOf)]
+    pub(super) fn kind_of(value: &JsValue, max_len: f64) -> u8;
+    #[wasm_bindgen(js_name = str)]
+    pub(super) fn str_within(value: &JsValue, max_len: f64) -> Option<String>;
+    #[wasm_bindgen(js_name = readField)]
+    pub(super) fn read_field(object: &JsValue, key: &str) -> Field;
+    #[wasm_bindgen(js_name = ownKeys)]
+    pub(super) fn own_keys(object: &JsValue) -> Option<Array>;
+    #[wasm_bindgen(js_name = stringList)]
+    pub(super) fn string_list(value: &JsValue, max_items: u32, max_chars: u32) -> JsValue;
+    #[wasm_bindgen(js_name = propsJson)]
+    pub(super) fn props_json(value: &JsValue, max_len: f64) -> Option<String>;
+    #[wasm_bindgen(js_name = faultKind)]
+    pub(super) fn fault_kind() -> u8;
+    #[wasm_bindgen(js_name = faultPath)]
+    pub(super) fn fault_path() -> String;
+
+    /// Calls `f(arg)` (a logger, a `waitUntil`), ignoring what it throws and
+    /// any rejection of what it returns.
+    #[wasm_bindgen(js_name = callGuarded)]
+    pub(super) fn call_guarded(f: &Function, arg: &JsValue);
+    #[wasm_bindgen(js_name = consoleLog)]
+    pub(super) fn console_log(line: &str);
+    /// `new Class(code, message, status)`, or a plain `Error` with `code` if that throws.
+    #[wasm_bindgen(js_name = makeError)]
+    pub(super) fn make_error(
+        class: &JsValue,
+        code: &str,
+        message: &str,
+        status: Option<u16>,
+    ) -> JsValue;
+    /// `crypto.getRandomValues`; `false` if the host has none or it threw.
+    #[wasm_bindgen(js_name = fillRandom)]
+    pub(super) fn fill_random(buf: &mut [u8]) -> bool;
+    /// `setTimeout`, the delay clamped to what it accepts; `unref` for Node, Bun and Deno.
+    #[wasm_bindgen(js_name = setTimer)]
+    pub(super) fn set_timer(callback: &Function, ms: f64, unref: bool) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimer)]
+    pub(super) fn clear_timer(id: &JsValue);
+    /// One POST; the promise always resolves, within `timeout_ms`, to a [`Sent`].
+    pub(super) fn send(
+        fetch: &JsValue,
+        url: &str,
+        header_lines: &str,
+        body: &str,
+        timeout_ms: u32,
+        detached: bool,
+        max_body: u32,
+    ) -> Promise;
+
+    /// `readField`'s answer.
+    pub(super) type Field;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn ok(this: &Field) -> bool;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn value(this: &Field) -> JsValue;
+
+    /// `stringList`'s answer when the list is refused.
+    pub(super) type ListFault;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn code(this: &ListFault) -> u8;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn index(this: &ListFault) -> i32;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn kind(this: &ListFault) -> u8;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn length(this: &ListFault) -> f64;
+
+    /// What `send` resolves to.
+    pub(super) type Sent;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn outcome(this: &Sent) -> u8;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn status(this: &Sent) -> u16;
+    #[wasm_bindgen(method, getter, js_name = retryAfter)]
+    pub(super) fn retry_after(this: &Sent) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn body(this: &Sent) -> String;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn error(this: &Sent) -> String;
+}
+
+/// [`Sent::outcome`] values (1: a network error, described by [`Sent::error`]).
+pub(super) const SENT_OK: u8 = 0;
+pub(super) const SENT_TIMEOUT: u8 = 2;
+pub(super) const SENT_REDIRECTED: u8 = 3;
+
+/// [`ListFault::code`] values.
+pub(super) const LIST_TOO_MANY: u8 = 1;
+pub(super) const LIST_HOLE: u8 = 2;
+pub(super) const LIST_NOT_STRING: u8 = 3;
+pub(super) const LIST_TOO_LONG: u8 = 4;
