@@ -4,7 +4,7 @@
 // answers, the same explicit flush in Deno, Bun and Node, and a Node process
 // that is not held open by the SDK's timer.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, test } from "node:test";
+import { after, afterEach, before, beforeEach, test } from "node:test";
 import { join } from "node:path";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
@@ -27,6 +27,20 @@ before(async () => {
 });
 beforeEach(async () => {
   await fetch(`${server.url}/_intempt/reset`, { method: "POST" });
+});
+// The Worker's clients live across tests (client(url) keeps one per endpoint
+// and deadline). A test must not leave undelivered events in one: a later
+// background flush would send them and take the faults the next test queued
+// for its own client. So, after each test: faults off, then every Worker
+// client flushed until nothing is pending. A first drain flush that still had
+// something to send means the test left events behind: that test fails.
+afterEach(async () => {
+  await faults({ queue: [], random: null });
+  const drained = await (await worker.dispatchFetch("http://w/drain")).json();
+  for (const { client, reports, stats } of drained) {
+    assert.deepEqual({ queued: stats.queued, inFlight: stats.inFlight }, { queued: 0, inFlight: 0 }, `Worker client "${client}" could not be drained: ${JSON.stringify(reports)}`);
+    assert.equal(reports[0].requests, 0, `the test left undelivered events in Worker client "${client}": ${JSON.stringify(reports[0])}`);
+  }
 });
 after(async () => {
   await worker?.dispose();
@@ -104,7 +118,18 @@ test("workerd: against a server that never answers, flush() resolves by its dead
   assert.equal(report.failed, 3);
   assert.equal(report.pending, 3);
   assert.match(report.reasons[0].message, /timed out/);
+  // Leave nothing behind in this long-lived client: with the server answering
+  // again, flush it until nothing is pending. The 3 events arrive, once each.
   await faults({ queue: [] });
+  let drained;
+  for (let i = 0; i < 10; i++) {
+    drained = await (await worker.dispatchFetch(`http://w/track-await?${query({ n: "0", profile: "hang", deadline: "2000" })}`)).json();
+    if (drained.report.pending === 0) break;
+  }
+  assert.equal(drained.report.pending, 0, `the client still holds events after 10 flushes: ${JSON.stringify(drained)}`);
+  const delivered = await eventsFor("hang");
+  assert.equal(delivered.length, 3, "the 3 events arrived once the server answered again");
+  assert.equal(new Set(delivered.map((e) => e.item.eventId)).size, 3, "once each");
 });
 
 for (const runtime of ["node", "bun", "deno"]) {
@@ -120,6 +145,14 @@ for (const runtime of ["node", "bun", "deno"]) {
     const result = await run(...command, { cwd: app });
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout.trim());
+    // The queued 503 must have been answered to this process's own request,
+    // not taken by another client's traffic (the server's fault queue is global).
+    const track = (await control(server, "requests")).filter((r) => r.kind === "track");
+    assert.deepEqual(
+      track.map((r) => ({ status: r.status, own: Boolean(r.body?.includes(`"profileId":"${runtime}-retry"`)) })),
+      [{ status: 503, own: true }, { status: 201, own: true }],
+      "the server answered this process 503, then 201, and saw no other tracking request",
+    );
     assert.deepEqual(
       { delivered: report.delivered, failed: report.failed, dropped: report.dropped, pending: report.pending, retries: report.retries },
       { delivered: 5, failed: 0, dropped: 0, pending: 0, retries: 1 },

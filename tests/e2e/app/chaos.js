@@ -23,9 +23,13 @@ export const CHAOS_MODES = [
 ];
 
 /**
- * A 429 asking for longer than the flush deadline: the flush gives its batch
- * back at once (reported failed, timedOut) and the next flush sends it — the
- * path where one flush's failed events are another flush's delivered ones.
+ * A 429 asking for longer than the flush deadline (30 s, capped by the SDK at
+ * 10 s = flushDeadlineMs): the flush gives its batch back (reported failed,
+ * timedOut) and the next flush waits for the pause to end, then sends it —
+ * the path where one flush's failed events are another flush's delivered
+ * ones. (A next flush that returned at once instead, pause end == its
+ * deadline, is what made this suite flaky: 30 such flushes in the same
+ * millisecond ended the round with events pending.)
  */
 export const BEYOND_DEADLINE = { status: 429, retryAfter: "30" };
 
@@ -64,13 +68,18 @@ export function addTotals(into, t) {
 /**
  * Tracks events `from`..`to`-1 and flushes them; stops starting new rounds
  * after `budgetMs` (a Worker request must stay short) and returns where it
- * stopped. Never throws: a refused track() is recorded in `rejected`.
+ * stopped (and, if a round ended with events pending, that round's flushes
+ * in `stuck`). Never throws: a refused track() is recorded in `rejected`.
  */
 export async function runChaos(sdk, { profile, from, to, seed, budgetMs = Infinity, maxFlushesPerRound = 30 }) {
   const started = Date.now();
   const rng = mulberry32(seed ^ Math.imul(from + 1, 0x9e3779b1));
   const totals = emptyTotals();
   let next = from;
+  // The flushes of the current round: returned when a round ends with
+  // events pending, so a failure shows what the flushes did (e.g. returned
+  // at once again and again) rather than only where the scenario stopped.
+  let round = [];
   while (next < to && Date.now() - started < budgetMs) {
     const size = Math.min(to - next, 50 + Math.floor(rng() * 50));
     for (let i = 0; i < size; i++, next++) {
@@ -83,8 +92,11 @@ export async function runChaos(sdk, { profile, from, to, seed, budgetMs = Infini
     }
     let report;
     let flushes = 0;
+    round = [];
     do {
+      const calledAt = Date.now();
       report = await sdk.flush();
+      round.push({ tookMs: Date.now() - calledAt, delivered: report.delivered, pending: report.pending, requests: report.requests, timedOut: report.timedOut });
       flushes++;
       totals.flushes++;
       totals.delivered += report.delivered;
@@ -101,5 +113,6 @@ export async function runChaos(sdk, { profile, from, to, seed, budgetMs = Infini
     totals.pending = report.pending;
     if (report.pending > 0) break; // the test sees pending > 0 and fails
   }
-  return { next, totals, stats: sdk.stats(), ms: Date.now() - started };
+  const stuck = totals.pending > 0 ? round : [];
+  return { next, totals, stats: sdk.stats(), ms: Date.now() - started, stuck };
 }

@@ -6,6 +6,11 @@
 //   /track-wait?n=&profile= track n events, ctx.waitUntil(flush()), record the report
 //   /track-await?n=&profile= track n events, await flush(), return the report
 //   /reports                the reports recorded by /track-wait
+//   /drain                  every client (the shared one included): flush()
+//                           until nothing is pending (at most 10 times);
+//                           answers [{client, reports, stats}]. The tests call
+//                           it after each test, so no test leaves events
+//                           behind that a later background flush would send.
 import { env } from "cloudflare:workers";
 import { SDK } from "intempt-edge";
 
@@ -36,10 +41,25 @@ async function track(sdk, url) {
   for (let i = 0; i < n; i++) await sdk.track(profile, "Page View", { i });
 }
 
+async function drain() {
+  const drained = [];
+  for (const [name, sdk] of [["shared", shared], ...clients]) {
+    const flushes = [];
+    for (let i = 0; i < 10; i++) {
+      const report = await sdk.flush();
+      flushes.push(report);
+      if (report.pending === 0) break;
+    }
+    drained.push({ client: name, reports: flushes, stats: sdk.stats() });
+  }
+  return drained;
+}
+
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
     if (url.pathname === "/reports") return Response.json(reports);
+    if (url.pathname === "/drain") return Response.json(await drain());
     const sdk = client(url);
     // A marker the test looks for, proving it reads workerd's output.
     if (url.searchParams.get("shared") === "1") console.log(`lifecycle-worker: request ${url.searchParams.get("profile")}`);
