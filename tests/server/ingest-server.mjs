@@ -4,7 +4,8 @@
 // It checks every request against the contract (path, auth, headers, body),
 // stores what it accepts so tests can read it back, explains every rejection
 // in a 400 body, and can be told to misbehave (status codes, Retry-After,
-// delays, hangs, dropped connections) to exercise the SDK's retry logic.
+// redirects, delays, hangs, dropped connections) to exercise the SDK's retry
+// logic.
 //
 // It also serves a live event viewer (viewer.html beside this file) at `GET /`,
 // fed by Server-Sent Events from `GET /_intempt/stream`.
@@ -445,11 +446,16 @@ function parseJsonBody(buffer) {
 // Fault plan
 // ---------------------------------------------------------------------------
 
-const FAULT_KEYS = ['ok', 'status', 'retryAfter', 'body', 'headers', 'delayMs', 'hang', 'drop'];
+const FAULT_KEYS = ['ok', 'status', 'retryAfter', 'body', 'headers', 'location', 'delayMs', 'hang', 'drop'];
 
 const isRetryAfter = (v) => (typeof v === 'string' ? /^(\d+|http-date:\+\d+)$/.test(v) : Number.isInteger(v) && v >= 0);
 const isStringMap = (v) => isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string');
 const alone = (f) => Object.keys(f).length === 1;
+/** A redirect's Location: a path on this server (so the target can answer and
+ *  record the hit), never the control API or the viewer's root. */
+const isRedirectPath = (v) => typeof v === 'string' && /^\/[^/]/.test(v) && !v.startsWith('/_intempt/') && !/[\s#]/.test(v);
+/** The path part of a Location (what the redirect target is matched on). */
+const locationPath = (location) => splitTarget(location).rawPath;
 
 /** [isBroken(fault), reason]: what makes a fault malformed, one rule a line. */
 const FAULT_RULES = [
@@ -458,6 +464,8 @@ const FAULT_RULES = [
   [(f) => 'retryAfter' in f && !isRetryAfter(f.retryAfter), '.retryAfter must be seconds ("2" or 2) or "http-date:+<seconds>"'],
   [(f) => 'headers' in f && !isStringMap(f.headers), '.headers must be an object of string values'],
   ...['retryAfter', 'body', 'headers'].map((k) => [(f) => k in f && !('status' in f), `.${k} needs a status`]),
+  [(f) => 'location' in f && !(Number.isInteger(f.status) && f.status >= 300 && f.status <= 399), '.location needs a status 300–399'],
+  [(f) => 'location' in f && !isRedirectPath(f.location), '.location must be a path on this server: "/…", not "//…", "/" or "/_intempt/…", no spaces or "#"'],
   [(f) => 'delayMs' in f && !(Number.isInteger(f.delayMs) && f.delayMs >= 0 && f.delayMs <= MAX_DELAY_MS), `.delayMs must be an integer 0–${MAX_DELAY_MS}`],
   [(f) => 'hang' in f && (f.hang !== true || !alone(f)), ': {"hang":true} stands alone'],
   [(f) => 'drop' in f && f.drop !== 'before' && f.drop !== 'mid', '.drop must be "before" or "mid"'],
@@ -657,6 +665,10 @@ function makeState(choices) {
     chooses: [],
     choices,
     faults: { queue: [], random: null, rng: null, randomFaults: 0, applied: 0 },
+    // Paths a redirect fault pointed a client at (its Location), and every
+    // request that arrived there: a client that follows a redirect shows up here.
+    redirectTargets: new Set(),
+    redirectHits: [],
     nextRequestId: 1,
     connections: 0,
   };
@@ -676,6 +688,7 @@ function stats(state) {
     duplicates: state.events.length - ids.size,
     byStatus,
     faults: state.faults.applied,
+    redirectHits: state.redirectHits.length,
     connections: state.connections,
   };
 }
@@ -777,7 +790,8 @@ export async function startIngestServer(opts = {}) {
   };
 
   const reset = () => {
-    for (const key of ['events', 'requests', 'consents', 'chooses']) state[key].length = 0;
+    for (const key of ['events', 'requests', 'consents', 'chooses', 'redirectHits']) state[key].length = 0;
+    state.redirectTargets.clear();
     Object.assign(state.faults, { queue: [], random: null, rng: null, randomFaults: 0, applied: 0 });
     state.choices = structuredClone(initialChoices);
     state.nextRequestId = 1;
@@ -920,7 +934,13 @@ export async function startIngestServer(opts = {}) {
       if (!res.writableFinished) clientGone = true;
     });
 
-    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.delayMs) {
+      await sleep(fault.delayMs);
+      // Timers run before I/O in an event-loop turn: after a stall, the
+      // client's close may be waiting behind this timer. Let pending I/O run
+      // first, so a client that gave up is seen as gone (not stored).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     if (closing) return;
     if (fault?.hang) {
       rec.error = 'injected hang';
@@ -934,6 +954,11 @@ export async function startIngestServer(opts = {}) {
     if (fault?.status) {
       const headers = { ...(fault.headers ?? {}) };
       if (fault.retryAfter !== undefined) headers['retry-after'] = retryAfterValue(fault.retryAfter);
+      if (fault.location !== undefined) {
+        // From now on the target answers 200 to anything and records the hit.
+        state.redirectTargets.add(locationPath(fault.location));
+        headers.location = fault.location;
+      }
       rec.status = fault.status;
       rec.error = `injected ${fault.status}`;
       const body = 'body' in fault ? fault.body : fault.status >= 400 ? errorBody(`injected ${fault.status}`) : undefined;
@@ -942,7 +967,7 @@ export async function startIngestServer(opts = {}) {
     }
     // A client that gave up during an injected delay never sees an answer; we
     // do not store its request either, so a timeout-and-retry yields one event.
-    if (clientGone) {
+    if (clientGone || req.socket.destroyed) {
       rec.error = 'client went away during the injected delay; not processed';
       return;
     }
@@ -954,6 +979,25 @@ export async function startIngestServer(opts = {}) {
       return;
     }
     respond(rec, res, outcome);
+  }
+
+  // ---- redirect targets ----
+
+  /** A redirect fault's Location: 200 to any method and body, the hit recorded
+   *  (not in `requests`, which holds what the SDK sent to the API). The body
+   *  looks like every success of the contract (a choose answer included), so a
+   *  client that follows the redirect cannot tell it from the API by the body. */
+  async function serveRedirectTarget(req, res, rawPath, query) {
+    const bodyRead = await readBody(req, config.maxBodyBytes);
+    state.redirectHits.push({
+      method: req.method,
+      path: rawPath,
+      query: redactedQuery(query),
+      headers: { ...req.headers },
+      body: bodyRead.tooLarge ? null : bodyRead.buffer.toString('utf8'),
+      receivedAt: Date.now(),
+    });
+    send(res, 200, { choices: [] });
   }
 
   // ---- control API ----
@@ -970,6 +1014,7 @@ export async function startIngestServer(opts = {}) {
       requests: () => state.requests,
       consents: () => state.consents,
       chooses: () => state.chooses,
+      redirects: () => state.redirectHits,
       stats: () => stats(state),
       faults: () => ({ queue: state.faults.queue, random: state.faults.random, applied: state.faults.applied }),
       choices: () => ({ choices: state.choices }),
@@ -1028,6 +1073,10 @@ export async function startIngestServer(opts = {}) {
       // Control requests are not logged in `requests`: tests read that list
       // to see exactly what the SDK sent.
       await handleControl(req, res, rawPath, query);
+      return;
+    }
+    if (state.redirectTargets.has(rawPath)) {
+      await serveRedirectTarget(req, res, rawPath, query);
       return;
     }
     const route = matchRoute(rawPath);

@@ -466,6 +466,92 @@ describe('ingest server', () => {
       }
     });
 
+    it('redirects: a 3xx with Location to a path here, which then answers 200 to anything and records each hit', async () => {
+      for (const status of [300, 301, 302, 303, 307, 308]) {
+        await control(base, 'reset', {});
+        const location = `/moved-${status}`;
+        assert.equal((await post(base, location, trackBody())).status, 404, 'before the fault is applied the path is no target');
+        await setFaults({ queue: [{ status, location }] });
+        const body = trackBody();
+        const res = await fetch(base + TRACK, { method: 'POST', redirect: 'manual', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        assert.equal(res.status, status);
+        assert.equal(res.headers.get('location'), location);
+        assert.equal(await res.text(), '', 'a redirect has an empty body');
+        assert.deepEqual((await control(base, 'events')).body, [], 'a redirected request stores nothing');
+        assert.deepEqual((await control(base, 'redirects')).body, [], 'not following it hits nothing');
+        const [probe, rec] = (await control(base, 'requests')).body;
+        assert.deepEqual([probe.status, probe.kind], [404, 'unknown']);
+        assert.deepEqual([rec.status, rec.fault, rec.kind], [status, { status, location }, 'track']);
+        // The target: 200 to any method and body, with a body that looks like every success of the contract.
+        const hit = await post(base, `${location}?x=1`, '{"anything": true}', { headers: { 'content-type': 'text/plain' } });
+        assert.equal(hit.status, 200);
+        assert.deepEqual(hit.json(), { choices: [] });
+        const get = await fetch(base + location);
+        assert.equal(get.status, 200);
+        await get.arrayBuffer();
+        const hits = (await control(base, 'redirects')).body;
+        assert.deepEqual(hits.map((h) => [h.method, h.path, h.body]), [['POST', location, '{"anything": true}'], ['GET', location, '']]);
+        assert.deepEqual(hits[0].query, { x: '1' });
+        assert.ok(hits.every((h) => typeof h.receivedAt === 'number'));
+        assert.equal((await control(base, 'requests')).body.length, 2, 'hits are not contract requests');
+        assert.equal((await control(base, 'stats')).body.redirectHits, 2);
+      }
+    });
+
+    it('redirects: a client that follows lands on the target (POST kept by 307/308, turned into GET by 301/302/303)', async () => {
+      for (const [status, method] of [[301, 'GET'], [302, 'GET'], [303, 'GET'], [307, 'POST'], [308, 'POST']]) {
+        await control(base, 'reset', {});
+        await setFaults({ queue: [{ status, location: '/moved' }] });
+        const body = JSON.stringify(trackBody());
+        const res = await fetch(base + TRACK, { method: 'POST', headers: { authorization: BASIC, 'content-type': 'application/json' }, body });
+        assert.equal(res.status, 200, `${status} followed`);
+        assert.equal(res.redirected, true);
+        assert.deepEqual(await res.json(), { choices: [] });
+        const [hit] = (await control(base, 'redirects')).body;
+        assert.equal(hit.method, method, `${status} arrives as ${method}`);
+        assert.equal(hit.body, method === 'POST' ? body : '');
+        assert.deepEqual((await control(base, 'events')).body, [], 'the target stores no event');
+      }
+    });
+
+    it('redirects: 304 carries no body; a random mode redirects every request it faults; reset forgets the targets', async () => {
+      await setFaults({ queue: [{ status: 304, location: '/not-modified' }] });
+      let r = await post(base, CONSENTS, consentBody(), { headers: {} });
+      assert.equal(r.status, 304);
+      assert.equal(r.text, '');
+      await setFaults({ random: { seed: 3, probability: 1, modes: [{ status: 308, location: '/elsewhere' }] } });
+      for (const path of [TRACK, CONSENTS, CHOOSE]) {
+        const res = await fetch(base + path, { method: 'POST', redirect: 'manual', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: '{}' });
+        assert.deepEqual([res.status, res.headers.get('location')], [308, '/elsewhere']);
+        await res.arrayBuffer();
+      }
+      assert.equal((await post(base, '/not-modified', '{}')).status, 200);
+      assert.equal((await post(base, '/elsewhere', '{}')).status, 200);
+      await control(base, 'reset', {});
+      assert.deepEqual((await control(base, 'redirects')).body, []);
+      assert.equal((await post(base, '/elsewhere', '{}')).status, 404, 'reset forgets the targets');
+      assert.equal((await post(base, TRACK, trackBody())).status, 201);
+    });
+
+    it('rejects a redirect fault without a 3xx status or with a Location elsewhere', async () => {
+      const bad = [
+        [{ location: '/moved' }, /queue\[0\]\.location needs a status 300–399/],
+        [{ status: 200, location: '/moved' }, /location needs a status 300–399/],
+        [{ status: 404, location: '/moved' }, /location needs a status 300–399/],
+        [{ status: 301, location: 'http://example.com/moved' }, /location must be a path on this server/],
+        [{ status: 301, location: '//example.com/moved' }, /location must be a path on this server/],
+        [{ status: 301, location: '/' }, /location must be a path on this server/],
+        [{ status: 301, location: '/_intempt/events' }, /location must be a path on this server/],
+        [{ status: 301, location: 1 }, /location must be a path on this server/],
+      ];
+      for (const [fault, expected] of bad) {
+        const r = await control(base, 'faults', { queue: [fault] });
+        assert.equal(r.status, 400, JSON.stringify(fault));
+        assert.ok(r.body.errors.some((e) => expected.test(e.message)), `${JSON.stringify(r.body.errors)} should match ${expected}`);
+      }
+      assert.equal((await control(base, 'faults', { queue: [{ status: 302, location: '/a/b?c=d' }] })).status, 200);
+    });
+
     it('reset clears the fault plan', async () => {
       await setFaults({ queue: [{ status: 503 }] });
       await control(base, 'reset', {});
