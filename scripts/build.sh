@@ -83,6 +83,7 @@ cp "$WP_OUT/$OUT_NAME.js" "$WP_OUT/${OUT_NAME}_bg.wasm" "$WP_OUT/$OUT_NAME.d.ts"
   "$WP_OUT/${OUT_NAME}_bg.wasm.d.ts" "$PKG/"
 if [[ -d "$WP_OUT/snippets" ]]; then
   cp -R "$WP_OUT/snippets" "$PKG/"
+  node "$ROOT/scripts/strip-snippet-comments.mjs" "$PKG/snippets"
 fi
 cp -R "$ROOT/pkg-template/." "$PKG/"
 
