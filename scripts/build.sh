@@ -10,6 +10,8 @@
 #
 # Run scripts/setup.sh first. INTEMPT_ROOT=/path/to/crate builds another crate
 # (with the tools of this repo). Extra args are passed to `cargo build` via wasm-pack.
+# The node steps are scripts/*.mjs of this repo (check-wasm-loads, crate-version,
+# set-package-version, strip-snippet-comments, report-wasm-size, pack-filename).
 
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -65,14 +67,7 @@ echo "build: wasm-opt $before -> $(stat -c %s "$wasm") bytes"
 
 # A broken optimiser fails only at instantiation: instantiate it once in node.
 printf '{ "type": "module" }\n' >"$WP_OUT/package.json"
-node --input-type=module -e '
-  import { readFileSync } from "node:fs";
-  import { pathToFileURL } from "node:url";
-  const [dir, name] = process.argv.slice(1);
-  const mod = await import(pathToFileURL(`${dir}/${name}.js`).href);
-  const exports = mod.initSync({ module: readFileSync(`${dir}/${name}_bg.wasm`) });
-  if (!(exports.memory instanceof WebAssembly.Memory)) throw new Error("no memory export");
-' "$WP_OUT" "$OUT_NAME"
+node "$TOOLS_ROOT/scripts/check-wasm-loads.mjs" "$WP_OUT" "$OUT_NAME"
 rm -f "$WP_OUT/package.json"
 echo "build: wasm loads in node $(node --version) (initSync)"
 
@@ -83,39 +78,19 @@ cp "$WP_OUT/$OUT_NAME.js" "$WP_OUT/${OUT_NAME}_bg.wasm" "$WP_OUT/$OUT_NAME.d.ts"
   "$WP_OUT/${OUT_NAME}_bg.wasm.d.ts" "$PKG/"
 if [[ -d "$WP_OUT/snippets" ]]; then
   cp -R "$WP_OUT/snippets" "$PKG/"
-  node "$ROOT/scripts/strip-snippet-comments.mjs" "$PKG/snippets"
+  node "$TOOLS_ROOT/scripts/strip-snippet-comments.mjs" "$PKG/snippets"
 fi
 cp -R "$ROOT/pkg-template/." "$PKG/"
 
 version="$(cargo metadata --no-deps --format-version 1 --manifest-path "$ROOT/Cargo.toml" |
-  node -e '
-    const manifest = process.argv[1];
-    const meta = JSON.parse(require("fs").readFileSync(0, "utf8"));
-    const pkg = meta.packages.find((p) => p.manifest_path === manifest) ?? meta.packages[0];
-    process.stdout.write(pkg.version);
-  ' "$ROOT/Cargo.toml")"
-node -e '
-  const fs = require("fs");
-  const [file, version] = process.argv.slice(1);
-  const json = JSON.parse(fs.readFileSync(file, "utf8"));
-  json.version = version;
-  fs.writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
-' "$PKG/package.json" "$version"
+  node "$TOOLS_ROOT/scripts/crate-version.mjs" "$ROOT/Cargo.toml")"
+node "$TOOLS_ROOT/scripts/set-package-version.mjs" "$PKG/package.json" "$version"
 echo "build: pkg/ assembled, version $version"
 
-node -e '
-  const fs = require("fs"), zlib = require("zlib");
-  const buf = fs.readFileSync(process.argv[1]);
-  const gz = zlib.gzipSync(buf, { level: 9 }).length;
-  const br = zlib.brotliCompressSync(buf, {
-    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 },
-  }).length;
-  const kb = (n) => (n / 1024).toFixed(1) + " KiB";
-  console.log(`build: ${require("path").basename(process.argv[1])}: ${buf.length} bytes raw (${kb(buf.length)}), ${gz} gzip (${kb(gz)}), ${br} brotli (${kb(br)})`);
-' "$PKG/${OUT_NAME}_bg.wasm"
+node "$TOOLS_ROOT/scripts/report-wasm-size.mjs" "$PKG/${OUT_NAME}_bg.wasm"
 
 # --- 4. npm pack ------------------------------------------------------------------
 mkdir -p "$ROOT/target"
 tarball="$(npm pack "$PKG" --pack-destination "$ROOT/target" --json 2>/dev/null |
-  node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8"))[0].filename)')"
+  node "$TOOLS_ROOT/scripts/pack-filename.mjs")"
 echo "$ROOT/target/$tarball"
