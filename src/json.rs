@@ -1,10 +1,11 @@
-//! JSON text, written once.
+//! Writing JSON text, and checking JSON text that a caller hands in.
 //!
 //! Events are serialised when they are recorded and kept as bytes until the
-//! server acknowledges them (see `batch`), so this module only needs to
-//! *write* JSON and to *check* JSON text handed in by a caller. It writes
-//! strings and numbers exactly as JavaScript's `JSON.stringify` does, so a
-//! body built from JS values is byte-identical to the one a JS SDK would send.
+//! server acknowledges them (see `batch`), so the SDK never builds a JSON
+//! tree: this module *writes* strings and numbers exactly as JavaScript's
+//! `JSON.stringify` does (a body built from JS values is byte-identical to
+//! the one a JS SDK would send) and *checks* properties given as text
+//! ([`JsonObject::parse`]). Reading the server's answers is `answer`'s job.
 
 use crate::error::{Error, ErrorCode};
 
@@ -38,11 +39,21 @@ impl JsonObject {
             ));
         }
         let mut checker = Checker::new(text, MAX_DEPTH);
-        checker.value(0)?;
-        if checker.pos != checker.bytes.len() {
-            return Err(checker.error("unexpected text after the object"));
+        let mut checked = checker.value(0);
+        if checked.is_ok() && checker.pos != checker.bytes.len() {
+            checked = Err(checker.fault("unexpected text after the object"));
         }
-        Ok(JsonObject(text.to_owned()))
+        match checked {
+            Ok(()) => Ok(JsonObject(text.to_owned())),
+            Err(Fault::Syntax { what, at }) => Err(Error::new(
+                ErrorCode::InvalidProperties,
+                format!("properties are not valid JSON: {what} at byte {at}"),
+            )),
+            Err(Fault::TooDeep) => Err(Error::new(
+                ErrorCode::InvalidProperties,
+                format!("properties are nested more than {MAX_DEPTH} levels deep"),
+            )),
+        }
     }
 
     /// Text that the caller guarantees is a valid JSON object (the wasm
@@ -118,116 +129,26 @@ pub fn write_f64(out: &mut String, n: f64) -> bool {
     true
 }
 
-/// The raw JSON text of `key`'s value in the object `text` (a server
-/// response), or `None` when `text` is not an object holding that key.
-pub(crate) fn top_level_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let mut c = Checker::new(text, RESPONSE_DEPTH);
-    c.skip_ws();
-    if !c.eat(b'{') {
-        return None;
-    }
-    loop {
-        c.skip_ws();
-        if c.peek() != Some(b'"') {
-            return None;
-        }
-        let key_start = c.pos;
-        c.string().ok()?;
-        let found = string_value(&text[key_start..c.pos])? == key;
-        c.skip_ws();
-        if !c.eat(b':') {
-            return None;
-        }
-        c.skip_ws();
-        let value_start = c.pos;
-        c.value(0).ok()?;
-        if found {
-            return Some(&text[value_start..c.pos]);
-        }
-        c.skip_ws();
-        if !c.eat(b',') {
-            return None;
-        }
-    }
+/// Why text is not valid JSON. Plain data: a message is made only by the
+/// caller that shows one ([`JsonObject::parse`]); readers of server answers
+/// just give up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// A syntax error, and the byte where it was found.
+    Syntax { what: &'static str, at: usize },
+    /// Nested deeper than the checker's limit.
+    TooDeep,
 }
-
-/// The raw JSON text of the first element of the array `text`.
-pub(crate) fn first_element(text: &str) -> Option<&str> {
-    let mut c = Checker::new(text, RESPONSE_DEPTH);
-    c.skip_ws();
-    if !c.eat(b'[') {
-        return None;
-    }
-    c.skip_ws();
-    let start = c.pos;
-    c.value(0).ok()?;
-    Some(&text[start..c.pos])
-}
-
-/// Decodes a raw JSON string literal (quotes included).
-pub(crate) fn string_value(raw: &str) -> Option<String> {
-    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    let mut pending_high: Option<u32> = None;
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            if pending_high.take().is_some() {
-                out.push('\u{fffd}');
-            }
-            out.push(c);
-            continue;
-        }
-        let decoded = match chars.next()? {
-            'u' => {
-                let hex: String = chars.by_ref().take(4).collect();
-                let unit = u32::from_str_radix(&hex, 16).ok()?;
-                match (pending_high.take(), unit) {
-                    (None, 0xd800..=0xdbff) => {
-                        pending_high = Some(unit);
-                        continue;
-                    }
-                    (Some(high), 0xdc00..=0xdfff) => {
-                        char::from_u32(0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00))
-                    }
-                    (high, unit) => {
-                        if high.is_some() {
-                            out.push('\u{fffd}');
-                        }
-                        Some(char::from_u32(unit).unwrap_or('\u{fffd}'))
-                    }
-                }?
-            }
-            'n' => '\n',
-            'r' => '\r',
-            't' => '\t',
-            'b' => '\u{8}',
-            'f' => '\u{c}',
-            other => other,
-        };
-        if pending_high.take().is_some() {
-            out.push('\u{fffd}');
-        }
-        out.push(decoded);
-    }
-    if pending_high.is_some() {
-        out.push('\u{fffd}');
-    }
-    Some(out)
-}
-
-/// Server responses may nest deeper than properties we send.
-const RESPONSE_DEPTH: usize = 512;
 
 /// A strict RFC 8259 syntax check with a depth limit (no allocation).
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     bytes: &'a [u8],
-    pos: usize,
+    pub(crate) pos: usize,
     max_depth: usize,
 }
 
 impl Checker<'_> {
-    fn new(text: &str, max_depth: usize) -> Checker<'_> {
+    pub(crate) fn new(text: &str, max_depth: usize) -> Checker<'_> {
         Checker {
             bytes: text.as_bytes(),
             pos: 0,
@@ -235,24 +156,21 @@ impl Checker<'_> {
         }
     }
 
-    fn error(&self, what: &str) -> Error {
-        Error::new(
-            ErrorCode::InvalidProperties,
-            format!("properties are not valid JSON: {what} at byte {}", self.pos),
-        )
+    fn fault(&self, what: &'static str) -> Fault {
+        Fault::Syntax { what, at: self.pos }
     }
 
-    fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
-    fn skip_ws(&mut self) {
+    pub(crate) fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.pos += 1;
         }
     }
 
-    fn eat(&mut self, b: u8) -> bool {
+    pub(crate) fn eat(&mut self, b: u8) -> bool {
         if self.peek() == Some(b) {
             self.pos += 1;
             true
@@ -261,7 +179,7 @@ impl Checker<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<(), Error> {
+    pub(crate) fn value(&mut self, depth: usize) -> Result<(), Fault> {
         self.skip_ws();
         match self.peek() {
             Some(b'{') => self.container(depth, b'}', true),
@@ -271,19 +189,13 @@ impl Checker<'_> {
             Some(b'f') => self.literal(b"false"),
             Some(b'n') => self.literal(b"null"),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            _ => Err(self.error("expected a value")),
+            _ => Err(self.fault("expected a value")),
         }
     }
 
-    fn container(&mut self, depth: usize, close: u8, object: bool) -> Result<(), Error> {
+    fn container(&mut self, depth: usize, close: u8, object: bool) -> Result<(), Fault> {
         if depth >= self.max_depth {
-            return Err(Error::new(
-                ErrorCode::InvalidProperties,
-                format!(
-                    "properties are nested more than {} levels deep",
-                    self.max_depth
-                ),
-            ));
+            return Err(Fault::TooDeep);
         }
         self.pos += 1;
         self.skip_ws();
@@ -294,12 +206,12 @@ impl Checker<'_> {
             if object {
                 self.skip_ws();
                 if self.peek() != Some(b'"') {
-                    return Err(self.error("expected a string key"));
+                    return Err(self.fault("expected a string key"));
                 }
                 self.string()?;
                 self.skip_ws();
                 if !self.eat(b':') {
-                    return Err(self.error("expected ':'"));
+                    return Err(self.fault("expected ':'"));
                 }
             }
             self.value(depth + 1)?;
@@ -310,15 +222,15 @@ impl Checker<'_> {
             if self.eat(close) {
                 return Ok(());
             }
-            return Err(self.error("expected ',' or a closing bracket"));
+            return Err(self.fault("expected ',' or a closing bracket"));
         }
     }
 
-    fn string(&mut self) -> Result<(), Error> {
+    pub(crate) fn string(&mut self) -> Result<(), Fault> {
         self.pos += 1;
         loop {
             match self.peek() {
-                None => return Err(self.error("unterminated string")),
+                None => return Err(self.fault("unterminated string")),
                 Some(b'"') => {
                     self.pos += 1;
                     return Ok(());
@@ -332,25 +244,25 @@ impl Checker<'_> {
                         Some(b'u') => {
                             let hex = self.bytes.get(self.pos + 1..self.pos + 5);
                             if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                                return Err(self.error("bad \\u escape"));
+                                return Err(self.fault("bad \\u escape"));
                             }
                             self.pos += 5;
                         }
-                        _ => return Err(self.error("bad escape")),
+                        _ => return Err(self.fault("bad escape")),
                     }
                 }
-                Some(0x00..=0x1f) => return Err(self.error("control character in string")),
+                Some(0x00..=0x1f) => return Err(self.fault("control character in string")),
                 Some(_) => self.pos += 1,
             }
         }
     }
 
-    fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
+    fn literal(&mut self, word: &[u8]) -> Result<(), Fault> {
         if self.bytes[self.pos..].starts_with(word) {
             self.pos += word.len();
             Ok(())
         } else {
-            Err(self.error("unknown literal"))
+            Err(self.fault("unknown literal"))
         }
     }
 
@@ -362,17 +274,17 @@ impl Checker<'_> {
         self.pos - start
     }
 
-    fn number(&mut self) -> Result<(), Error> {
+    fn number(&mut self) -> Result<(), Fault> {
         self.eat(b'-');
         if self.eat(b'0') {
             if matches!(self.peek(), Some(b'0'..=b'9')) {
-                return Err(self.error("leading zero in number"));
+                return Err(self.fault("leading zero in number"));
             }
         } else if self.digits() == 0 {
-            return Err(self.error("expected digits"));
+            return Err(self.fault("expected digits"));
         }
         if self.eat(b'.') && self.digits() == 0 {
-            return Err(self.error("expected digits after '.'"));
+            return Err(self.fault("expected digits after '.'"));
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
             self.pos += 1;
@@ -380,7 +292,7 @@ impl Checker<'_> {
                 self.eat(b'-');
             }
             if self.digits() == 0 {
-                return Err(self.error("expected exponent digits"));
+                return Err(self.fault("expected exponent digits"));
             }
         }
         Ok(())
@@ -466,27 +378,6 @@ mod tests {
             let err = JsonObject::parse(text).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidProperties, "{text}");
         }
-    }
-
-    #[test]
-    fn reads_fields_of_responses() {
-        let body = r#" {"a":[1,{"x":"}"}], "choices" : [{"name":"n\u00e9","body":[{}]}] } "#;
-        assert_eq!(
-            top_level_field(body, "choices"),
-            Some(r#"[{"name":"n\u00e9","body":[{}]}]"#)
-        );
-        assert_eq!(top_level_field(body, "missing"), None);
-        assert_eq!(top_level_field("[1]", "a"), None);
-        assert_eq!(first_element(" [ \"x\" , 2]"), Some("\"x\""));
-        assert_eq!(
-            string_value(r#""a\"\\\/\n\u00e9\ud83d\ude00""#).as_deref(),
-            Some("a\"\\/\né😀")
-        );
-        assert_eq!(string_value(r#""\ud800x""#).as_deref(), Some("\u{fffd}x"));
-        assert_eq!(
-            string_value(r#""\ud800\n\ud800""#).as_deref(),
-            Some("\u{fffd}\n\u{fffd}")
-        );
     }
 
     #[test]

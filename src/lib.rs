@@ -22,19 +22,30 @@
 //! Cloudflare Worker written in Rust); the npm package's `SDK` is built on it.
 //!
 //! Modules: `config` (constructor fields, options, defaults), `event` (the
-//! calls and their validation), `wire` (URLs, headers, bodies), `batch` (the
-//! queue), `retry` (the sans-IO retry policy), `client` (flush and reports),
-//! `error` (codes), and `wasm` (the JavaScript boundary, wasm32 only).
+//! calls and their validation), `json` (writing and checking JSON text),
+//! `wire` (URLs, headers, bodies, the keys of answers), `answer` (reading
+//! the server's answers), `batch` (the queue), `retry` (the sans-IO retry
+//! policy, `Retry-After` pauses, latency), `transport` (the outside world:
+//! transport, clock, randomness), `client` (recording and triggers),
+//! `state` (the client's shared state and leases), `flush` (the flush
+//! loop), `report` (flush reports and stats), `direct` (consent and choose
+//! calls), `error` (codes), and `wasm` (the JavaScript boundary, wasm32 only).
 
 #![deny(missing_docs)]
 
+mod answer;
 mod batch;
 mod client;
 mod config;
+mod direct;
 mod error;
 mod event;
+mod flush;
 mod json;
+mod report;
 mod retry;
+mod state;
+mod transport;
 mod wire;
 
 #[cfg(target_arch = "wasm32")]
@@ -44,15 +55,14 @@ mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::{EdgeClient, EdgeOptions};
 
-pub use client::{
-    Client, Clock, Fate, FlushReport, Logger, Random, Reason, Request, Response, Stats, Transport,
-    TransportError, Trigger,
-};
+pub use client::{Client, Logger, Trigger};
 pub use config::{defaults, ApiKey, AuthMode, Config, ConfigBuilder, Endpoint};
 pub use error::{Error, ErrorCode};
 pub use event::{
     Choose, Consent, ConsentAction, Event, OptimizationType, Selector, ValidUntil, IDENTIFY,
 };
 pub use json::{JsonObject, MAX_DEPTH};
+pub use report::{Fate, FlushReport, Reason, Stats};
 pub use retry::{parse_retry_after, Attempt, Decision, RetryPolicy};
+pub use transport::{Clock, Random, Request, Response, Transport, TransportError};
 pub use wire::LIB;

@@ -1,6 +1,7 @@
 //! The only module that knows Intempt's URLs, headers and JSON keys
 //! (`shared/docs/wire-protocol.md`). Golden tests pin every byte.
 
+use crate::answer;
 use crate::config::{AuthMode, Config};
 use crate::event::{Choose, Consent, Event, OptimizationType, Selector, ValidUntil};
 use crate::json::{write_f64, write_str, JsonObject};
@@ -228,14 +229,20 @@ pub(crate) fn uuid_v4(mut bytes: [u8; 16]) -> [u8; 36] {
     out
 }
 
+/// The `choices` array of a choose answer `{"choices":[…]}`, as the raw
+/// JSON text the server sent; `None` if the answer has none.
+pub(crate) fn choices(body: &str) -> Option<&str> {
+    answer::top_level_field(body, "choices").filter(|choices| choices.starts_with('['))
+}
+
 /// The server's explanation from an error body `{"errors":[{"message":"…"}]}`,
 /// else the body itself (shortened), else nothing.
 pub(crate) fn error_message(body: &str) -> Option<String> {
     const MAX: usize = 300;
-    let from_json = crate::json::top_level_field(body, "errors")
-        .and_then(crate::json::first_element)
-        .and_then(|first| crate::json::top_level_field(first, "message"))
-        .and_then(crate::json::string_value);
+    let from_json = answer::top_level_field(body, "errors")
+        .and_then(answer::first_element)
+        .and_then(|first| answer::top_level_field(first, "message"))
+        .and_then(answer::string_value);
     let text = from_json.unwrap_or_else(|| body.trim().to_owned());
     if text.is_empty() {
         return None;
@@ -436,6 +443,16 @@ mod tests {
             std::str::from_utf8(&id).unwrap(),
             "00000000-0000-4000-8000-000000000000"
         );
+    }
+
+    #[test]
+    fn choices_are_read_from_the_answer() {
+        assert_eq!(
+            choices(r#"{"x":1,"choices":[{"name":"a"}]}"#),
+            Some(r#"[{"name":"a"}]"#)
+        );
+        assert_eq!(choices(r#"{"choices":{}}"#), None);
+        assert_eq!(choices("[]"), None);
     }
 
     #[test]

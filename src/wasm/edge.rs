@@ -14,10 +14,11 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::host::{FetchTransport, HostClock, HostRandom, Sleep};
 use super::js;
-use crate::client::{Client, FlushReport, Logger, Stats, Trigger};
+use crate::client::{Client, Logger, Trigger};
 use crate::config::Config;
 use crate::error::Error;
 use crate::event::{Choose, Consent, Event};
+use crate::report::{FlushReport, Stats};
 
 /// Optional host hooks of an [`EdgeClient`].
 #[derive(Default)]

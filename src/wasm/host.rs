@@ -17,7 +17,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::js;
 use super::value::MAX_STRING;
-use crate::client::{Clock, Random, Request, Response, Transport, TransportError};
+use crate::transport::{Clock, Random, Request, Response, Transport, TransportError};
 
 /// A `setTimeout` as a future; dropping it clears the timer, so an
 /// abandoned wait never keeps a process alive or fires late.

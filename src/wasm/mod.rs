@@ -18,10 +18,10 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::client::{Fate, FlushReport};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event, OptimizationType, Selector, ValidUntil};
 use crate::json::write_str;
+use crate::report::{Fate, FlushReport};
 use options::build_config;
 use value::{got, kind, Kind, MAX_STRING};
 

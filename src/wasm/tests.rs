@@ -207,7 +207,7 @@ fn the_constructor_refuses_bad_configuration() {
 // ---- the guarded path into JavaScript ---------------------------------------
 
 use super::host::FetchTransport;
-use crate::client::{Request, Response, Transport, TransportError};
+use crate::transport::{Request, Response, Transport, TransportError};
 
 /// Sends one request through a transport whose fetch is `fetch_source`.
 /// Not `detached`: an unref'd timer would let the test runner's Node exit

@@ -1,0 +1,320 @@
+//! The flush loop of a [`Client`]: each turn names its step (wait out a
+//! pause, send one batch, wait for batches in flight elsewhere, stop), a
+//! batch is sent and resent until the retry policy settles it, and the
+//! run's accounting becomes the [`FlushReport`].
+
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
+
+use crate::client::Client;
+use crate::report::{Fate, FlushReport, FlushRun};
+use crate::retry::Decision;
+use crate::state::{Settled, State, Taken, LEASE_GRACE_MS};
+use crate::transport::{
+    attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Response, Transport,
+    TransportError,
+};
+
+/// One turn of the flush loop.
+enum Step {
+    /// Nothing left: queue empty, nothing in flight.
+    Done,
+    /// The deadline came, or too little of it is left to start a request.
+    OutOfTime,
+    /// The server asked for a pause; it ends at `until`.
+    Pause { until: u64 },
+    /// Batches are in flight elsewhere; the first lease ends at `until`.
+    WaitForOthers { until: u64 },
+    /// A batch taken into flight by this flush.
+    Send(Taken),
+}
+
+/// How [`Client::send_batch`] ended.
+enum BatchEnd {
+    /// The batch is delivered, dropped, split or taken over: go on.
+    Settled,
+    /// Given back: not enough time left for another attempt.
+    OutOfTime,
+    /// Kept queued after a redirect: this flush ends.
+    Stop,
+}
+
+/// What a flush does with a batch after one attempt.
+#[derive(Clone, Copy)]
+enum Next {
+    Done,
+    RetryIn(u64),
+    Keep,
+}
+
+impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
+    /// The flush loop: each turn waits out a pause, sends one batch, or waits
+    /// for batches in flight elsewhere, until nothing is left or the deadline.
+    pub(crate) async fn run_flush(&self, detached: bool) -> FlushReport {
+        let start = self.clock.now_ms();
+        let deadline = start + u64::from(self.config.flush_deadline_ms);
+        let mut run = FlushRun::default();
+        loop {
+            let now = self.clock.now_ms();
+            match self.next_step(now, deadline) {
+                Step::Done => break,
+                Step::OutOfTime => {
+                    run.report.timed_out = true;
+                    break;
+                }
+                Step::Pause { until } => self.sleep(until.min(deadline) - now, detached).await,
+                Step::WaitForOthers { until } => {
+                    self.wait_for_settled(until.min(deadline) - now, detached)
+                        .await
+                }
+                Step::Send(batch) => {
+                    match self.send_batch(batch, deadline, detached, &mut run).await {
+                        BatchEnd::Settled => {}
+                        BatchEnd::OutOfTime => {
+                            run.report.timed_out = true;
+                            break;
+                        }
+                        BatchEnd::Stop => break,
+                    }
+                }
+            }
+        }
+        self.finish(run, start)
+    }
+
+    /// What a flush does next, at `now`.
+    fn next_step(&self, now: u64, deadline: u64) -> Step {
+        let mut state = self.state.borrow_mut();
+        if now >= deadline {
+            return if state.has_undelivered() {
+                Step::OutOfTime
+            } else {
+                Step::Done
+            };
+        }
+        state.reclaim_expired_leases(now);
+        if state.queue.len() > 0 {
+            // A pause the server asked for holds across flushes: wait for
+            // its end, at most until this flush's deadline.
+            if let Some(until) = state.pause.running(now) {
+                return Step::Pause { until };
+            }
+            if deadline - now < self.needed_ms(&state) {
+                return Step::OutOfTime;
+            }
+            let taken = state.take_batch(
+                self.config.max_batch_size as usize,
+                self.config.max_batch_bytes as usize,
+                deadline + LEASE_GRACE_MS,
+            );
+            return taken.map_or(Step::Done, Step::Send);
+        }
+        // Batches in flight elsewhere: wait until one settles (or its lease
+        // ends), never on another flush's promise.
+        match state.first_lease_end() {
+            Some(until) => Step::WaitForOthers { until },
+            None => Step::Done,
+        }
+    }
+
+    /// Sends one batch, and resends the same bytes, until it is delivered,
+    /// dropped, split or kept, or too little time is left to try again.
+    async fn send_batch(
+        &self,
+        batch: Taken,
+        deadline: u64,
+        detached: bool,
+        run: &mut FlushRun,
+    ) -> BatchEnd {
+        let Taken { id, len, body } = batch;
+        let timeout_cap = self.request_timeout_ms();
+        let mut failures = 0;
+        loop {
+            let now = self.clock.now_ms();
+            let request = Request {
+                url: self.urls.track.clone(),
+                headers: self.headers.clone(),
+                body: body.clone(),
+                timeout_ms: (deadline.saturating_sub(now)).min(timeout_cap) as u32,
+                detached,
+            };
+            run.report.requests += 1;
+            let (sent_at, bytes, timeout) = (now, request.body.len(), request.timeout_ms);
+            let result = self.transport.send(request).await;
+            let now = self.clock.now_ms();
+            self.observe_latency(&result, now - sent_at, timeout);
+            failures += 1;
+            let next = self
+                .settle(id, len, &result, failures, now, run)
+                .unwrap_or(Next::Done);
+            self.log(|| {
+                let then = match next {
+                    Next::RetryIn(ms) => format!("; retrying in {ms} ms"),
+                    Next::Keep => "; kept queued".to_owned(),
+                    Next::Done => String::new(),
+                };
+                format!(
+                    "POST {} ({len} events, {bytes} bytes) -> {} in {} ms{then}",
+                    redact(&self.urls.track),
+                    outcome_line(&result),
+                    now - sent_at
+                )
+            });
+            let wait = match next {
+                Next::Done => return BatchEnd::Settled,
+                Next::Keep => return BatchEnd::Stop,
+                Next::RetryIn(wait) => wait,
+            };
+            // Retry only if the wait and the request both fit before the deadline.
+            let needed = self.needed_ms(&self.state.borrow());
+            if now + wait + needed > deadline {
+                self.state.borrow_mut().give_back(id);
+                return BatchEnd::OutOfTime;
+            }
+            self.sleep(wait, detached).await;
+            run.report.retries += 1;
+        }
+    }
+
+    /// Applies the retry policy to one attempt: whether this flush resends
+    /// the batch (after a wait), is done with it (delivered, dropped, split
+    /// back into the queue), or keeps it queued and stops (a redirect).
+    /// `None`: the batch's lease was taken over by another flush, which now
+    /// owns (and counts) its events.
+    fn settle(
+        &self,
+        batch_id: u64,
+        len: usize,
+        result: &Result<Response, TransportError>,
+        failures: u32,
+        now: u64,
+        run: &mut FlushRun,
+    ) -> Option<Next> {
+        let decision =
+            self.policy
+                .decide(attempt_of(result), failures, len, now, self.random_u32());
+        let (status, message) = outcome_text(result);
+        let mut state = self.state.borrow_mut();
+        match decision {
+            Decision::Delivered => {
+                let seqs = state.retire(batch_id)?;
+                state.totals.delivered += seqs.len() as u64;
+                if state.split_limit.is_some_and(|limit| len >= limit) {
+                    state.split_limit = None;
+                }
+                run.report.delivered += seqs.len() as u32;
+                run.settled(&seqs);
+                Some(Next::Done)
+            }
+            Decision::Drop => {
+                let seqs = state.retire(batch_id)?;
+                state.totals.dropped += seqs.len() as u64;
+                run.report.dropped += seqs.len() as u32;
+                run.add_reason(Fate::Dropped, status, message, &seqs);
+                run.settled(&seqs);
+                Some(Next::Done)
+            }
+            Decision::Split => {
+                state.give_back(batch_id)?;
+                state.split_limit = Some(len.div_ceil(2));
+                Some(Next::Done)
+            }
+            Decision::Keep => {
+                let seqs = state.give_back(batch_id)?;
+                run.add_reason(Fate::Failed, status, message, &seqs);
+                run.failed.extend(seqs);
+                Some(Next::Keep)
+            }
+            Decision::Retry { after_ms } => {
+                if matches!(result, Ok(response) if response.retry_after.is_some()) {
+                    state.pause.extend(now + after_ms);
+                }
+                let seqs = state.in_flight_seqs(batch_id)?;
+                run.add_reason(Fate::Failed, status, message, &seqs);
+                run.failed.extend(seqs);
+                Some(Next::RetryIn(after_ms))
+            }
+        }
+    }
+
+    /// Counts what is left and turns the bookkeeping into the report.
+    fn finish(&self, mut run: FlushRun, start: u64) -> FlushReport {
+        let state = self.state.borrow();
+        run.report.pending = (state.queue.len() + state.in_flight_events) as u32;
+        if !run.failed.is_empty() {
+            // Failed means "still undelivered": another flush may have
+            // delivered some of them since.
+            let undelivered = state.undelivered();
+            run.failed.retain(|seq| undelivered.contains(seq));
+        }
+        run.report.failed = run.failed.len() as u32;
+        drop(state);
+        let report = run.finish();
+        self.log(|| {
+            format!(
+                "flush: delivered {}, failed {}, dropped {}, pending {}, {} requests in {} ms{}",
+                report.delivered,
+                report.failed,
+                report.dropped,
+                report.pending,
+                report.requests,
+                self.clock.now_ms() - start,
+                if report.timed_out {
+                    " (deadline reached)"
+                } else {
+                    ""
+                }
+            )
+        });
+        report
+    }
+
+    /// A wait inside a flush; `detached` ones do not hold the host process.
+    async fn sleep(&self, ms: u64, detached: bool) {
+        if detached {
+            self.clock.sleep_detached(ms).await
+        } else {
+            self.clock.sleep(ms).await
+        }
+    }
+
+    /// Waits until a batch in flight settles (delivered, dropped, given
+    /// back), an event is queued, or `ms` pass, whichever comes first.
+    async fn wait_for_settled(&self, ms: u64, detached: bool) {
+        let mut sleep = pin!(self.sleep(ms, detached));
+        let mut settled = pin!(Settled::new(&self.state));
+        poll_fn(|cx| {
+            if settled.as_mut().poll(cx).is_ready() || sleep.as_mut().poll(cx).is_ready() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// The longest a tracking request may take.
+    fn request_timeout_ms(&self) -> u64 {
+        u64::from(
+            self.config
+                .request_timeout_ms
+                .min(self.config.flush_deadline_ms),
+        )
+    }
+
+    /// How much time a request needs left before the deadline to be started.
+    fn needed_ms(&self, state: &State) -> u64 {
+        state.latency.needed_ms(self.request_timeout_ms())
+    }
+
+    fn observe_latency(&self, result: &Result<Response, TransportError>, took: u64, timeout: u32) {
+        let sample = match result {
+            Ok(_) => took,
+            // A timeout says only "slower than this": assume the worst.
+            Err(TransportError::Timeout) => self.request_timeout_ms().max(u64::from(timeout)),
+            Err(_) => return,
+        };
+        self.state.borrow_mut().latency.observe(sample);
+    }
+}

@@ -1,0 +1,119 @@
+//! What a flush reports ([`FlushReport`], [`Reason`], [`Fate`]), the client's
+//! lifetime counters ([`Stats`]), and the accounting of one flush call
+//! (`FlushRun`) that turns into its report.
+
+use std::collections::HashSet;
+
+/// Whether a reason is about events that stay queued or that are gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fate {
+    /// Not delivered this time; still queued for the next flush.
+    Failed,
+    /// Refused for good and discarded.
+    Dropped,
+}
+
+/// Why some events were not delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    /// Failed (kept) or dropped (gone).
+    pub fate: Fate,
+    /// The HTTP status, when the server answered.
+    pub status: Option<u16>,
+    /// What happened, with the server's message when it gave one.
+    pub message: String,
+    /// How many events this reason covers.
+    pub events: u32,
+}
+
+/// What one flush did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    /// Events the server acknowledged during this flush.
+    pub delivered: u32,
+    /// Events this flush tried to send and could not; they stay queued.
+    pub failed: u32,
+    /// Events refused for good (see `reasons`).
+    pub dropped: u32,
+    /// Events still undelivered when the flush ended (queued or in flight elsewhere).
+    pub pending: u32,
+    /// Requests sent again after a failure.
+    pub retries: u32,
+    /// Requests sent.
+    pub requests: u32,
+    /// Whether the flush stopped at its deadline with work left.
+    pub timed_out: bool,
+    /// Why events failed or were dropped, grouped.
+    pub reasons: Vec<Reason>,
+}
+
+/// Counters over the client's life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Events waiting to be sent.
+    pub queued: u32,
+    /// Events in a request right now.
+    pub in_flight: u32,
+    /// Events acknowledged by the server.
+    pub delivered: u64,
+    /// Events refused for good.
+    pub dropped: u64,
+    /// Tracking calls not recorded because of `opt_out()`.
+    pub opted_out: u64,
+}
+
+/// The bookkeeping of one flush call.
+#[derive(Default)]
+pub(crate) struct FlushRun {
+    pub report: FlushReport,
+    /// Events that failed during this flush and are not delivered or dropped since.
+    pub failed: HashSet<u64>,
+    /// The events behind each reason (an event retried for the same reason
+    /// counts once); few distinct reasons, so a Vec.
+    reasons: Vec<(Fate, Option<u16>, String, HashSet<u64>)>,
+}
+
+impl FlushRun {
+    /// Counts `seqs` under this reason (once each, however often they fail for it).
+    pub fn add_reason(&mut self, fate: Fate, status: Option<u16>, message: String, seqs: &[u64]) {
+        let found = self
+            .reasons
+            .iter_mut()
+            .find(|(f, s, m, _)| *f == fate && *s == status && *m == message);
+        match found {
+            Some((_, _, _, events)) => events.extend(seqs.iter().copied()),
+            None => self
+                .reasons
+                .push((fate, status, message, seqs.iter().copied().collect())),
+        }
+    }
+
+    /// Events that are gone from this flush's failures: delivered or dropped.
+    pub fn settled(&mut self, seqs: &[u64]) {
+        for seq in seqs {
+            self.failed.remove(seq);
+        }
+    }
+
+    /// The report, with failure reasons limited to events still undelivered.
+    pub fn finish(mut self) -> FlushReport {
+        let failed = &self.failed;
+        self.report.reasons = self
+            .reasons
+            .into_iter()
+            .filter_map(|(fate, status, message, seqs)| {
+                let events = match fate {
+                    Fate::Failed => seqs.iter().filter(|seq| failed.contains(seq)).count(),
+                    Fate::Dropped => seqs.len(),
+                };
+                (events > 0).then_some(Reason {
+                    fate,
+                    status,
+                    message,
+                    events: events as u32,
+                })
+            })
+            .collect();
+        self.report
+    }
+}

@@ -1,0 +1,171 @@
+//! The outside world of a [`Client`](crate::Client): the [`Transport`],
+//! [`Clock`] and [`Random`] traits, what crosses the transport ([`Request`],
+//! [`Response`], [`TransportError`]), and how one outcome reads in reports,
+//! errors and log lines.
+
+use std::fmt;
+use std::future::Future;
+
+use crate::retry::Attempt;
+use crate::wire;
+
+/// An HTTP request the client wants sent (always `POST`).
+///
+/// The client builds these; [`Request::new`] is there for transports'
+/// own tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The full URL.
+    pub url: String,
+    /// Headers, in order.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON body.
+    pub body: String,
+    /// Give up (and abort) after this many milliseconds.
+    pub timeout_ms: u32,
+    /// Nothing awaits this request (a background flush with no `waitUntil`):
+    /// its timers must not keep a Node, Bun or Deno process alive.
+    pub detached: bool,
+}
+
+impl Request {
+    /// A request with no headers, not detached.
+    pub fn new(url: impl Into<String>, body: impl Into<String>, timeout_ms: u32) -> Request {
+        Request {
+            url: url.into(),
+            headers: Vec::new(),
+            body: body.into(),
+            timeout_ms,
+            detached: false,
+        }
+    }
+}
+
+/// What came back. The transport must read (or cancel) the whole body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
+    /// The body as text (may be empty).
+    pub body: String,
+}
+
+impl Response {
+    /// A response with this status and body, without `Retry-After`.
+    pub fn new(status: u16, body: impl Into<String>) -> Response {
+        Response {
+            status,
+            retry_after: None,
+            body: body.into(),
+        }
+    }
+
+    /// The same response with a `Retry-After` header (or without, for `None`).
+    pub fn with_retry_after(mut self, retry_after: Option<String>) -> Response {
+        self.retry_after = retry_after;
+        self
+    }
+}
+
+/// Why a request produced no response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    /// No response within the request's timeout.
+    Timeout,
+    /// The connection failed or broke; the text says how.
+    Network(String),
+    /// The `fetch` followed a redirect although it was asked not to: what
+    /// answered is not the API, and the events did not reach it.
+    Redirected,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::Timeout => f.write_str("the request timed out"),
+            TransportError::Network(why) => write!(f, "network error: {why}"),
+            TransportError::Redirected => f.write_str("the fetch followed a redirect although asked not to; nothing reached the API: set endpoint to the URL the API answers at, and use a fetch that honours redirect: \"manual\""),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// Sends requests. The wasm build implements it with the host's `fetch`.
+pub trait Transport {
+    /// Sends one request, honouring `request.timeout_ms`.
+    fn send(&self, request: Request) -> impl Future<Output = Result<Response, TransportError>>;
+}
+
+/// Tells the time and waits.
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+    /// Completes after `ms` milliseconds.
+    fn sleep(&self, ms: u64) -> impl Future<Output = ()>;
+    /// Like [`sleep`](Clock::sleep), for work nothing awaits (a background
+    /// flush with no `waitUntil`): the wait must not keep a Node, Bun or
+    /// Deno process alive. The default is `sleep`.
+    fn sleep_detached(&self, ms: u64) -> impl Future<Output = ()> {
+        self.sleep(ms)
+    }
+}
+
+/// Random bytes (for event ids and jitter).
+pub trait Random {
+    /// Fills `buf` with cryptographically random bytes.
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// One attempt's result, as the retry policy sees it.
+pub(crate) fn attempt_of(result: &Result<Response, TransportError>) -> Attempt<'_> {
+    match result {
+        Ok(response) => Attempt::Status {
+            status: response.status,
+            retry_after: response.retry_after.as_deref(),
+        },
+        Err(TransportError::Timeout) => Attempt::Timeout,
+        Err(TransportError::Network(_)) => Attempt::Network,
+        Err(TransportError::Redirected) => Attempt::Redirected,
+    }
+}
+
+/// A URL without its query (where query-mode authentication puts the key).
+pub(crate) fn redact(url: &str) -> &str {
+    url.split('?').next().unwrap_or(url)
+}
+
+/// One outcome for a log line: `HTTP 503: message`, `HTTP 201`, `the request timed out`.
+pub(crate) fn outcome_line(result: &Result<Response, TransportError>) -> String {
+    match outcome_text(result) {
+        (Some(status), message) if !message.starts_with("HTTP ") => {
+            format!("HTTP {status}: {message}")
+        }
+        (_, message) => message,
+    }
+}
+
+/// The status (when the server answered) and what happened, for a report's
+/// reason or an error message.
+pub(crate) fn outcome_text(result: &Result<Response, TransportError>) -> (Option<u16>, String) {
+    match result {
+        Ok(response) if (200..300).contains(&response.status) => {
+            (Some(response.status), format!("HTTP {}", response.status))
+        }
+        Ok(response) if (300..400).contains(&response.status) => (
+            Some(response.status),
+            format!(
+                "HTTP {}: a redirect, not followed (a redirected POST does not reach the API); set endpoint to the URL the API answers at",
+                response.status
+            ),
+        ),
+        Ok(response) => {
+            let message = wire::error_message(&response.body)
+                .unwrap_or_else(|| format!("HTTP {}", response.status));
+            (Some(response.status), message)
+        }
+        Err(error) => (None, error.to_string()),
+    }
+}
