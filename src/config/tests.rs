@@ -1,0 +1,114 @@
+//! Tests of `config`: the API key, endpoints and every field's validation.
+
+use super::*;
+
+#[test]
+fn api_key_becomes_a_basic_header_and_never_prints() {
+    let key = ApiKey::new("abc.def.ghi").unwrap();
+    // "abc:def.ghi" — split at the first dot only.
+    assert_eq!(key.basic_header(), "Basic YWJjOmRlZi5naGk=");
+    assert_eq!(format!("{key:?}"), "ApiKey([redacted])");
+    for bad in ["", "nodot", ".s3cr3tZ", "id.", "id .s3cr3tZ", "id.sé"] {
+        let err = ApiKey::new(bad).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidApiKey, "{bad:?}");
+        if bad.len() > 3 {
+            assert!(!err.message().contains(bad), "message leaks the key");
+        }
+    }
+}
+
+#[test]
+fn base64_matches_rfc4648_vectors() {
+    for (input, want) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg=="),
+        ("fooba", "Zm9vYmE="),
+        ("foobar", "Zm9vYmFy"),
+    ] {
+        let mut out = String::new();
+        base64(input.as_bytes(), &mut out);
+        assert_eq!(out, want);
+    }
+}
+
+#[test]
+fn endpoints() {
+    let ok = [
+        ("https://api.intempt.com", "https://api.intempt.com"),
+        ("https://api.intempt.com/", "https://api.intempt.com"),
+        (
+            "https://gw.example.com:8443/intempt/",
+            "https://gw.example.com:8443/intempt",
+        ),
+        ("http://127.0.0.1:8787", "http://127.0.0.1:8787"),
+        ("http://127.10.0.3", "http://127.10.0.3"),
+        ("http://localhost:9/x", "http://localhost:9/x"),
+        ("http://[::1]:80", "http://[::1]:80"),
+        ("HTTPS://API.INTEMPT.COM", "HTTPS://API.INTEMPT.COM"),
+    ];
+    for (input, want) in ok {
+        assert_eq!(Endpoint::parse(input).unwrap().as_str(), want, "{input}");
+    }
+    let bad = [
+        "api.intempt.com",
+        "ftp://x",
+        "http://api.intempt.com",
+        "http://128.0.0.1",
+        "http://127.0.0.1.evil.com",
+        "http://localhost.evil.com",
+        "https://",
+        "https://x?y=1",
+        "https://x#f",
+        "https://u:p@x",
+        "https://x:99999",
+        "https://x:abc",
+        "https://a b",
+        "http://[::2]",
+    ];
+    for input in bad {
+        assert_eq!(
+            Endpoint::parse(input).unwrap_err().code(),
+            ErrorCode::InvalidEndpoint,
+            "{input}"
+        );
+    }
+}
+
+#[test]
+fn builder_validates_every_field() {
+    let base = || Config::builder("org", "proj", "id.secret", "1");
+    assert!(base().build().is_ok());
+    let cases: Vec<(ConfigBuilder, ErrorCode)> = vec![
+        (
+            Config::builder("", "p", "id.s", "1"),
+            ErrorCode::InvalidConfig,
+        ),
+        (
+            Config::builder("o", "..", "id.s", "1"),
+            ErrorCode::InvalidConfig,
+        ),
+        (
+            Config::builder("o", "p", "id.s", "."),
+            ErrorCode::InvalidConfig,
+        ),
+        (
+            Config::builder("o", "p", "ids", "1"),
+            ErrorCode::InvalidApiKey,
+        ),
+        (base().max_batch_size(0), ErrorCode::InvalidConfig),
+        (base().max_batch_size(5_001), ErrorCode::InvalidConfig),
+        (base().flush_deadline_ms(0), ErrorCode::InvalidConfig),
+        (base().max_event_bytes(10), ErrorCode::InvalidConfig),
+        (base().max_batch_bytes(1000), ErrorCode::InvalidConfig),
+        (
+            base().endpoint("http://example.com"),
+            ErrorCode::InvalidEndpoint,
+        ),
+    ];
+    for (builder, code) in cases {
+        assert_eq!(builder.build().unwrap_err().code(), code);
+    }
+}
