@@ -39,10 +39,13 @@ use crate::wire::{self, Urls};
 pub enum Trigger {
     /// Nothing: a flush or a timer is already on its way.
     None,
-    /// Call [`Client::timer_fired`] and then [`Client::flush`] after this many
-    /// milliseconds.
+    /// A batch timer: after this many milliseconds, call
+    /// [`Client::timer_fired`] and then [`Client::background_flush`].
     ArmTimer(u32),
-    /// A batch is full: flush now (in the background).
+    /// A batch is full: call [`Client::background_flush`] now (it runs in
+    /// the background; nothing needs to await it). Until a flush starts —
+    /// any flush, [`Client::flush`] included, since it takes the full
+    /// batches — further full batches answer [`Trigger::None`].
     FlushNow,
 }
 
@@ -240,11 +243,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// `waitUntil`), so its waits and requests are marked not to keep the
     /// host process alive.
     pub async fn background_flush(&self, detached: bool) -> FlushReport {
-        {
-            let mut state = self.state.borrow_mut();
-            state.background_flushes += 1;
-            state.background_requested_until = None;
-        }
+        self.state.borrow_mut().background_flushes += 1;
         let report = self.run_flush(detached).await;
         self.state.borrow_mut().background_flushes -= 1;
         report

@@ -54,6 +54,9 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     pub(crate) async fn run_flush(&self, detached: bool) -> FlushReport {
         let start = self.clock.now_ms();
         let deadline = start + u64::from(self.config.flush_deadline_ms);
+        // This flush takes the full batches: a requested background flush
+        // is no longer needed for them, and the next full batch asks anew.
+        self.state.borrow_mut().background_requested_until = None;
         let mut run = FlushRun::default();
         loop {
             let now = self.clock.now_ms();

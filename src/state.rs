@@ -60,8 +60,9 @@ pub(crate) struct State {
     pub timer_due: Option<u64>,
     /// Background flushes running now.
     pub background_flushes: u32,
-    /// A background flush was asked for (`Trigger::FlushNow`) and has not
-    /// started yet; until this time it is taken to be on its way.
+    /// A background flush was asked for (`Trigger::FlushNow`) and no flush
+    /// has started since (any flush takes the full batches, so any start
+    /// clears it); until this time one is taken to be on its way.
     /// Without it, every call of a synchronous burst past a full batch would
     /// ask for another flush before the first one could start.
     pub background_requested_until: Option<u64>,

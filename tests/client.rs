@@ -71,6 +71,18 @@ fn a_burst_past_a_full_batch_asks_for_one_background_flush() {
 }
 
 #[test]
+fn a_flush_of_the_callers_clears_the_request_for_a_background_flush() {
+    // A Rust caller that answers FlushNow with Client::flush (not
+    // background_flush) must still get FlushNow for the next full batch,
+    // not Trigger::None for the flush deadline and its grace.
+    let w = world(config().max_batch_size(5));
+    assert_eq!(track(&w, 5)[4], Trigger::FlushNow);
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!(report.delivered, 5);
+    assert_eq!(track(&w, 5)[4], Trigger::FlushNow);
+}
+
+#[test]
 fn the_byte_limit_triggers_and_cuts_batches() {
     // Each entry is ~150 bytes; 400 bytes hold two.
     let w = world(
