@@ -35,6 +35,7 @@ use crate::wire::{self, Urls};
 
 /// What the caller of [`Client::enqueue`] should arrange so that the event
 /// is sent without a flush of its own.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trigger {
     /// Nothing: a flush or a timer is already on its way.
@@ -73,7 +74,7 @@ pub type Logger = Box<dyn Fn(&str)>;
 /// struct Accepts; // a server that accepts everything
 /// impl Transport for Accepts {
 ///     fn send(&self, _: Request) -> impl Future<Output = Result<Response, TransportError>> {
-///         ready(Ok(Response { status: 201, retry_after: None, body: String::new() }))
+///         ready(Ok(Response::new(201, "")))
 ///     }
 /// }
 /// struct Fixed;

@@ -237,7 +237,7 @@ impl Config {
         ConfigBuilder {
             organization: organization.into(),
             project: project.into(),
-            api_key: api_key.into(),
+            api_key: RawKey(api_key.into()),
             source_id: source_id.into(),
             batch_time_ms: defaults::BATCH_TIME_MS,
             max_batch_size: defaults::MAX_BATCH_SIZE,
@@ -274,12 +274,23 @@ impl Config {
     }
 }
 
+/// The API key as given, not yet checked. Its `Debug` never shows it.
+#[derive(Clone)]
+struct RawKey(String);
+
+impl fmt::Debug for RawKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// Collects configuration; [`build`](ConfigBuilder::build) validates it all at once.
+/// Its `Debug` never shows the API key.
 #[derive(Clone, Debug)]
 pub struct ConfigBuilder {
     organization: String,
     project: String,
-    api_key: String,
+    api_key: RawKey,
     source_id: String,
     batch_time_ms: u32,
     max_batch_size: u32,
@@ -336,7 +347,7 @@ impl ConfigBuilder {
         ] {
             path_segment_ok(name, value)?;
         }
-        let api_key = ApiKey::new(&self.api_key)?;
+        let api_key = ApiKey::new(&self.api_key.0)?;
         let endpoint = Endpoint::parse(&self.endpoint)?;
         let range = |name: &str, value: u32, min: u32, max: u32| {
             if (min..=max).contains(&value) {

@@ -128,23 +128,31 @@ impl Event {
         Ok(event)
     }
 
-    /// `record(profileId, eventTitle, userId?, accountId?, properties?, userAttributes?, accountAttributes?)`.
-    pub fn record(
-        profile_id: impl Into<String>,
-        title: impl Into<String>,
-        user_id: Option<&str>,
-        account_id: Option<&str>,
-        properties: Option<JsonObject>,
-        user_attributes: Option<JsonObject>,
-        account_attributes: Option<JsonObject>,
-    ) -> Result<Event, Error> {
-        let mut event = Event::new(custom_title(title)?, profile_id)?;
-        event.user_id = optional("userId", user_id)?;
-        event.account_id = optional("accountId", account_id)?;
-        event.data = properties;
-        event.user_attributes = user_attributes;
-        event.account_attributes = account_attributes;
-        Ok(event)
+    /// `record(profileId, eventTitle, userId?, accountId?, properties?,
+    /// userAttributes?, accountAttributes?)`: every field but the profile id
+    /// and the title is optional, so they are set by name on the returned
+    /// [`RecordBuilder`], and [`build`](RecordBuilder::build) validates them.
+    ///
+    /// ```
+    /// use intempt_edge::{Event, JsonObject};
+    /// let event = Event::record("1845348", "Purchase")
+    ///     .user_id("john@example.com")
+    ///     .properties(JsonObject::parse(r#"{"price_amount":50}"#)?)
+    ///     .user_attributes(JsonObject::parse(r#"{"plan":"pro"}"#)?)
+    ///     .build()?;
+    /// assert_eq!(event.name(), "Purchase");
+    /// # Ok::<(), intempt_edge::Error>(())
+    /// ```
+    pub fn record(profile_id: impl Into<String>, title: impl Into<String>) -> RecordBuilder {
+        RecordBuilder {
+            profile_id: profile_id.into(),
+            title: title.into(),
+            user_id: None,
+            account_id: None,
+            properties: None,
+            user_attributes: None,
+            account_attributes: None,
+        }
     }
 
     /// `alias(profileId, userId, anotherUserId)`.
@@ -162,6 +170,66 @@ impl Event {
     /// The name the event is sent under.
     pub fn name(&self) -> &str {
         &self.name
+    }
+}
+
+/// The optional fields of a `record` call, by name; see [`Event::record`].
+#[derive(Clone, Debug)]
+#[must_use = "call build() to get the Event"]
+pub struct RecordBuilder {
+    profile_id: String,
+    title: String,
+    user_id: Option<String>,
+    account_id: Option<String>,
+    properties: Option<JsonObject>,
+    user_attributes: Option<JsonObject>,
+    account_attributes: Option<JsonObject>,
+}
+
+impl RecordBuilder {
+    /// The user id (`userId`).
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
+    }
+
+    /// The account id (`accountId`).
+    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = Some(account_id.into());
+        self
+    }
+
+    /// The event's properties (sent as `data`).
+    pub fn properties(mut self, properties: JsonObject) -> Self {
+        self.properties = Some(properties);
+        self
+    }
+
+    /// Attributes of the user (`userAttributes`).
+    pub fn user_attributes(mut self, attributes: JsonObject) -> Self {
+        self.user_attributes = Some(attributes);
+        self
+    }
+
+    /// Attributes of the account (`accountAttributes`).
+    pub fn account_attributes(mut self, attributes: JsonObject) -> Self {
+        self.account_attributes = Some(attributes);
+        self
+    }
+
+    /// Validates the call: [`ErrorCode::ReservedTitle`] for the title
+    /// `"Identify"`, [`ErrorCode::InvalidArgument`] for an empty title or id.
+    pub fn build(self) -> Result<Event, Error> {
+        let mut event = Event::new(custom_title(self.title)?, self.profile_id)?;
+        event.user_id = self.user_id.map(|v| required("userId", v)).transpose()?;
+        event.account_id = self
+            .account_id
+            .map(|v| required("accountId", v))
+            .transpose()?;
+        event.data = self.properties;
+        event.user_attributes = self.user_attributes;
+        event.account_attributes = self.account_attributes;
+        Ok(event)
     }
 }
 
@@ -221,7 +289,29 @@ impl Consent {
     /// `category` is `None`; `consent(profileId, action, category, …)` otherwise.
     pub fn new(
         profile_id: &str,
-        action: &str,
+        action: ConsentAction,
+        category: Option<&str>,
+        valid_until: Option<ValidUntil>,
+        email: Option<&str>,
+        message: Option<&str>,
+    ) -> Result<Consent, Error> {
+        Consent::checked(
+            profile_id,
+            Ok(action),
+            category,
+            valid_until,
+            email,
+            message,
+        )
+    }
+
+    /// [`Consent::new`] with the action as parsed from a string, so that a
+    /// bad action is reported in the same order among the other checks
+    /// (validUntil, profileId, action, category) whatever the caller.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn checked(
+        profile_id: &str,
+        action: Result<ConsentAction, Error>,
         category: Option<&str>,
         valid_until: Option<ValidUntil>,
         email: Option<&str>,
@@ -241,7 +331,7 @@ impl Consent {
         };
         Ok(Consent {
             profile_id: required("profileId", profile_id)?,
-            action: ConsentAction::parse(action)?,
+            action: action?,
             category: optional("category", category)?,
             valid_until,
             // Free text: the contract accepts any string, the empty one too.
@@ -319,17 +409,17 @@ mod tests {
             ),
             (
                 "record Identify",
-                Event::record("p", "Identify", None, None, None, None, None),
+                Event::record("p", "Identify").build(),
                 ReservedTitle,
             ),
             (
                 "record empty userId",
-                Event::record("p", "T", Some(""), None, None, None, None),
+                Event::record("p", "T").user_id("").build(),
                 InvalidArgument,
             ),
             (
                 "record empty accountId",
-                Event::record("p", "T", None, Some(""), None, None, None),
+                Event::record("p", "T").account_id("").build(),
                 InvalidArgument,
             ),
             (
@@ -405,13 +495,11 @@ mod tests {
     #[test]
     fn consent_rules() {
         assert_eq!(
-            Consent::new("p", "maybe", None, None, None, None)
-                .unwrap_err()
-                .code(),
+            ConsentAction::parse("maybe").unwrap_err().code(),
             ErrorCode::InvalidAction
         );
         assert_eq!(
-            Consent::new("p", "accept", Some(""), None, None, None)
+            Consent::new("p", ConsentAction::Accept, Some(""), None, None, None)
                 .unwrap_err()
                 .code(),
             ErrorCode::InvalidArgument
@@ -419,7 +507,7 @@ mod tests {
         assert_eq!(
             Consent::new(
                 "p",
-                "accept",
+                ConsentAction::Accept,
                 None,
                 Some(ValidUntil::Number(f64::NAN)),
                 None,
@@ -429,6 +517,14 @@ mod tests {
             .code(),
             ErrorCode::InvalidArgument
         );
-        assert!(Consent::new("p", "reject", Some("GDPR"), None, Some("a@b.c"), None).is_ok());
+        assert!(Consent::new(
+            "p",
+            ConsentAction::Reject,
+            Some("GDPR"),
+            None,
+            Some("a@b.c"),
+            None
+        )
+        .is_ok());
     }
 }

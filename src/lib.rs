@@ -32,6 +32,7 @@
 //! calls), `error` (codes), and `wasm` (the JavaScript boundary, wasm32 only).
 
 #![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
 
 mod answer;
 mod batch;
@@ -53,13 +54,14 @@ mod wasm;
 
 /// The client on a JavaScript host, for Rust callers (wasm32 only).
 #[cfg(target_arch = "wasm32")]
-pub use wasm::{EdgeClient, EdgeOptions};
+pub use wasm::{EdgeClient, EdgeOptions, WaitUntil};
 
 pub use client::{Client, Logger, Trigger};
 pub use config::{defaults, ApiKey, AuthMode, Config, ConfigBuilder, Endpoint};
 pub use error::{Error, ErrorCode};
 pub use event::{
-    Choose, Consent, ConsentAction, Event, OptimizationType, Selector, ValidUntil, IDENTIFY,
+    Choose, Consent, ConsentAction, Event, OptimizationType, RecordBuilder, Selector, ValidUntil,
+    IDENTIFY,
 };
 pub use json::{JsonObject, MAX_DEPTH};
 pub use report::{Fate, FlushReport, Reason, Stats};

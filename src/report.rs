@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 /// Whether a reason is about events that stay queued or that are gone.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Fate {
     /// Not delivered this time; still queued for the next flush.
@@ -14,6 +15,7 @@ pub enum Fate {
 }
 
 /// Why some events were not delivered.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reason {
     /// Failed (kept) or dropped (gone).
@@ -27,6 +29,7 @@ pub struct Reason {
 }
 
 /// What one flush did.
+#[non_exhaustive]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FlushReport {
     /// Events the server acknowledged during this flush.
@@ -48,6 +51,7 @@ pub struct FlushReport {
 }
 
 /// Counters over the client's life.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Events waiting to be sent.

@@ -2,6 +2,7 @@
 //! happens next. Pure functions of their inputs, tested with tables.
 
 /// How one request attempt ended, as the policy sees it.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attempt<'a> {
     /// The server answered.
@@ -20,6 +21,7 @@ pub enum Attempt<'a> {
 }
 
 /// What to do after an attempt.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
     /// The server accepted the batch.

@@ -13,6 +13,7 @@ use crate::wire;
 ///
 /// The client builds these; [`Request::new`] is there for transports'
 /// own tests.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     /// The full URL.
@@ -42,6 +43,7 @@ impl Request {
 }
 
 /// What came back. The transport must read (or cancel) the whole body.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     /// The HTTP status.
@@ -70,6 +72,7 @@ impl Response {
 }
 
 /// Why a request produced no response.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransportError {
     /// No response within the request's timeout.

@@ -785,9 +785,17 @@ fn background_work_nothing_awaits_does_not_hold_the_process() {
 
 #[test]
 fn consent_is_sent_with_empty_email_and_message() {
-    use intempt_edge::Consent;
+    use intempt_edge::{Consent, ConsentAction};
     let w = world(config());
-    let consent = Consent::new("1845348", "accept", None, None, Some(""), Some("")).unwrap();
+    let consent = Consent::new(
+        "1845348",
+        ConsentAction::Accept,
+        None,
+        None,
+        Some(""),
+        Some(""),
+    )
+    .unwrap();
     run(&w.sim, w.client.consent(&consent)).unwrap();
     let body: serde_json::Value =
         serde_json::from_str(&w.transport.sent.borrow()[0].1.body).unwrap();
@@ -797,10 +805,10 @@ fn consent_is_sent_with_empty_email_and_message() {
 
 #[test]
 fn a_consent_answered_with_a_redirect_is_an_http_error_not_retried() {
-    use intempt_edge::Consent;
+    use intempt_edge::{Consent, ConsentAction};
     let w = world(config());
     w.script([answers(302, 10)]);
-    let consent = Consent::new("1845348", "accept", None, None, None, None).unwrap();
+    let consent = Consent::new("1845348", ConsentAction::Accept, None, None, None, None).unwrap();
     let error = run(&w.sim, w.client.consent(&consent)).unwrap_err();
     assert_eq!(error.code(), ErrorCode::HttpError);
     assert_eq!(error.status(), Some(302));
@@ -810,7 +818,7 @@ fn a_consent_answered_with_a_redirect_is_an_http_error_not_retried() {
 
 mod sent_at_once {
     use super::*;
-    use intempt_edge::{Choose, Consent, OptimizationType, Selector};
+    use intempt_edge::{Choose, Consent, ConsentAction, OptimizationType, Selector};
 
     const BASE: &str = "http://127.0.0.1:9/v1/demo-organization/projects/demo-project";
 
@@ -828,7 +836,8 @@ mod sent_at_once {
         let w = world(config().choose_timeout_ms(1_500));
         w.script([status(200)]);
         w.client.opt_out(); // consents are the user's own decision: never blocked
-        let consent = Consent::new("p1", "accept", Some("GDPR"), None, None, None).unwrap();
+        let consent =
+            Consent::new("p1", ConsentAction::Accept, Some("GDPR"), None, None, None).unwrap();
         run(&w.sim, w.client.consent(&consent)).unwrap();
         let sent = w.transport.sent.borrow();
         assert_eq!(sent.len(), 1);
@@ -938,4 +947,26 @@ mod sent_at_once {
         assert_eq!(err.code(), ErrorCode::Closed);
         assert!(w.transport.sent.borrow().is_empty());
     }
+}
+
+#[test]
+fn debug_output_never_carries_the_key() {
+    let w = world(config());
+    let text = format!("{:?}", w.client);
+    assert!(text.starts_with("Client"), "{text}");
+    assert!(!text.contains("secret"), "{text}");
+}
+
+#[test]
+fn transport_errors_are_std_errors_that_say_what_happened() {
+    use intempt_edge::TransportError;
+    fn as_error(e: &dyn std::error::Error) -> String {
+        e.to_string()
+    }
+    assert_eq!(as_error(&TransportError::Timeout), "the request timed out");
+    assert_eq!(
+        as_error(&TransportError::Network("reset".into())),
+        "network error: reset"
+    );
+    assert!(as_error(&TransportError::Redirected).contains("redirect"));
 }

@@ -18,6 +18,14 @@ fn api_key_becomes_a_basic_header_and_never_prints() {
 }
 
 #[test]
+fn debug_never_shows_the_key() {
+    let builder = Config::builder("org", "proj", "id.s3cr3tZ", "1");
+    assert!(!format!("{builder:?}").contains("s3cr3tZ"));
+    let config = builder.build().unwrap();
+    assert!(!format!("{config:?}").contains("s3cr3tZ"));
+}
+
+#[test]
 fn base64_matches_rfc4648_vectors() {
     for (input, want) in [
         ("", ""),

@@ -5,10 +5,11 @@
 //! it too.
 
 use std::cell::RefCell;
+use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 
-use js_sys::Function;
+use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -20,16 +21,73 @@ use crate::error::Error;
 use crate::event::{Choose, Consent, Event};
 use crate::report::{FlushReport, Stats};
 
+/// Hands a promise to the host to keep alive after the response: Cloudflare's
+/// `ctx.waitUntil`, or `waitUntil` from `cloudflare:workers`.
+///
+/// It is called from Rust, so it must not throw into wasm: bind the host's
+/// function with `#[wasm_bindgen(catch)]` and ignore the error (outside a
+/// request, Cloudflare's `waitUntil` throws; the work still runs).
+pub type WaitUntil = Rc<dyn Fn(Promise)>;
+
 /// Optional host hooks of an [`EdgeClient`].
+///
+/// ```no_run
+/// use intempt_edge::EdgeOptions;
+/// use js_sys::Promise;
+/// use wasm_bindgen::prelude::*;
+///
+/// #[wasm_bindgen(module = "cloudflare:workers")]
+/// extern "C" {
+///     #[wasm_bindgen(catch, js_name = waitUntil)]
+///     fn wait_until(promise: &Promise) -> Result<(), JsValue>;
+/// }
+///
+/// let options = EdgeOptions::default()
+///     .wait_until(|promise| {
+///         let _ = wait_until(&promise);
+///     })
+///     .logger(|line| web_log(line));
+/// # fn web_log(_: &str) {}
+/// ```
 #[derive(Default)]
 pub struct EdgeOptions {
     /// A `fetch` to use instead of the global one.
     pub fetch: Option<Function>,
-    /// Keeps background flushes alive after the response (`ctx.waitUntil`
-    /// bound to its context, or `waitUntil` from `cloudflare:workers`).
-    pub wait_until: Option<Function>,
+    /// Keeps background flushes (the batch timer's, a full batch's) alive
+    /// after the response; see [`WaitUntil`].
+    pub wait_until: Option<WaitUntil>,
     /// Receives one line per request and outcome (the API key never appears).
     pub logger: Option<Logger>,
+}
+
+impl EdgeOptions {
+    /// Uses `fetch` instead of the global one.
+    pub fn fetch(mut self, fetch: Function) -> Self {
+        self.fetch = Some(fetch);
+        self
+    }
+
+    /// Hands background flushes to `wait_until` (see [`WaitUntil`]).
+    pub fn wait_until(mut self, wait_until: impl Fn(Promise) + 'static) -> Self {
+        self.wait_until = Some(Rc::new(wait_until));
+        self
+    }
+
+    /// Sends one line per request and outcome (and per flush) to `logger`.
+    pub fn logger(mut self, logger: impl Fn(&str) + 'static) -> Self {
+        self.logger = Some(Box::new(logger));
+        self
+    }
+}
+
+impl fmt::Debug for EdgeOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EdgeOptions")
+            .field("fetch", &self.fetch.is_some())
+            .field("wait_until", &self.wait_until.is_some())
+            .field("logger", &self.logger.is_some())
+            .finish()
+    }
 }
 
 /// The Intempt client on a JavaScript host, for Rust callers (wasm32 only).
@@ -43,8 +101,8 @@ pub struct EdgeOptions {
 /// let config = Config::builder("demo-organization", "demo-project", "id.secret", "616010376811536384").build()?;
 /// let intempt = EdgeClient::new(config, EdgeOptions::default());
 /// let props = JsonObject::parse(r#"{"price_amount":50}"#)?;
-/// intempt.record(&Event::track("1845348", "Purchase", Some(props))?)?;
-/// let report = intempt.flush().await; // on Workers: ctx.wait_until(promise of this)
+/// intempt.enqueue(&Event::track("1845348", "Purchase", Some(props))?)?;
+/// let report = intempt.flush().await; // on Workers: ctx.waitUntil(a promise of this)
 /// assert_eq!(report.failed, 0);
 /// # Ok(()) }
 /// ```
@@ -55,7 +113,17 @@ pub struct EdgeClient {
 
 struct Shared {
     client: Client<FetchTransport, HostClock, HostRandom>,
-    wait_until: RefCell<Option<Function>>,
+    wait_until: RefCell<Option<WaitUntil>>,
+}
+
+impl fmt::Debug for EdgeClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The client's Debug shows its Config, whose API key is redacted.
+        f.debug_struct("EdgeClient")
+            .field("client", &self.shared.client)
+            .field("wait_until", &self.shared.wait_until.borrow().is_some())
+            .finish()
+    }
 }
 
 impl EdgeClient {
@@ -76,16 +144,12 @@ impl EdgeClient {
         }
     }
 
-    /// Uses `wait_until` for later background flushes (replacing any other).
-    pub fn set_wait_until(&self, wait_until: Function) {
-        *self.shared.wait_until.borrow_mut() = Some(wait_until);
-    }
-
-    /// Uses `wait_until` unless one was given already.
+    /// Uses the JavaScript function `wait_until` (called through the guarded
+    /// path: what it throws is ignored) unless one was given already.
     pub fn use_default_wait_until(&self, wait_until: Function) {
         let mut slot = self.shared.wait_until.borrow_mut();
         if slot.is_none() {
-            *slot = Some(wait_until);
+            *slot = Some(guarded(wait_until));
         }
     }
 
@@ -97,7 +161,7 @@ impl EdgeClient {
     /// Queues a tracking event and arranges its sending: a batch timer, or a
     /// background flush when a batch is full, handed to `waitUntil` when one
     /// is known. See [`Client::enqueue`] for the errors.
-    pub fn record(&self, event: &Event) -> Result<(), Error> {
+    pub fn enqueue(&self, event: &Event) -> Result<(), Error> {
         let shared = self.shared.clone();
         // Without waitUntil, nothing awaits this work: its timers and
         // requests must not keep a Node, Bun or Deno process alive (unref).
@@ -125,9 +189,9 @@ impl EdgeClient {
         });
         let wait_until = self.shared.wait_until.borrow().clone();
         if let Some(wait_until) = wait_until {
-            // Outside a request, Cloudflare's waitUntil throws; the flush
-            // still runs. The promise never rejects.
-            js::call_guarded(&wait_until, &promise);
+            // The promise never rejects; the flush runs whether or not the
+            // host keeps it alive.
+            wait_until(promise);
         }
     }
 
@@ -171,4 +235,11 @@ impl EdgeClient {
     pub fn stats(&self) -> Stats {
         self.shared.client.stats()
     }
+}
+
+/// A JavaScript `waitUntil` as a [`WaitUntil`], called through the guarded
+/// path: outside a request Cloudflare's throws, and a caller's may throw or
+/// reject; the flush runs anyway.
+pub(super) fn guarded(wait_until: Function) -> WaitUntil {
+    Rc::new(move |promise: Promise| js::call_guarded(&wait_until, &promise))
 }

@@ -10,7 +10,7 @@ mod js;
 mod options;
 mod value;
 
-pub use edge::{EdgeClient, EdgeOptions};
+pub use edge::{EdgeClient, EdgeOptions, WaitUntil};
 
 use std::cell::RefCell;
 
@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::{Error, ErrorCode};
-use crate::event::{Choose, Consent, Event, OptimizationType, Selector, ValidUntil};
+use crate::event::{Choose, Consent, ConsentAction, Event, OptimizationType, Selector, ValidUntil};
 use crate::json::write_str;
 use crate::report::{Fate, FlushReport};
 use options::build_config;
@@ -49,6 +49,7 @@ fn to_js(error: Error) -> JsValue {
 
 /// The wasm side of the JS `SDK` class: JS values in, [`EdgeClient`] calls out.
 #[wasm_bindgen]
+#[derive(Debug)]
 pub struct Core {
     edge: EdgeClient,
 }
@@ -133,7 +134,7 @@ impl Core {
         };
         let options = EdgeOptions {
             fetch: built.fetch,
-            wait_until: built.wait_until,
+            wait_until: built.wait_until.map(edge::guarded),
             logger,
         };
         Ok(Core {
@@ -168,7 +169,7 @@ impl Core {
     }
 
     fn enqueue(&self, event: Result<Event, Error>) -> Result<(), JsValue> {
-        event.and_then(|e| self.edge.record(&e)).map_err(to_js)
+        event.and_then(|e| self.edge.enqueue(&e)).map_err(to_js)
     }
 
     /// `identify(profileId, userId, eventTitle?, userAttributes?)`.
@@ -237,15 +238,26 @@ impl Core {
             let title = value::string(&title, "eventTitle")?;
             let user_id = value::optional_string(&user_id, "userId")?;
             let account_id = value::optional_string(&account_id, "accountId")?;
-            Event::record(
-                profile_id,
-                title,
-                user_id.as_deref(),
-                account_id.as_deref(),
-                self.object(&properties, "properties")?,
-                self.object(&user_attributes, "userAttributes")?,
-                self.object(&account_attributes, "accountAttributes")?,
-            )
+            let properties = self.object(&properties, "properties")?;
+            let user_attributes = self.object(&user_attributes, "userAttributes")?;
+            let account_attributes = self.object(&account_attributes, "accountAttributes")?;
+            let mut record = Event::record(profile_id, title);
+            if let Some(user_id) = user_id {
+                record = record.user_id(user_id);
+            }
+            if let Some(account_id) = account_id {
+                record = record.account_id(account_id);
+            }
+            if let Some(properties) = properties {
+                record = record.properties(properties);
+            }
+            if let Some(attributes) = user_attributes {
+                record = record.user_attributes(attributes);
+            }
+            if let Some(attributes) = account_attributes {
+                record = record.account_attributes(attributes);
+            }
+            record.build()
         })())
     }
 
@@ -314,9 +326,11 @@ impl Core {
             };
             let email = value::optional_string(&email, "email")?;
             let message = value::optional_string(&message, "message")?;
-            Consent::new(
+            // The action is parsed here (INVALID_ACTION, as always) and
+            // checked in the core's order among the other arguments.
+            Consent::checked(
                 &profile_id,
-                &action,
+                ConsentAction::parse(&action),
                 category.as_deref(),
                 valid_until,
                 email.as_deref(),

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::config::Config;
+use crate::event::ConsentAction;
 use crate::json::JsonObject;
 
 fn config() -> Config {
@@ -95,16 +96,14 @@ fn track_entries_are_byte_exact() {
             ),
         ),
         (
-            Event::record(
-                "p1",
-                "Purchase",
-                Some("u"),
-                Some("a"),
-                props(),
-                attrs(r#"{"c":1}"#),
-                attrs(r#"{"d":2}"#),
-            )
-            .unwrap(),
+            Event::record("p1", "Purchase")
+                .user_id("u")
+                .account_id("a")
+                .properties(props().unwrap())
+                .user_attributes(attrs(r#"{"c":1}"#).unwrap())
+                .account_attributes(attrs(r#"{"d":2}"#).unwrap())
+                .build()
+                .unwrap(),
             format!(
                 r#"{{"name":"Purchase","payload":[{{"eventId":"{id}","timestamp":1714631904000,"profileId":"p1","userId":"u","accountId":"a","data":{{"total":99.99}},"userAttributes":{{"c":1}},"accountAttributes":{{"d":2}}}}]}}"#
             ),
@@ -134,7 +133,7 @@ fn consent_and_choose_bodies_are_byte_exact() {
     let c = config();
     let consent = Consent::new(
         "p1",
-        "accept",
+        ConsentAction::Accept,
         Some("GDPR"),
         None,
         Some("a@b.c"),
@@ -147,7 +146,7 @@ fn consent_and_choose_bodies_are_byte_exact() {
     );
     let consents = Consent::new(
         "p1",
-        "reject",
+        ConsentAction::Reject,
         None,
         Some(ValidUntil::Text("1711705256000".into())),
         None,
@@ -252,7 +251,14 @@ mod properties {
         ) {
             prop_assume!(title != "Identify");
             let as_object = |m: &serde_json::Map<String, Value>| JsonObject::parse(&Value::Object(m.clone()).to_string()).unwrap();
-            let event = Event::record(&profile, &title, user.as_deref(), None, Some(as_object(&props)), attrs.as_ref().map(as_object), None).unwrap();
+            let mut record = Event::record(&profile, &title).properties(as_object(&props));
+            if let Some(user) = &user {
+                record = record.user_id(user);
+            }
+            if let Some(attrs) = &attrs {
+                record = record.user_attributes(as_object(attrs));
+            }
+            let event = record.build().unwrap();
             let mut out = String::new();
             let id = "1b4e28ba-2fa1-41d2-883f-0016d3cca427";
             write_track_entry(&mut out, &event, id, timestamp);

@@ -175,11 +175,7 @@ impl Transport for SimNet {
                         return Err(TransportError::Timeout);
                     }
                     sim.sleep_until(now + latency).await;
-                    Ok(Response {
-                        status,
-                        retry_after,
-                        body,
-                    })
+                    Ok(Response::new(status, body).with_retry_after(retry_after))
                 }
                 Step::Fail { latency } => {
                     sim.sleep_until(now + latency.min(timeout)).await;
