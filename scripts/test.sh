@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test, from a fresh machine: installs the toolchain (idempotently),
-# lints, runs the host tests, the wasm tests in Node, the ingest server's
-# tests, builds and packs the npm package, and runs the end-to-end suites in
-# workerd, Deno, Bun and Node against the local ingest server.
+# lints, checks the API snapshots (tests/api/), runs the host tests, the wasm
+# tests in Node, the ingest server's tests, builds and packs the npm package,
+# and runs the end-to-end suites in workerd, Deno, Bun and Node against the
+# local ingest server.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
@@ -20,6 +21,9 @@ cargo clippy -p intempt-edge-rust-worker --target wasm32-unknown-unknown -- -D w
 section "API docs (cargo doc, warnings are errors, host and wasm32)"
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target wasm32-unknown-unknown
+
+section "API snapshots (tests/api/: Rust host and wasm32, index.d.ts; update: node scripts/api-snapshot.mjs --update)"
+node scripts/api-snapshot.mjs --check
 
 section "host tests (cargo test)"
 cargo test
