@@ -6,60 +6,62 @@
 
 use std::fmt;
 
-/// What went wrong, as a stable, documented code.
-///
-/// Codes are part of the public API: callers branch on them (`err.code` in
-/// JavaScript). New codes may be added; existing ones never change meaning.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    /// A constructor field or option is missing or has the wrong type or range.
-    InvalidConfig,
-    /// The API key is not of the form `identifier.secret`.
-    InvalidApiKey,
-    /// The endpoint is not an absolute `https://` URL (or `http://` to loopback).
-    InvalidEndpoint,
-    /// An id or title is not a non-empty string.
-    InvalidArgument,
-    /// `"Identify"` was used as the title of `track` or `record`.
-    ReservedTitle,
-    /// `identify`/`group` got attributes without a title other than `"Identify"`.
-    AttributesNeedTitle,
-    /// Properties or attributes are not a plain object of JSON values.
-    InvalidProperties,
-    /// A consent action other than `"accept"` or `"reject"`.
-    InvalidAction,
-    /// One event is larger than the per-event byte limit.
-    EventTooLarge,
-    /// The queue holds its maximum number of undelivered events.
-    QueueFull,
-    /// The client was closed with `close()`.
-    Closed,
-    /// The server answered a consent or choose call with an error status.
-    HttpError,
-    /// A consent or choose call failed on the network or timed out.
-    NetworkError,
+/// Declares [`ErrorCode`], its [`as_str`](ErrorCode::as_str) and
+/// [`ALL`](ErrorCode::ALL) from one list, so they cannot disagree.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident => $text:literal,)*) => {
+        /// What went wrong, as a stable, documented code.
+        ///
+        /// Codes are part of the public API: callers branch on them (`err.code` in
+        /// JavaScript). New codes may be added; existing ones never change meaning.
+        #[non_exhaustive]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order of the README's table (which a test
+            /// checks, with the TypeScript declarations).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The code as JS callers see it in `err.code`, e.g. `"INVALID_ARGUMENT"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $text,)*
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    /// The code as JS callers see it in `err.code`, e.g. `"INVALID_ARGUMENT"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidConfig => "INVALID_CONFIG",
-            ErrorCode::InvalidApiKey => "INVALID_API_KEY",
-            ErrorCode::InvalidEndpoint => "INVALID_ENDPOINT",
-            ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
-            ErrorCode::ReservedTitle => "RESERVED_TITLE",
-            ErrorCode::AttributesNeedTitle => "ATTRIBUTES_NEED_TITLE",
-            ErrorCode::InvalidProperties => "INVALID_PROPERTIES",
-            ErrorCode::InvalidAction => "INVALID_ACTION",
-            ErrorCode::EventTooLarge => "EVENT_TOO_LARGE",
-            ErrorCode::QueueFull => "QUEUE_FULL",
-            ErrorCode::Closed => "CLOSED",
-            ErrorCode::HttpError => "HTTP_ERROR",
-            ErrorCode::NetworkError => "NETWORK_ERROR",
-        }
-    }
+error_codes! {
+    /// A constructor field or option is missing or has the wrong type or range.
+    InvalidConfig => "INVALID_CONFIG",
+    /// The API key is not of the form `identifier.secret`.
+    InvalidApiKey => "INVALID_API_KEY",
+    /// The endpoint is not an absolute `https://` URL (or `http://` to loopback).
+    InvalidEndpoint => "INVALID_ENDPOINT",
+    /// An id or title is not a non-empty string.
+    InvalidArgument => "INVALID_ARGUMENT",
+    /// `"Identify"` was used as the title of `track` or `record`.
+    ReservedTitle => "RESERVED_TITLE",
+    /// `identify`/`group` got attributes without a title other than `"Identify"`.
+    AttributesNeedTitle => "ATTRIBUTES_NEED_TITLE",
+    /// Properties or attributes are not a plain object of JSON values.
+    InvalidProperties => "INVALID_PROPERTIES",
+    /// A consent action other than `"accept"` or `"reject"`.
+    InvalidAction => "INVALID_ACTION",
+    /// One event is larger than the per-event byte limit.
+    EventTooLarge => "EVENT_TOO_LARGE",
+    /// The queue holds its maximum number of undelivered events.
+    QueueFull => "QUEUE_FULL",
+    /// The client was closed with `close()`.
+    Closed => "CLOSED",
+    /// The server answered a consent or choose call with an error status.
+    HttpError => "HTTP_ERROR",
+    /// A consent or choose call failed on the network or timed out.
+    NetworkError => "NETWORK_ERROR",
 }
 
 impl fmt::Display for ErrorCode {
