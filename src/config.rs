@@ -32,6 +32,56 @@ pub mod defaults {
     pub const ENDPOINT: &str = "https://api.intempt.com";
 }
 
+/// What an option of the JavaScript constructor defaults to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) enum OptionDefault {
+    /// A number of [`defaults`].
+    Number(u32),
+    /// A string (shown quoted or in backticks in the docs).
+    Text(&'static str),
+    /// A boolean.
+    Bool(bool),
+    /// Nothing of ours: the host's (global `fetch`, the runtime's
+    /// `waitUntil`) or none at all.
+    Host,
+}
+
+/// One option of `new SDK(…)`, besides the six positional fields.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) struct OptionSpec {
+    pub name: &'static str,
+    /// Checked against the docs by a test (the builder applies the defaults).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub default: OptionDefault,
+}
+
+const fn option(name: &'static str, default: OptionDefault) -> OptionSpec {
+    OptionSpec { name, default }
+}
+
+/// Every option the JavaScript constructor understands, in the order of the
+/// README's table and of `SDKOptions` in `index.d.ts` (a test checks both).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) const OPTIONS: &[OptionSpec] = {
+    use OptionDefault::*;
+    &[
+        option("endpoint", Text(defaults::ENDPOINT)),
+        option("authMode", Text("header")),
+        option("fetch", Host),
+        option("waitUntil", Host),
+        option("flushDeadlineMs", Number(defaults::FLUSH_DEADLINE_MS)),
+        option("requestTimeoutMs", Number(defaults::REQUEST_TIMEOUT_MS)),
+        option("chooseTimeoutMs", Number(defaults::CHOOSE_TIMEOUT_MS)),
+        option("maxQueueSize", Number(defaults::MAX_QUEUE_EVENTS)),
+        option("maxEventBytes", Number(defaults::MAX_EVENT_BYTES)),
+        option("maxBatchBytes", Number(defaults::MAX_BATCH_BYTES)),
+        option("debug", Bool(false)),
+        option("logger", Host),
+    ]
+};
+
 /// How the API key travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum AuthMode {

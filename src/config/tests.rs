@@ -120,3 +120,78 @@ fn builder_validates_every_field() {
         assert_eq!(builder.build().unwrap_err().code(), code);
     }
 }
+
+/// The option names (and defaults) of README.md's options table and of
+/// `SDKOptions` in pkg-template/index.d.ts are exactly [`OPTIONS`].
+mod options_in_the_docs {
+    use super::super::{OptionDefault, OPTIONS};
+
+    fn read(path: &str) -> String {
+        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+    }
+
+    fn names() -> Vec<&'static str> {
+        OPTIONS.iter().map(|o| o.name).collect()
+    }
+
+    #[test]
+    fn the_readme_table_lists_every_option_with_its_default() {
+        let readme = read("README.md");
+        let start = readme.find("### Options").expect("an Options section");
+        let rows: Vec<Vec<String>> = readme[start..]
+            .lines()
+            .skip_while(|line| !line.starts_with('|'))
+            .take_while(|line| line.starts_with('|'))
+            .skip(2)
+            .map(|line| line.split('|').map(|c| c.trim().to_owned()).collect())
+            .collect();
+        let listed: Vec<&str> = rows.iter().map(|r| r[1].trim_matches('`')).collect();
+        assert_eq!(listed, names(), "README.md's options table");
+        for (spec, row) in OPTIONS.iter().zip(&rows) {
+            let cell = &row[2];
+            let ok = match spec.default {
+                OptionDefault::Number(n) => *cell == n.to_string(),
+                OptionDefault::Text(t) => {
+                    *cell == format!("`{t}`") || *cell == format!("`\"{t}\"`")
+                }
+                OptionDefault::Bool(b) => *cell == format!("`{b}`"),
+                OptionDefault::Host => true,
+            };
+            assert!(
+                ok,
+                "README.md: the default of {} is {cell}, not {:?}",
+                spec.name, spec.default
+            );
+        }
+    }
+
+    #[test]
+    fn the_type_declarations_list_every_option() {
+        let dts = read("pkg-template/index.d.ts");
+        let start = dts
+            .find("export interface SDKOptions {")
+            .expect("SDKOptions");
+        let end = start + dts[start..].find("\n}").expect("its end");
+        let body = &dts[start..end];
+        let mut declared = Vec::new();
+        let mut comment = "";
+        for line in body.lines().skip(1) {
+            let line = line.trim();
+            if line.starts_with("/**") {
+                comment = line;
+            } else if let Some((name, _)) = line.split_once("?:") {
+                declared.push(name.to_owned());
+                if let Some(spec) = OPTIONS.iter().find(|o| o.name == name) {
+                    if let OptionDefault::Number(n) = spec.default {
+                        assert!(
+                            comment.contains(&format!("default {n}")),
+                            "index.d.ts: {name}'s comment does not say default {n}: {comment}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(declared, names(), "SDKOptions in index.d.ts");
+    }
+}

@@ -8,24 +8,11 @@ use wasm_bindgen::JsCast;
 
 use super::js;
 use super::value::{self, got, kind, Kind, MAX_STRING};
-use crate::config::{AuthMode, Config, ConfigBuilder};
+use crate::config::{AuthMode, Config, ConfigBuilder, OPTIONS};
 use crate::error::{Error, ErrorCode};
 
-/// The options `new SDK(...)` understands, besides the six positional fields.
-const OPTIONS: &[&str] = &[
-    "endpoint",
-    "authMode",
-    "fetch",
-    "waitUntil",
-    "flushDeadlineMs",
-    "requestTimeoutMs",
-    "chooseTimeoutMs",
-    "maxQueueSize",
-    "maxEventBytes",
-    "maxBatchBytes",
-    "debug",
-    "logger",
-];
+/// The six fields of the seed's positional constructor (the options are
+/// [`OPTIONS`], the core's table).
 const FIELDS: &[&str] = &[
     "organization",
     "project",
@@ -99,8 +86,14 @@ fn function(value: &JsValue, name: &str) -> Result<Option<Function>, Error> {
     }
 }
 
-/// Reads the options object: every key must be known (a typo is an error, not a silent default).
-fn read_options(options: &JsValue, allowed: &[&[&str]]) -> Result<Vec<(String, JsValue)>, Error> {
+fn is_option(name: &str) -> bool {
+    OPTIONS.iter().any(|o| o.name == name)
+}
+
+/// Reads the options object: every key must be known (a typo is an error,
+/// not a silent default). `with_fields`: the constructor's fields may be
+/// in it too (the one-object form).
+fn read_options(options: &JsValue, with_fields: bool) -> Result<Vec<(String, JsValue)>, Error> {
     match kind(options, MAX_STRING) {
         Kind::Undefined | Kind::Null => return Ok(Vec::new()),
         Kind::Object => {}
@@ -121,10 +114,17 @@ fn read_options(options: &JsValue, allowed: &[&[&str]]) -> Result<Vec<(String, J
     })?;
     let mut out = Vec::new();
     for key in keys {
-        if !allowed.iter().any(|list| list.contains(&key.as_str())) {
+        let field = with_fields && FIELDS.contains(&key.as_str());
+        if !field && !is_option(&key) {
+            let fields = if with_fields { FIELDS } else { &[] };
+            let known: Vec<&str> = fields
+                .iter()
+                .copied()
+                .chain(OPTIONS.iter().map(|o| o.name))
+                .collect();
             return Err(config_error(format!(
                 "unknown option '{key}'; known options: {}",
-                allowed.concat().join(", ")
+                known.join(", ")
             )));
         }
         let value = value::read_field(options, &key)?;
@@ -146,7 +146,7 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
     // new SDK({organization, project, apiKey, sourceId, ...options}) or the seed's positional form.
     let (fields, options): (Vec<JsValue>, Vec<(String, JsValue)>) =
         if kind(first, MAX_STRING) == Kind::Object {
-            let all = read_options(first, &[FIELDS, OPTIONS])?;
+            let all = read_options(first, true)?;
             let field = |name: &str| {
                 all.iter()
                     .find(|(k, _)| k == name)
@@ -156,15 +156,13 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
             let fields = FIELDS.iter().map(|f| field(f)).collect();
             (
                 fields,
-                all.into_iter()
-                    .filter(|(k, _)| OPTIONS.contains(&k.as_str()))
-                    .collect(),
+                all.into_iter().filter(|(k, _)| is_option(k)).collect(),
             )
         } else {
             let fields = [first, project, api_key, source_id, batch_time, max_batch]
                 .map(JsValue::clone)
                 .to_vec();
-            (fields, read_options(options, &[OPTIONS])?)
+            (fields, read_options(options, false)?)
         };
     let mut builder: ConfigBuilder = Config::builder(
         config_string(&fields[0], "organization")?,
