@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::js;
+use super::js::{self, code};
 use super::value::MAX_STRING;
 use crate::transport::{Clock, Random, Request, Response, Transport, TransportError};
 
@@ -150,14 +150,14 @@ impl Transport for FetchTransport {
             };
             let sent: js::Sent = sent.unchecked_into();
             match sent.outcome() {
-                js::SENT_OK => Ok(Response {
+                code::sent::OK => Ok(Response {
                     status: sent.status(),
                     retry_after: sent.retry_after(),
                     body: sent.body(),
                 }),
-                js::SENT_TIMEOUT => Err(TransportError::Timeout),
-                js::SENT_REDIRECTED => Err(TransportError::Redirected),
-                // SENT_NETWORK
+                code::sent::TIMEOUT => Err(TransportError::Timeout),
+                code::sent::REDIRECTED => Err(TransportError::Redirected),
+                code::sent::NETWORK => Err(TransportError::Network(sent.error())),
                 _ => Err(TransportError::Network(sent.error())),
             }
         }

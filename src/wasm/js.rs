@@ -17,26 +17,34 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(inline_js = r#"
 const noop = () => {};
 
+// The numbers the helpers hand to Rust, by name; mod `code` in Rust mirrors
+// them and a wasm test compares the two through codes().
+const KIND = { string: 0, number: 1, boolean: 2, null: 3, undefined: 4, array: 5, object: 6, date: 7, function: 8, symbol: 9, bigint: 10, other: 11, threw: 12, hugeString: 13 };
+const PROBLEM = { tooLarge: 13, nonFinite: 20, undefinedInArray: 21, invalidDate: 22, tooDeep: 23, notAnObject: 30 };
+const LIST = { tooMany: 1, hole: 2, notString: 3, tooLong: 4, threw: 5 };
+const SENT = { ok: 0, network: 1, timeout: 2, redirected: 3 };
+export function codes() { return { kind: KIND, problem: PROBLEM, list: LIST, sent: SENT }; }
+
 // ---- caller values --------------------------------------------------------
 
 export function kindOf(v, maxLen) {
   switch (typeof v) {
-    case 'string': return v.length > maxLen ? 13 : 0;
-    case 'number': return 1;
-    case 'boolean': return 2;
-    case 'undefined': return 4;
-    case 'function': return 8;
-    case 'symbol': return 9;
-    case 'bigint': return 10;
+    case 'string': return v.length > maxLen ? KIND.hugeString : KIND.string;
+    case 'number': return KIND.number;
+    case 'boolean': return KIND.boolean;
+    case 'undefined': return KIND.undefined;
+    case 'function': return KIND.function;
+    case 'symbol': return KIND.symbol;
+    case 'bigint': return KIND.bigint;
   }
-  if (v === null) return 3;
+  if (v === null) return KIND.null;
   try {
-    if (Array.isArray(v)) return 5;
+    if (Array.isArray(v)) return KIND.array;
     const p = Object.getPrototypeOf(v);
-    if (p === Object.prototype || p === null) return 6;
-    if (p === Date.prototype) return 7;
-    return 11;
-  } catch (_) { return 12; }
+    if (p === Object.prototype || p === null) return KIND.object;
+    if (p === Date.prototype) return KIND.date;
+    return KIND.other;
+  } catch (_) { return KIND.threw; }
 }
 export function str(v, maxLen) {
   return typeof v === 'string' && v.length <= maxLen ? v : undefined;
@@ -63,49 +71,50 @@ export function stringList(v, maxItems, maxChars) {
   const fault = (code, kind, length) => ({ code, index: i, kind, length });
   try {
     const n = v.length;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return fault(5, 0, 0);
-    if (n > maxItems) return fault(1, 0, n);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return fault(LIST.threw, 0, 0);
+    if (n > maxItems) return fault(LIST.tooMany, 0, n);
     const out = [];
     let chars = 0;
     for (i = 0; i < n; i++) {
-      if (!(i in v)) return fault(2, 0, n);
+      if (!(i in v)) return fault(LIST.hole, 0, n);
       const x = v[i];
-      if (typeof x !== 'string') return fault(3, kindOf(x, Infinity), n);
+      if (typeof x !== 'string') return fault(LIST.notString, kindOf(x, Infinity), n);
       chars += x.length;
-      if (chars > maxChars) return fault(4, 0, n);
+      if (chars > maxChars) return fault(LIST.tooLong, 0, n);
       out[i] = x;
     }
     return out;
   } catch (_) {
-    return fault(5, 0, 0);
+    return fault(LIST.threw, 0, 0);
   }
 }
 
 // propsJson: JSON text of a plain object, "" for undefined/null, or undefined
-// with the reason in faultKind()/faultPath(). Kinds match Problem in Rust.
+// with the reason in faultKind()/faultPath(): a PROBLEM, or the KIND of a value
+// JSON cannot carry (PROBLEM.notAnObject + its KIND at the top).
 let fault = { kind: 0, path: '' };
 export function faultKind() { return fault.kind; }
 export function faultPath() { return fault.path; }
 function fail(kind) { fault = { kind, path: '' }; return undefined; }
 function at(segment) { fault.path = segment + fault.path; return undefined; }
-function write(v, depth) {
+function write(v, depth, maxDepth) {
   switch (typeof v) {
     case 'string': return JSON.stringify(v);
-    case 'number': return Number.isFinite(v) ? JSON.stringify(v) : fail(20);
+    case 'number': return Number.isFinite(v) ? JSON.stringify(v) : fail(PROBLEM.nonFinite);
     case 'boolean': return v ? 'true' : 'false';
-    case 'undefined': return fail(21);
-    case 'function': return fail(8);
-    case 'symbol': return fail(9);
-    case 'bigint': return fail(10);
+    case 'undefined': return fail(PROBLEM.undefinedInArray);
+    case 'function': return fail(KIND.function);
+    case 'symbol': return fail(KIND.symbol);
+    case 'bigint': return fail(KIND.bigint);
   }
   if (v === null) return 'null';
-  if (depth >= MAX_DEPTH) return fail(23);
+  if (depth >= maxDepth) return fail(PROBLEM.tooDeep);
   let proto;
   try {
     if (Array.isArray(v)) {
       let out = '[';
       for (let i = 0, n = v.length; i < n; i++) {
-        const s = write(v[i], depth + 1);
+        const s = write(v[i], depth + 1, maxDepth);
         if (s === undefined) return at('[' + i + ']');
         out += i === 0 ? s : ',' + s;
       }
@@ -119,33 +128,33 @@ function write(v, depth) {
         const key = keys[i];
         const item = v[key];
         if (item === undefined) continue; // as JSON.stringify: the key is left out
-        const s = write(item, depth + 1);
+        const s = write(item, depth + 1, maxDepth);
         if (s === undefined) return at('.' + key);
         out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + s;
       }
       return out + '}';
     }
     if (proto === Date.prototype) {
-      return Number.isNaN(Date.prototype.getTime.call(v)) ? fail(22) : JSON.stringify(Date.prototype.toISOString.call(v));
+      return Number.isNaN(Date.prototype.getTime.call(v)) ? fail(PROBLEM.invalidDate) : JSON.stringify(Date.prototype.toISOString.call(v));
     }
   } catch (_) {
-    return fail(12);
+    return fail(KIND.threw);
   }
-  return fail(11);
+  return fail(KIND.other);
 }
-const MAX_DEPTH = 64;
-export function propsJson(v, maxLen) {
+// maxDepth: how deep values may nest (Rust's MAX_DEPTH).
+export function propsJson(v, maxLen, maxDepth) {
   if (v === undefined || v === null) return '';
   let top;
   try {
     top = typeof v === 'object' && !Array.isArray(v) ? Object.getPrototypeOf(v) : undefined;
   } catch (_) {
-    return fail(12);
+    return fail(KIND.threw);
   }
-  if (top !== Object.prototype && top !== null) return fail(30 + kindOf(v, Infinity));
-  const out = write(v, 0);
+  if (top !== Object.prototype && top !== null) return fail(PROBLEM.notAnObject + kindOf(v, Infinity));
+  const out = write(v, 0, maxDepth);
   if (out === undefined) return undefined;
-  return out.length > maxLen ? fail(13) : out;
+  return out.length > maxLen ? fail(PROBLEM.tooLarge) : out;
 }
 
 // ---- callbacks and the host -----------------------------------------------
@@ -230,7 +239,6 @@ function describe(e, fallback) {
   return out.length > 300 ? out.slice(0, 300) + '…' : out;
 }
 
-const OK = 0, NETWORK = 1, TIMEOUT = 2, REDIRECTED = 3;
 const result = (outcome, status, retryAfter, body, error) => ({ outcome, status, retryAfter, body, error });
 
 // POSTs `body` to `url` with `fetchFn` (undefined: the global fetch, called
@@ -268,11 +276,11 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
       clearTimer(timer);
       resolve(r);
     };
-    const fail = (what, e) => finish(result(NETWORK, 0, undefined, '', redact(what + describe(e, what ? 'it threw a non-Error' : 'fetch failed'))));
+    const fail = (what, e) => finish(result(SENT.network, 0, undefined, '', redact(what + describe(e, what ? 'it threw a non-Error' : 'fetch failed'))));
     try { controller = new AbortController(); } catch (_) {}
     timer = setTimer(() => {
       try { if (controller) controller.abort(); } catch (_) {}
-      finish(result(TIMEOUT, 0, undefined, '', ''));
+      finish(result(SENT.timeout, 0, undefined, '', ''));
     }, timeoutMs, detached);
     // A response whose body we no longer want: read it anyway, so it does not
     // hold its connection (an aborted request has none left to read).
@@ -308,9 +316,9 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
       }
       new Promise((ok) => ok(text)).then(
         (v) => {
-          if (redirected) return finish(result(REDIRECTED, status, undefined, '', ''));
+          if (redirected) return finish(result(SENT.redirected, status, undefined, '', ''));
           const b = typeof v === 'string' ? (v.length > maxBody ? v.slice(0, maxBody) : v) : '';
-          finish(result(OK, status, retryAfter, b, ''));
+          finish(result(SENT.ok, status, retryAfter, b, ''));
         },
         (e) => fail('reading the response body failed: ', e),
       );
@@ -344,11 +352,15 @@ extern "C" {
     #[wasm_bindgen(js_name = stringList)]
     pub(super) fn string_list(value: &JsValue, max_items: u32, max_chars: u32) -> JsValue;
     #[wasm_bindgen(js_name = propsJson)]
-    pub(super) fn props_json(value: &JsValue, max_len: f64) -> Option<String>;
+    pub(super) fn props_json(value: &JsValue, max_len: f64, max_depth: u32) -> Option<String>;
     #[wasm_bindgen(js_name = faultKind)]
     pub(super) fn fault_kind() -> u8;
     #[wasm_bindgen(js_name = faultPath)]
     pub(super) fn fault_path() -> String;
+    /// The JS side's named codes (`{ kind, problem, list, sent }`), for the
+    /// test that compares them with [`code`].
+    #[cfg(test)]
+    pub(super) fn codes() -> JsValue;
 
     /// Calls `f(arg)` (a logger, a `waitUntil`), ignoring what it throws and
     /// any rejection of what it returns.
@@ -415,13 +427,86 @@ extern "C" {
     pub(super) fn error(this: &Sent) -> String;
 }
 
-/// [`Sent::outcome`] values (1: a network error, described by [`Sent::error`]).
-pub(super) const SENT_OK: u8 = 0;
-pub(super) const SENT_TIMEOUT: u8 = 2;
-pub(super) const SENT_REDIRECTED: u8 = 3;
+/// The numbers the JS helpers hand back, mirroring their named codes
+/// (`KIND`, `PROBLEM`, `LIST`, `SENT` above); a wasm test compares every one.
+pub(super) mod code {
+    /// What `kindOf` says a value is ([`super::super::value::Kind`]).
+    pub mod kind {
+        pub const STRING: u8 = 0;
+        pub const NUMBER: u8 = 1;
+        pub const BOOLEAN: u8 = 2;
+        pub const NULL: u8 = 3;
+        pub const UNDEFINED: u8 = 4;
+        pub const ARRAY: u8 = 5;
+        pub const OBJECT: u8 = 6;
+        pub const DATE: u8 = 7;
+        pub const FUNCTION: u8 = 8;
+        pub const SYMBOL: u8 = 9;
+        pub const BIGINT: u8 = 10;
+        pub const OTHER: u8 = 11;
+        pub const THREW: u8 = 12;
+        pub const HUGE_STRING: u8 = 13;
+    }
+    /// Why `propsJson` refused properties (besides a value's kind).
+    pub mod problem {
+        pub const TOO_LARGE: u8 = 13;
+        pub const NON_FINITE: u8 = 20;
+        pub const UNDEFINED_IN_ARRAY: u8 = 21;
+        pub const INVALID_DATE: u8 = 22;
+        pub const TOO_DEEP: u8 = 23;
+        /// Plus the top value's kind.
+        pub const NOT_AN_OBJECT: u8 = 30;
+    }
+    /// [`ListFault::code`](super::ListFault::code) values.
+    pub mod list {
+        pub const TOO_MANY: u8 = 1;
+        pub const HOLE: u8 = 2;
+        pub const NOT_STRING: u8 = 3;
+        pub const TOO_LONG: u8 = 4;
+        /// Reading the list threw (Rust's messages handle it with the
+        /// unknown codes: only the test names it).
+        #[allow(dead_code)]
+        pub const THREW: u8 = 5;
+    }
+    /// [`Sent::outcome`](super::Sent::outcome) values.
+    pub mod sent {
+        pub const OK: u8 = 0;
+        pub const NETWORK: u8 = 1;
+        pub const TIMEOUT: u8 = 2;
+        pub const REDIRECTED: u8 = 3;
+    }
 
-/// [`ListFault::code`] values.
-pub(super) const LIST_TOO_MANY: u8 = 1;
-pub(super) const LIST_HOLE: u8 = 2;
-pub(super) const LIST_NOT_STRING: u8 = 3;
-pub(super) const LIST_TOO_LONG: u8 = 4;
+    /// Every code by its group and JS name.
+    #[cfg(test)]
+    pub const ALL: &[(&str, &str, u8)] = &[
+        ("kind", "string", kind::STRING),
+        ("kind", "number", kind::NUMBER),
+        ("kind", "boolean", kind::BOOLEAN),
+        ("kind", "null", kind::NULL),
+        ("kind", "undefined", kind::UNDEFINED),
+        ("kind", "array", kind::ARRAY),
+        ("kind", "object", kind::OBJECT),
+        ("kind", "date", kind::DATE),
+        ("kind", "function", kind::FUNCTION),
+        ("kind", "symbol", kind::SYMBOL),
+        ("kind", "bigint", kind::BIGINT),
+        ("kind", "other", kind::OTHER),
+        ("kind", "threw", kind::THREW),
+        ("kind", "hugeString", kind::HUGE_STRING),
+        ("problem", "tooLarge", problem::TOO_LARGE),
+        ("problem", "nonFinite", problem::NON_FINITE),
+        ("problem", "undefinedInArray", problem::UNDEFINED_IN_ARRAY),
+        ("problem", "invalidDate", problem::INVALID_DATE),
+        ("problem", "tooDeep", problem::TOO_DEEP),
+        ("problem", "notAnObject", problem::NOT_AN_OBJECT),
+        ("list", "tooMany", list::TOO_MANY),
+        ("list", "hole", list::HOLE),
+        ("list", "notString", list::NOT_STRING),
+        ("list", "tooLong", list::TOO_LONG),
+        ("list", "threw", list::THREW),
+        ("sent", "ok", sent::OK),
+        ("sent", "network", sent::NETWORK),
+        ("sent", "timeout", sent::TIMEOUT),
+        ("sent", "redirected", sent::REDIRECTED),
+    ];
+}

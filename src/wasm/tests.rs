@@ -380,3 +380,19 @@ fn an_error_class_that_throws_still_gives_a_coded_error() {
         Some("IntemptError")
     );
 }
+
+/// The JS helpers' named codes and Rust's `code` module agree, name by name.
+#[wasm_bindgen_test]
+fn the_numeric_codes_agree_on_both_sides() {
+    use super::js::{code, codes};
+    let groups = codes();
+    let mut count = 0;
+    for (group, name, value) in code::ALL {
+        let got = get(&get(&groups, group), name).as_f64();
+        assert_eq!(got, Some(f64::from(*value)), "{group}.{name}");
+    }
+    for group in ["kind", "problem", "list", "sent"] {
+        count += js_sys::Object::keys(&get(&groups, group).into()).length() as usize;
+    }
+    assert_eq!(count, code::ALL.len(), "every JS code has a Rust twin");
+}

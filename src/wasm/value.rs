@@ -15,7 +15,7 @@ use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::js::{self, fault_kind, fault_path, kind_of, props_json, str_within};
+use super::js::{self, code, fault_kind, fault_path, kind_of, props_json, str_within};
 use crate::error::{Error, ErrorCode};
 use crate::json::{JsonObject, MAX_DEPTH};
 
@@ -42,21 +42,23 @@ pub(crate) enum Kind {
 /// copied into wasm memory, which never shrinks.
 pub(crate) const MAX_STRING: usize = 1 << 20;
 
-fn kind_from(code: u8) -> Kind {
-    match code {
-        0 => Kind::String,
-        1 => Kind::Number,
-        2 => Kind::Boolean,
-        3 => Kind::Null,
-        4 => Kind::Undefined,
-        5 => Kind::Array,
-        6 => Kind::Object,
-        7 => Kind::Date,
-        8 => Kind::Function,
-        9 => Kind::Symbol,
-        10 => Kind::BigInt,
-        12 => Kind::Threw,
-        13 => Kind::HugeString,
+fn kind_from(value: u8) -> Kind {
+    use code::kind;
+    match value {
+        kind::STRING => Kind::String,
+        kind::NUMBER => Kind::Number,
+        kind::BOOLEAN => Kind::Boolean,
+        kind::NULL => Kind::Null,
+        kind::UNDEFINED => Kind::Undefined,
+        kind::ARRAY => Kind::Array,
+        kind::OBJECT => Kind::Object,
+        kind::DATE => Kind::Date,
+        kind::FUNCTION => Kind::Function,
+        kind::SYMBOL => Kind::Symbol,
+        kind::BIGINT => Kind::BigInt,
+        kind::THREW => Kind::Threw,
+        kind::HUGE_STRING => Kind::HugeString,
+        kind::OTHER => Kind::OtherObject,
         _ => Kind::OtherObject,
     }
 }
@@ -131,18 +133,18 @@ pub(crate) fn string_list(
     let fault: js::ListFault = list.unchecked_into();
     let index = fault.index();
     let message = match fault.code() {
-        js::LIST_TOO_MANY => format!(
+        code::list::TOO_MANY => format!(
             "{what} has {} items; at most {MAX_LIST_ITEMS} are allowed",
             fault.length() as u64
         ),
-        js::LIST_HOLE => {
+        code::list::HOLE => {
             format!("{what}[{index}] is a hole in the array; pass an array of strings")
         }
-        js::LIST_NOT_STRING => format!(
+        code::list::NOT_STRING => format!(
             "{what}[{index}] must be a string{}",
             got(kind_from(fault.kind()))
         ),
-        js::LIST_TOO_LONG => format!(
+        code::list::TOO_LONG => format!(
             "{what} hold more than {max_chars} characters in all (up to {what}[{index}]); pass fewer or shorter {what}"
         ),
         _ if index >= 0 => format!(
@@ -208,7 +210,7 @@ pub(crate) fn object(
     what: &str,
     budget: usize,
 ) -> Result<Option<JsonObject>, Error> {
-    match props_json(value, budget as f64) {
+    match props_json(value, budget as f64, MAX_DEPTH as u32) {
         Some(json) if json.is_empty() => Ok(None),
         // Checked by the helper: a plain object, written as JSON.stringify would.
         Some(json) if json.len() <= budget => Ok(Some(JsonObject::from_trusted(json))),
@@ -229,14 +231,17 @@ enum Problem {
 }
 
 impl Problem {
-    fn from_code(code: u8) -> Problem {
-        match code {
-            13 => Problem::TooLarge,
-            20 => Problem::NonFinite,
-            21 => Problem::UndefinedInArray,
-            22 => Problem::InvalidDate,
-            23 => Problem::TooDeep,
-            30.. => Problem::NotAnObject(kind_from(code - 30)),
+    fn from_code(value: u8) -> Problem {
+        use code::problem;
+        match value {
+            problem::TOO_LARGE => Problem::TooLarge,
+            problem::NON_FINITE => Problem::NonFinite,
+            problem::UNDEFINED_IN_ARRAY => Problem::UndefinedInArray,
+            problem::INVALID_DATE => Problem::InvalidDate,
+            problem::TOO_DEEP => Problem::TooDeep,
+            problem::NOT_AN_OBJECT.. => {
+                Problem::NotAnObject(kind_from(value - problem::NOT_AN_OBJECT))
+            }
             other => Problem::Unfaithful(kind_from(other)),
         }
     }
