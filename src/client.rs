@@ -58,8 +58,8 @@ pub type Logger = Box<dyn Fn(&str)>;
 /// It is single-threaded but shared: calls arrive while flushes await the
 /// network. Several flushes may run at once; each takes whole batches and
 /// awaits only its own requests (what Cloudflare Workers require of a client
-/// shared by concurrent requests), waits for batches in flight elsewhere by
-/// polling its own timer, and takes back a batch whose flush never returned
+/// shared by concurrent requests), waits for batches in flight elsewhere
+/// with its own timer (woken early when one settles), and takes back a batch whose flush never returned
 /// once its lease (that flush's deadline plus a grace) has passed: delivery
 /// is at-least-once.
 ///
@@ -266,11 +266,6 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// Records tracking events again (the default).
     pub fn opt_in(&self) {
         self.state.borrow_mut().opted_out = false;
-    }
-
-    /// Whether tracking is stopped by [`opt_out`](Client::opt_out).
-    pub fn is_opted_out(&self) -> bool {
-        self.state.borrow().opted_out
     }
 
     /// Counters over the client's life.

@@ -1,5 +1,6 @@
 //! The only module that knows Intempt's URLs, headers and JSON keys
-//! (`shared/docs/wire-protocol.md`). Golden tests pin every byte.
+//! (`docs/wire-protocol.md`), of requests and of answers. Golden tests pin
+//! every byte.
 
 use crate::answer;
 use crate::config::{AuthMode, Config};

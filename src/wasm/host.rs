@@ -23,9 +23,9 @@ use crate::transport::{Clock, Random, Request, Response, Transport, TransportErr
 /// abandoned wait never keeps a process alive or fires late.
 ///
 /// It owns its callback rather than awaiting a promise: a cleared timer's
-/// promise would never settle, and js-sys frees a `JsFuture`'s callbacks
-/// only when its promise settles — one leak per request timeout that the
-/// response beat.
+/// promise would never settle, and wasm-bindgen-futures frees a
+/// `JsFuture`'s callbacks only when its promise settles — one leak per
+/// request timeout that the response beat.
 pub(crate) struct Sleep {
     id: JsValue,
     state: Rc<SleepState>,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A local stand-in for Intempt's ingestion API (docs: shared wire-protocol.md §7).
+// A local stand-in for Intempt's ingestion API (docs/wire-protocol.md §7).
 //
 // It checks every request against the contract (path, auth, headers, body),
 // stores what it accepts so tests can read it back, explains every rejection
