@@ -197,7 +197,9 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let decision =
             self.policy
                 .decide(attempt_of(result), failures, len, now, self.random_u32());
-        let (status, message) = outcome_text(result);
+        // What happened, as a reason's status and text: made only for the
+        // outcomes that report one (not for every delivered batch).
+        let reason = || outcome_text(result);
         let mut state = self.state.borrow_mut();
         match decision {
             Decision::Delivered => {
@@ -214,6 +216,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 let seqs = state.retire(batch_id)?;
                 state.totals.dropped += seqs.len() as u64;
                 run.report.dropped += seqs.len() as u32;
+                let (status, message) = reason();
                 run.add_reason(Fate::Dropped, status, message, &seqs);
                 run.settled(&seqs);
                 Some(Next::Done)
@@ -225,6 +228,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             }
             Decision::Keep => {
                 let seqs = state.give_back(batch_id)?;
+                let (status, message) = reason();
                 run.add_reason(Fate::Failed, status, message, &seqs);
                 run.failed.extend(seqs);
                 Some(Next::Keep)
@@ -234,6 +238,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                     state.pause.extend(now + after_ms);
                 }
                 let seqs = state.in_flight_seqs(batch_id)?;
+                let (status, message) = reason();
                 run.add_reason(Fate::Failed, status, message, &seqs);
                 run.failed.extend(seqs);
                 Some(Next::RetryIn(after_ms))

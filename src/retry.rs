@@ -1,5 +1,7 @@
 //! The retry policy, sans I/O: given how one attempt ended, decide what
-//! happens next. Pure functions of their inputs, tested with tables.
+//! happens next; plus the two small memories it needs across attempts, the
+//! server's `Retry-After` pause and recent latencies. Pure functions of
+//! their inputs, tested with tables.
 
 /// How one request attempt ended, as the policy sees it.
 #[non_exhaustive]

@@ -1,4 +1,5 @@
-//! Tests of `config`: the API key, endpoints and every field's validation.
+//! Tests of `config`: the API key, endpoints, every field's validation, and
+//! the options tables of README.md and index.d.ts against `OPTIONS`.
 
 use super::*;
 

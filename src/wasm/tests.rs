@@ -1,5 +1,6 @@
 //! The boundary in a real JS engine (wasm-bindgen-test-runner, Node): value
-//! conversion, hostile values, and a flush through a capturing `fetch`.
+//! conversion, hostile values, a flush through a capturing `fetch`, and the
+//! numeric codes shared by the JS helpers and Rust.
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;

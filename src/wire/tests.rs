@@ -1,4 +1,5 @@
-//! Golden tests of `wire`: every byte of URLs, headers and bodies.
+//! Golden tests of `wire`: every byte of URLs, headers and bodies, and the
+//! keys read from answers.
 
 use super::*;
 use crate::config::Config;
