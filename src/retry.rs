@@ -70,6 +70,14 @@ impl RetryPolicy {
     /// Decides after the `failures`-th failed attempt (1 for the first).
     /// `batch_len` decides whether a `413` can still be split; `random` is any
     /// random value (the jitter).
+    ///
+    /// ```
+    /// use intempt_edge::{Attempt, Decision, RetryPolicy};
+    /// let policy = RetryPolicy::default();
+    /// let answered = Attempt::Status { status: 429, retry_after: Some("2") };
+    /// assert_eq!(policy.decide(answered, 1, 20, 0, 0), Decision::Retry { after_ms: 2_000 });
+    /// assert_eq!(policy.decide(Attempt::Redirected, 1, 20, 0, 0), Decision::Keep);
+    /// ```
     pub fn decide(
         &self,
         attempt: Attempt<'_>,
