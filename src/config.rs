@@ -52,13 +52,19 @@ pub(crate) enum OptionDefault {
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) struct OptionSpec {
     pub name: &'static str,
-    /// Checked against the docs by a test (the builder applies the defaults).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// Checked against the docs by a test; the builder applies the
+    /// defaults, so builds other than the tests' do not carry this.
+    #[cfg(test)]
     pub default: OptionDefault,
 }
 
+#[cfg_attr(not(test), allow(unused_variables))]
 const fn option(name: &'static str, default: OptionDefault) -> OptionSpec {
-    OptionSpec { name, default }
+    OptionSpec {
+        name,
+        #[cfg(test)]
+        default,
+    }
 }
 
 /// Every option the JavaScript constructor understands, in the order of the
