@@ -69,7 +69,6 @@ const fn option(name: &'static str, default: OptionDefault) -> OptionSpec {
 
 /// Every option the JavaScript constructor understands, in the order of the
 /// README's table and of `SDKOptions` in `index.d.ts` (a test checks both).
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) const OPTIONS: &[OptionSpec] = {
     use OptionDefault::*;
     &[
@@ -86,6 +85,18 @@ pub(crate) const OPTIONS: &[OptionSpec] = {
         option("debug", Bool(false)),
         option("logger", Host),
     ]
+};
+
+/// The names of [`OPTIONS`], in order, as the JS boundary checks them.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) const OPTION_NAMES: [&str; OPTIONS.len()] = {
+    let mut names = [""; OPTIONS.len()];
+    let mut i = 0;
+    while i < OPTIONS.len() {
+        names[i] = OPTIONS[i].name;
+        i += 1;
+    }
+    names
 };
 
 /// How the API key travels.

@@ -83,7 +83,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                     return Err(Error::http(response.status, message));
                 }
                 (_, Err(error)) => {
-                    return Err(Error::new(ErrorCode::NetworkError, error.to_string()))
+                    return Err(Error::new(ErrorCode::NetworkError, error.describe()))
                 }
             }
         }

@@ -177,13 +177,13 @@ impl Event {
 #[derive(Clone, Debug)]
 #[must_use = "call build() to get the Event"]
 pub struct RecordBuilder {
-    profile_id: String,
-    title: String,
-    user_id: Option<String>,
-    account_id: Option<String>,
-    properties: Option<JsonObject>,
-    user_attributes: Option<JsonObject>,
-    account_attributes: Option<JsonObject>,
+    pub(crate) profile_id: String,
+    pub(crate) title: String,
+    pub(crate) user_id: Option<String>,
+    pub(crate) account_id: Option<String>,
+    pub(crate) properties: Option<JsonObject>,
+    pub(crate) user_attributes: Option<JsonObject>,
+    pub(crate) account_attributes: Option<JsonObject>,
 }
 
 impl RecordBuilder {

@@ -84,13 +84,20 @@ pub enum TransportError {
     Redirected,
 }
 
+impl TransportError {
+    /// What happened, as one line for reasons, errors and logs.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            TransportError::Timeout => "the request timed out".to_owned(),
+            TransportError::Network(why) => format!("network error: {why}"),
+            TransportError::Redirected => "the fetch followed a redirect although asked not to; nothing reached the API: set endpoint to the URL the API answers at, and use a fetch that honours redirect: \"manual\"".to_owned(),
+        }
+    }
+}
+
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TransportError::Timeout => f.write_str("the request timed out"),
-            TransportError::Network(why) => write!(f, "network error: {why}"),
-            TransportError::Redirected => f.write_str("the fetch followed a redirect although asked not to; nothing reached the API: set endpoint to the URL the API answers at, and use a fetch that honours redirect: \"manual\""),
-        }
+        f.write_str(&self.describe())
     }
 }
 
@@ -169,6 +176,6 @@ pub(crate) fn outcome_text(result: &Result<Response, TransportError>) -> (Option
                 .unwrap_or_else(|| format!("HTTP {}", response.status));
             (Some(response.status), message)
         }
-        Err(error) => (None, error.to_string()),
+        Err(error) => (None, error.describe()),
     }
 }

@@ -19,7 +19,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::{Error, ErrorCode};
-use crate::event::{Choose, Consent, ConsentAction, Event, OptimizationType, Selector, ValidUntil};
+use crate::event::{
+    Choose, Consent, ConsentAction, Event, OptimizationType, RecordBuilder, Selector, ValidUntil,
+};
 use crate::json::write_str;
 use crate::report::{Fate, FlushReport};
 use options::build_config;
@@ -241,23 +243,17 @@ impl Core {
             let properties = self.object(&properties, "properties")?;
             let user_attributes = self.object(&user_attributes, "userAttributes")?;
             let account_attributes = self.object(&account_attributes, "accountAttributes")?;
-            let mut record = Event::record(profile_id, title);
-            if let Some(user_id) = user_id {
-                record = record.user_id(user_id);
+            // Every optional field at once (the JS arguments are optional).
+            RecordBuilder {
+                profile_id,
+                title,
+                user_id,
+                account_id,
+                properties,
+                user_attributes,
+                account_attributes,
             }
-            if let Some(account_id) = account_id {
-                record = record.account_id(account_id);
-            }
-            if let Some(properties) = properties {
-                record = record.properties(properties);
-            }
-            if let Some(attributes) = user_attributes {
-                record = record.user_attributes(attributes);
-            }
-            if let Some(attributes) = account_attributes {
-                record = record.account_attributes(attributes);
-            }
-            record.build()
+            .build()
         })())
     }
 

@@ -8,11 +8,11 @@ use wasm_bindgen::JsCast;
 
 use super::js;
 use super::value::{self, got, kind, Kind, MAX_STRING};
-use crate::config::{AuthMode, Config, ConfigBuilder, OPTIONS};
+use crate::config::{AuthMode, Config, ConfigBuilder, OPTION_NAMES};
 use crate::error::{Error, ErrorCode};
 
 /// The six fields of the seed's positional constructor (the options are
-/// [`OPTIONS`], the core's table).
+/// the core's table, `config::OPTIONS`).
 const FIELDS: &[&str] = &[
     "organization",
     "project",
@@ -86,14 +86,8 @@ fn function(value: &JsValue, name: &str) -> Result<Option<Function>, Error> {
     }
 }
 
-fn is_option(name: &str) -> bool {
-    OPTIONS.iter().any(|o| o.name == name)
-}
-
-/// Reads the options object: every key must be known (a typo is an error,
-/// not a silent default). `with_fields`: the constructor's fields may be
-/// in it too (the one-object form).
-fn read_options(options: &JsValue, with_fields: bool) -> Result<Vec<(String, JsValue)>, Error> {
+/// Reads the options object: every key must be known (a typo is an error, not a silent default).
+fn read_options(options: &JsValue, allowed: &[&[&str]]) -> Result<Vec<(String, JsValue)>, Error> {
     match kind(options, MAX_STRING) {
         Kind::Undefined | Kind::Null => return Ok(Vec::new()),
         Kind::Object => {}
@@ -114,17 +108,10 @@ fn read_options(options: &JsValue, with_fields: bool) -> Result<Vec<(String, JsV
     })?;
     let mut out = Vec::new();
     for key in keys {
-        let field = with_fields && FIELDS.contains(&key.as_str());
-        if !field && !is_option(&key) {
-            let fields = if with_fields { FIELDS } else { &[] };
-            let known: Vec<&str> = fields
-                .iter()
-                .copied()
-                .chain(OPTIONS.iter().map(|o| o.name))
-                .collect();
+        if !allowed.iter().any(|list| list.contains(&key.as_str())) {
             return Err(config_error(format!(
                 "unknown option '{key}'; known options: {}",
-                known.join(", ")
+                allowed.concat().join(", ")
             )));
         }
         let value = value::read_field(options, &key)?;
@@ -146,7 +133,7 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
     // new SDK({organization, project, apiKey, sourceId, ...options}) or the seed's positional form.
     let (fields, options): (Vec<JsValue>, Vec<(String, JsValue)>) =
         if kind(first, MAX_STRING) == Kind::Object {
-            let all = read_options(first, true)?;
+            let all = read_options(first, &[FIELDS, &OPTION_NAMES])?;
             let field = |name: &str| {
                 all.iter()
                     .find(|(k, _)| k == name)
@@ -156,13 +143,15 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
             let fields = FIELDS.iter().map(|f| field(f)).collect();
             (
                 fields,
-                all.into_iter().filter(|(k, _)| is_option(k)).collect(),
+                all.into_iter()
+                    .filter(|(k, _)| OPTION_NAMES.contains(&k.as_str()))
+                    .collect(),
             )
         } else {
             let fields = [first, project, api_key, source_id, batch_time, max_batch]
                 .map(JsValue::clone)
                 .to_vec();
-            (fields, read_options(options, false)?)
+            (fields, read_options(options, &[&OPTION_NAMES])?)
         };
     let mut builder: ConfigBuilder = Config::builder(
         config_string(&fields[0], "organization")?,
