@@ -127,7 +127,8 @@ function write(v, depth, maxDepth) {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i];
         const item = v[key];
-        if (item === undefined) continue; // as JSON.stringify: the key is left out
+        // As JSON.stringify does, a key whose value is undefined is left out.
+        if (item === undefined) continue;
         const s = write(item, depth + 1, maxDepth);
         if (s === undefined) return at('.' + key);
         out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + s;
@@ -199,7 +200,8 @@ export function setTimer(callback, ms, unref) {
   }
   if (unref) {
     try {
-      if (id !== null && typeof id === 'object' && typeof id.unref === 'function') id.unref(); // Node, Bun
+      // Node and Bun: the timer is an object with unref(); Deno: a number.
+      if (id !== null && typeof id === 'object' && typeof id.unref === 'function') id.unref();
       else if (typeof Deno === 'object' && Deno !== null && typeof Deno.unrefTimer === 'function') Deno.unrefTimer(id);
     } catch (_) {}
   }
