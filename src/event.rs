@@ -308,7 +308,6 @@ impl Consent {
     /// [`Consent::new`] with the action as parsed from a string, so that a
     /// bad action is reported in the same order among the other checks
     /// (validUntil, profileId, action, category) whatever the caller.
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn checked(
         profile_id: &str,
         action: Result<ConsentAction, Error>,
