@@ -1,6 +1,8 @@
 //! One source of truth: the error codes that the README's table, the
 //! TypeScript declarations and the hostile-input test app list are exactly
-//! `ErrorCode::ALL`, in its order.
+//! `ErrorCode::ALL`, in its order. (The options tables are checked against
+//! the crate-private `config::OPTIONS` by a unit test in src/config/tests.rs;
+//! the JS helpers' numeric codes against `wasm::js::code` by a wasm test.)
 
 use std::path::Path;
 
