@@ -12,18 +12,22 @@
 // JSON output, for the host and for wasm32-unknown-unknown, in
 // target/api-snapshot/. The JSON output is unstable (-Z unstable-options), so
 // it runs with RUSTC_BOOTSTRAP=1 on the stable toolchain; the format version
-// is checked (KNOWN_FORMATS). The JSON is
-// walked from the crate root through public modules and `pub use`s, so items
-// are listed under the paths a user writes, one line each, with the full path:
+// is checked (KNOWN_FORMATS). The JSON is walked from the crate root through
+// public modules and `pub use`s, so items are listed under the paths a user
+// writes (an item with several gets `pub use OTHER = PATH` lines), one line
+// each, sorted by the path of the item they belong to:
 //
-//   pub fn intempt_edge::parse_retry_after(value: &str, now_ms: u64) -> Option<u64>
-//   impl Clone for intempt_edge::Config
+//   pub struct intempt_edge::Config { /* private fields */ }
+//   pub fn intempt_edge::Config::builder(organization: impl Into<String>, ...) -> ConfigBuilder
+//   impl Clone for Config
 //
 // In signatures, the crate's own items are written by their public path
 // without the crate name; foreign items by their defining path (as rustdoc
 // records it, e.g. core::time::Duration), except prelude-like names (PRELUDE).
-// Blanket impls (From<T> for T, Any, ...) and the unstable auto traits are
-// left out. The wasm32 file holds only the lines that differ from the host.
+// Methods of generic impls carry the impl's bounds in their where clause.
+// Blanket impls (From<T> for T, Any, ...), unstable auto traits and
+// StructuralPartialEq are left out; #[doc(hidden)] items are not in the JSON.
+// The wasm32 file holds only the lines that differ from the host.
 //
 // TypeScript: pkg-template/index.d.ts parsed with the TypeScript compiler API
 // (the typescript package of package.json), each top-level declaration and
