@@ -221,11 +221,8 @@ impl RecordBuilder {
     /// `"Identify"`, [`ErrorCode::InvalidArgument`] for an empty title or id.
     pub fn build(self) -> Result<Event, Error> {
         let mut event = Event::new(custom_title(self.title)?, self.profile_id)?;
-        event.user_id = self.user_id.map(|v| required("userId", v)).transpose()?;
-        event.account_id = self
-            .account_id
-            .map(|v| required("accountId", v))
-            .transpose()?;
+        event.user_id = optional("userId", self.user_id.as_deref())?;
+        event.account_id = optional("accountId", self.account_id.as_deref())?;
         event.data = self.properties;
         event.user_attributes = self.user_attributes;
         event.account_attributes = self.account_attributes;
@@ -295,9 +292,9 @@ impl Consent {
         email: Option<&str>,
         message: Option<&str>,
     ) -> Result<Consent, Error> {
-        Consent::checked(
+        Consent::with_action_text(
             profile_id,
-            Ok(action),
+            action.as_str(),
             category,
             valid_until,
             email,
@@ -305,12 +302,12 @@ impl Consent {
         )
     }
 
-    /// [`Consent::new`] with the action as parsed from a string, so that a
-    /// bad action is reported in the same order among the other checks
-    /// (validUntil, profileId, action, category) whatever the caller.
-    pub(crate) fn checked(
+    /// [`Consent::new`] with the action as text (the JS boundary's), parsed
+    /// by [`ConsentAction::parse`] in its place among the other checks
+    /// (validUntil, profileId, action, category).
+    pub(crate) fn with_action_text(
         profile_id: &str,
-        action: Result<ConsentAction, Error>,
+        action: &str,
         category: Option<&str>,
         valid_until: Option<ValidUntil>,
         email: Option<&str>,
@@ -330,7 +327,7 @@ impl Consent {
         };
         Ok(Consent {
             profile_id: required("profileId", profile_id)?,
-            action: action?,
+            action: ConsentAction::parse(action)?,
             category: optional("category", category)?,
             valid_until,
             // Free text: the contract accepts any string, the empty one too.

@@ -16,27 +16,18 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
 const noop = () => {};
-
 // The numbers the helpers hand to Rust, by name; mod `code` in Rust mirrors
-// them and a wasm test compares the two through codes().
-const KIND = { string: 0, number: 1, boolean: 2, null: 3, undefined: 4, array: 5, object: 6, date: 7, function: 8, symbol: 9, bigint: 10, other: 11, threw: 12, hugeString: 13 };
-const PROBLEM = { tooLarge: 13, nonFinite: 20, undefinedInArray: 21, invalidDate: 22, tooDeep: 23, notAnObject: 30 };
-const LIST = { tooMany: 1, hole: 2, notString: 3, tooLong: 4, threw: 5 };
-const SENT = { ok: 0, network: 1, timeout: 2, redirected: 3 };
-export function codes() { return { kind: KIND, problem: PROBLEM, list: LIST, sent: SENT }; }
-
+// them and a wasm test compares the two (exported only for it).
+export const KIND = {string:0,number:1,boolean:2,null:3,undefined:4,array:5,object:6,date:7,function:8,symbol:9,bigint:10,other:11,threw:12,hugeString:13};
+export const PROBLEM = {tooLarge:13,nonFinite:20,undefinedInArray:21,invalidDate:22,tooDeep:23,notAnObject:30};
+export const LIST = {tooMany:1,hole:2,notString:3,tooLong:4,threw:5};
+export const SENT = {ok:0,network:1,timeout:2,redirected:3};
 // ---- caller values --------------------------------------------------------
-
 export function kindOf(v, maxLen) {
-  switch (typeof v) {
-    case 'string': return v.length > maxLen ? KIND.hugeString : KIND.string;
-    case 'number': return KIND.number;
-    case 'boolean': return KIND.boolean;
-    case 'undefined': return KIND.undefined;
-    case 'function': return KIND.function;
-    case 'symbol': return KIND.symbol;
-    case 'bigint': return KIND.bigint;
-  }
+  const t = typeof v;
+  if (t === 'string') return v.length > maxLen ? KIND.hugeString : KIND.string;
+  // number, boolean, undefined, function, symbol, bigint: KIND has each.
+  if (t !== 'object') return KIND[t];
   if (v === null) return KIND.null;
   try {
     if (Array.isArray(v)) return KIND.array;
@@ -88,7 +79,6 @@ export function stringList(v, maxItems, maxChars) {
     return fault(LIST.threw, 0, 0);
   }
 }
-
 // propsJson: JSON text of a plain object, "" for undefined/null, or undefined
 // with the reason in faultKind()/faultPath(): a PROBLEM, or the KIND of a value
 // JSON cannot carry (PROBLEM.notAnObject + its KIND at the top).
@@ -103,9 +93,7 @@ function write(v, depth, maxDepth) {
     case 'number': return Number.isFinite(v) ? JSON.stringify(v) : fail(PROBLEM.nonFinite);
     case 'boolean': return v ? 'true' : 'false';
     case 'undefined': return fail(PROBLEM.undefinedInArray);
-    case 'function': return fail(KIND.function);
-    case 'symbol': return fail(KIND.symbol);
-    case 'bigint': return fail(KIND.bigint);
+    case 'function': case 'symbol': case 'bigint': return fail(KIND[typeof v]);
   }
   if (v === null) return 'null';
   if (depth >= maxDepth) return fail(PROBLEM.tooDeep);
@@ -157,9 +145,7 @@ export function propsJson(v, maxLen, maxDepth) {
   if (out === undefined) return undefined;
   return out.length > maxLen ? fail(PROBLEM.tooLarge) : out;
 }
-
 // ---- callbacks and the host -----------------------------------------------
-
 // Waits for a thenable without ever letting its rejection go unhandled.
 function quietly(p) {
   try {
@@ -187,7 +173,6 @@ export function makeError(Class, code, message, status) {
 export function fillRandom(buf) {
   try { crypto.getRandomValues(buf); return true; } catch (_) { return false; }
 }
-
 // setTimeout's delay is a signed 32-bit number (a longer one fires at once).
 const MAX_DELAY = 2147483647;
 // unref: the timer must not keep a Node, Bun or Deno process alive.
@@ -210,9 +195,7 @@ export function setTimer(callback, ms, unref) {
 export function clearTimer(id) {
   try { clearTimeout(id); } catch (_) {}
 }
-
 // ---- the transport ----------------------------------------------------------
-
 // A thrown value as one short line, from primitives only (no toString runs).
 function line(v) {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
@@ -240,9 +223,7 @@ function describe(e, fallback) {
   out = out || fallback;
   return out.length > 300 ? out.slice(0, 300) + '…' : out;
 }
-
 const result = (outcome, status, retryAfter, body, error) => ({ outcome, status, retryAfter, body, error });
-
 // POSTs `body` to `url` with `fetchFn` (undefined: the global fetch, called
 // on globalThis). headerLines: "name\nvalue\n" per header. The promise always
 // resolves, within timeoutMs, to { outcome, status, retryAfter, body, error };
@@ -359,10 +340,19 @@ extern "C" {
     pub(super) fn fault_kind() -> u8;
     #[wasm_bindgen(js_name = faultPath)]
     pub(super) fn fault_path() -> String;
-    /// The JS side's named codes (`{ kind, problem, list, sent }`), for the
-    /// test that compares them with [`code`].
+    /// The JS side's named codes, for the test that compares them with [`code`].
     #[cfg(test)]
-    pub(super) fn codes() -> JsValue;
+    #[wasm_bindgen(thread_local_v2)]
+    pub(super) static KIND: JsValue;
+    #[cfg(test)]
+    #[wasm_bindgen(thread_local_v2)]
+    pub(super) static PROBLEM: JsValue;
+    #[cfg(test)]
+    #[wasm_bindgen(thread_local_v2)]
+    pub(super) static LIST: JsValue;
+    #[cfg(test)]
+    #[wasm_bindgen(thread_local_v2)]
+    pub(super) static SENT: JsValue;
 
     /// Calls `f(arg)` (a logger, a `waitUntil`), ignoring what it throws and
     /// any rejection of what it returns.
@@ -478,37 +468,37 @@ pub(super) mod code {
         pub const REDIRECTED: u8 = 3;
     }
 
-    /// Every code by its group and JS name.
+    /// Every code by its JS object and name.
     #[cfg(test)]
     pub const ALL: &[(&str, &str, u8)] = &[
-        ("kind", "string", kind::STRING),
-        ("kind", "number", kind::NUMBER),
-        ("kind", "boolean", kind::BOOLEAN),
-        ("kind", "null", kind::NULL),
-        ("kind", "undefined", kind::UNDEFINED),
-        ("kind", "array", kind::ARRAY),
-        ("kind", "object", kind::OBJECT),
-        ("kind", "date", kind::DATE),
-        ("kind", "function", kind::FUNCTION),
-        ("kind", "symbol", kind::SYMBOL),
-        ("kind", "bigint", kind::BIGINT),
-        ("kind", "other", kind::OTHER),
-        ("kind", "threw", kind::THREW),
-        ("kind", "hugeString", kind::HUGE_STRING),
-        ("problem", "tooLarge", problem::TOO_LARGE),
-        ("problem", "nonFinite", problem::NON_FINITE),
-        ("problem", "undefinedInArray", problem::UNDEFINED_IN_ARRAY),
-        ("problem", "invalidDate", problem::INVALID_DATE),
-        ("problem", "tooDeep", problem::TOO_DEEP),
-        ("problem", "notAnObject", problem::NOT_AN_OBJECT),
-        ("list", "tooMany", list::TOO_MANY),
-        ("list", "hole", list::HOLE),
-        ("list", "notString", list::NOT_STRING),
-        ("list", "tooLong", list::TOO_LONG),
-        ("list", "threw", list::THREW),
-        ("sent", "ok", sent::OK),
-        ("sent", "network", sent::NETWORK),
-        ("sent", "timeout", sent::TIMEOUT),
-        ("sent", "redirected", sent::REDIRECTED),
+        ("KIND", "string", kind::STRING),
+        ("KIND", "number", kind::NUMBER),
+        ("KIND", "boolean", kind::BOOLEAN),
+        ("KIND", "null", kind::NULL),
+        ("KIND", "undefined", kind::UNDEFINED),
+        ("KIND", "array", kind::ARRAY),
+        ("KIND", "object", kind::OBJECT),
+        ("KIND", "date", kind::DATE),
+        ("KIND", "function", kind::FUNCTION),
+        ("KIND", "symbol", kind::SYMBOL),
+        ("KIND", "bigint", kind::BIGINT),
+        ("KIND", "other", kind::OTHER),
+        ("KIND", "threw", kind::THREW),
+        ("KIND", "hugeString", kind::HUGE_STRING),
+        ("PROBLEM", "tooLarge", problem::TOO_LARGE),
+        ("PROBLEM", "nonFinite", problem::NON_FINITE),
+        ("PROBLEM", "undefinedInArray", problem::UNDEFINED_IN_ARRAY),
+        ("PROBLEM", "invalidDate", problem::INVALID_DATE),
+        ("PROBLEM", "tooDeep", problem::TOO_DEEP),
+        ("PROBLEM", "notAnObject", problem::NOT_AN_OBJECT),
+        ("LIST", "tooMany", list::TOO_MANY),
+        ("LIST", "hole", list::HOLE),
+        ("LIST", "notString", list::NOT_STRING),
+        ("LIST", "tooLong", list::TOO_LONG),
+        ("LIST", "threw", list::THREW),
+        ("SENT", "ok", sent::OK),
+        ("SENT", "network", sent::NETWORK),
+        ("SENT", "timeout", sent::TIMEOUT),
+        ("SENT", "redirected", sent::REDIRECTED),
     ];
 }

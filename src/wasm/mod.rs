@@ -19,9 +19,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::{Error, ErrorCode};
-use crate::event::{
-    Choose, Consent, ConsentAction, Event, OptimizationType, RecordBuilder, Selector, ValidUntil,
-};
+use crate::event::{Choose, Consent, Event, OptimizationType, RecordBuilder, Selector, ValidUntil};
 use crate::json::write_str;
 use crate::report::{Fate, FlushReport};
 use options::build_config;
@@ -322,11 +320,11 @@ impl Core {
             };
             let email = value::optional_string(&email, "email")?;
             let message = value::optional_string(&message, "message")?;
-            // The action is parsed here (INVALID_ACTION, as always) and
-            // checked in the core's order among the other arguments.
-            Consent::checked(
+            // The action is parsed with ConsentAction::parse (INVALID_ACTION,
+            // as always), in the core's order among the other checks.
+            Consent::with_action_text(
                 &profile_id,
-                ConsentAction::parse(&action),
+                &action,
                 category.as_deref(),
                 valid_until,
                 email.as_deref(),
