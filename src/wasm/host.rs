@@ -15,7 +15,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::js::{self, code};
+use super::code;
+use super::js;
 use super::value::MAX_STRING;
 use crate::transport::{Clock, Random, Request, Response, Transport, TransportError};
 

@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
 const noop = () => {};
-// The numbers the helpers hand to Rust, by name; mod `code` in Rust mirrors
+// The numbers the helpers hand to Rust, by name; src/wasm/code.rs mirrors
 // them and a wasm test compares the two (exported only for it).
 export const KIND = {string:0,number:1,boolean:2,null:3,undefined:4,array:5,object:6,date:7,function:8,symbol:9,bigint:10,other:11,threw:12,hugeString:13};
 export const PROBLEM = {tooLarge:13,nonFinite:20,undefinedInArray:21,invalidDate:22,tooDeep:23,notAnObject:30};
@@ -340,7 +340,7 @@ extern "C" {
     pub(super) fn fault_kind() -> u8;
     #[wasm_bindgen(js_name = faultPath)]
     pub(super) fn fault_path() -> String;
-    /// The JS side's named codes, for the test that compares them with [`code`].
+    /// The JS side's named codes, for the test that compares them with `wasm::code`.
     #[cfg(test)]
     #[wasm_bindgen(thread_local_v2)]
     pub(super) static KIND: JsValue;
@@ -417,88 +417,4 @@ extern "C" {
     pub(super) fn body(this: &Sent) -> String;
     #[wasm_bindgen(method, getter)]
     pub(super) fn error(this: &Sent) -> String;
-}
-
-/// The numbers the JS helpers hand back, mirroring their named codes
-/// (`KIND`, `PROBLEM`, `LIST`, `SENT` above); a wasm test compares every one.
-pub(super) mod code {
-    /// What `kindOf` says a value is ([`super::super::value::Kind`]).
-    pub mod kind {
-        pub const STRING: u8 = 0;
-        pub const NUMBER: u8 = 1;
-        pub const BOOLEAN: u8 = 2;
-        pub const NULL: u8 = 3;
-        pub const UNDEFINED: u8 = 4;
-        pub const ARRAY: u8 = 5;
-        pub const OBJECT: u8 = 6;
-        pub const DATE: u8 = 7;
-        pub const FUNCTION: u8 = 8;
-        pub const SYMBOL: u8 = 9;
-        pub const BIGINT: u8 = 10;
-        pub const OTHER: u8 = 11;
-        pub const THREW: u8 = 12;
-        pub const HUGE_STRING: u8 = 13;
-    }
-    /// Why `propsJson` refused properties (besides a value's kind).
-    pub mod problem {
-        pub const TOO_LARGE: u8 = 13;
-        pub const NON_FINITE: u8 = 20;
-        pub const UNDEFINED_IN_ARRAY: u8 = 21;
-        pub const INVALID_DATE: u8 = 22;
-        pub const TOO_DEEP: u8 = 23;
-        /// Plus the top value's kind.
-        pub const NOT_AN_OBJECT: u8 = 30;
-    }
-    /// [`ListFault::code`](super::ListFault::code) values.
-    pub mod list {
-        pub const TOO_MANY: u8 = 1;
-        pub const HOLE: u8 = 2;
-        pub const NOT_STRING: u8 = 3;
-        pub const TOO_LONG: u8 = 4;
-        /// Reading the list threw (Rust's messages handle it with the
-        /// unknown codes: only the test names it).
-        #[allow(dead_code)]
-        pub const THREW: u8 = 5;
-    }
-    /// [`Sent::outcome`](super::Sent::outcome) values.
-    pub mod sent {
-        pub const OK: u8 = 0;
-        pub const NETWORK: u8 = 1;
-        pub const TIMEOUT: u8 = 2;
-        pub const REDIRECTED: u8 = 3;
-    }
-
-    /// Every code by its JS object and name.
-    #[cfg(test)]
-    pub const ALL: &[(&str, &str, u8)] = &[
-        ("KIND", "string", kind::STRING),
-        ("KIND", "number", kind::NUMBER),
-        ("KIND", "boolean", kind::BOOLEAN),
-        ("KIND", "null", kind::NULL),
-        ("KIND", "undefined", kind::UNDEFINED),
-        ("KIND", "array", kind::ARRAY),
-        ("KIND", "object", kind::OBJECT),
-        ("KIND", "date", kind::DATE),
-        ("KIND", "function", kind::FUNCTION),
-        ("KIND", "symbol", kind::SYMBOL),
-        ("KIND", "bigint", kind::BIGINT),
-        ("KIND", "other", kind::OTHER),
-        ("KIND", "threw", kind::THREW),
-        ("KIND", "hugeString", kind::HUGE_STRING),
-        ("PROBLEM", "tooLarge", problem::TOO_LARGE),
-        ("PROBLEM", "nonFinite", problem::NON_FINITE),
-        ("PROBLEM", "undefinedInArray", problem::UNDEFINED_IN_ARRAY),
-        ("PROBLEM", "invalidDate", problem::INVALID_DATE),
-        ("PROBLEM", "tooDeep", problem::TOO_DEEP),
-        ("PROBLEM", "notAnObject", problem::NOT_AN_OBJECT),
-        ("LIST", "tooMany", list::TOO_MANY),
-        ("LIST", "hole", list::HOLE),
-        ("LIST", "notString", list::NOT_STRING),
-        ("LIST", "tooLong", list::TOO_LONG),
-        ("LIST", "threw", list::THREW),
-        ("SENT", "ok", sent::OK),
-        ("SENT", "network", sent::NETWORK),
-        ("SENT", "timeout", sent::TIMEOUT),
-        ("SENT", "redirected", sent::REDIRECTED),
-    ];
 }

@@ -4,6 +4,7 @@
 //! nothing. Every call into JavaScript that could run code we did not write
 //! goes through the guarded helpers of `js`.
 
+mod code;
 mod edge;
 mod host;
 mod js;

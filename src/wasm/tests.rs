@@ -385,7 +385,8 @@ fn an_error_class_that_throws_still_gives_a_coded_error() {
 /// The JS helpers' named codes and Rust's `code` module agree, name by name.
 #[wasm_bindgen_test]
 fn the_numeric_codes_agree_on_both_sides() {
-    use super::js::{code, KIND, LIST, PROBLEM, SENT};
+    use super::code;
+    use super::js::{KIND, LIST, PROBLEM, SENT};
     let groups = [
         ("KIND", KIND.with(JsValue::clone)),
         ("PROBLEM", PROBLEM.with(JsValue::clone)),

@@ -15,7 +15,8 @@ use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::js::{self, code, fault_kind, fault_path, kind_of, props_json, str_within};
+use super::code;
+use super::js::{self, fault_kind, fault_path, kind_of, props_json, str_within};
 use crate::error::{Error, ErrorCode};
 use crate::json::{JsonObject, MAX_DEPTH};
 
