@@ -311,9 +311,19 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         )
     }
 
-    /// How much time a request needs left before the deadline to be started.
+    /// How much time a request needs left before the deadline to be started:
+    /// the latency estimate, at most the request timeout and at most half
+    /// the flush deadline. Without that last bound, a client that knows no
+    /// latency yet and whose timeout equals its deadline would need the whole
+    /// deadline, so a flush that lost one millisecond before its first
+    /// request (or waited for a pause, or retried once) could never send.
+    /// A request started with half the deadline left is never cut while
+    /// answers take less than that.
     fn needed_ms(&self, state: &State) -> u64 {
-        state.latency.needed_ms(self.request_timeout_ms())
+        let half_deadline = u64::from(self.config.flush_deadline_ms / 2);
+        state
+            .latency
+            .needed_ms(self.request_timeout_ms().min(half_deadline))
     }
 
     fn observe_latency(&self, result: &Result<Response, TransportError>, took: u64, timeout: u32) {

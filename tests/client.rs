@@ -636,6 +636,22 @@ fn a_request_that_cannot_finish_before_the_deadline_is_not_started() {
 }
 
 #[test]
+fn a_client_that_knows_no_latency_yet_retries_when_half_the_deadline_is_left() {
+    // The request timeout (4 s) is longer than the deadline (3 s): without a
+    // latency sample the client must not ask for the whole deadline, or any
+    // flush that lost a millisecond could never send.
+    let w = world(config().flush_deadline_ms(3_000));
+    track(&w, 3);
+    w.script([Step::Fail { latency: 5 }]);
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!(
+        (report.delivered, report.pending, report.retries),
+        (3, 0, 1),
+        "{report:?}"
+    );
+}
+
+#[test]
 fn after_a_timeout_a_request_starts_only_with_its_full_timeout_left() {
     let w = world(
         config()
