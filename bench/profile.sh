@@ -19,7 +19,7 @@ if [[ "${1:-}" == "--names" ]]; then
   WASM_OPT_FLAGS=(-Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
     --enable-mutable-globals --enable-multivalue --enable-reference-types)
   echo "profile: cargo build --release (wasm32), wasm-bindgen, wasm-opt -Oz -g -> target/bench-profile-pkg" >&2
-  (cd "$ROOT" && cargo build --quiet --lib --release --target wasm32-unknown-unknown)
+  (cd "$ROOT" && cargo build --quiet --lib --release --target wasm32-unknown-unknown --features npm)
   rm -rf "$PKG"
   mkdir -p "$PKG"
   wasm-bindgen --target web --out-dir "$PKG" --out-name intempt_edge \

@@ -51,7 +51,7 @@ rm -rf "$WP_OUT"
 # wasm-bindgen CLI that setup.sh installed, never download one.
 wasm-pack --log-level warn build "$ROOT" \
   --release --target web --mode no-install --no-opt --no-pack --no-gitignore \
-  --out-dir "$WP_OUT" --out-name "$OUT_NAME" "$@"
+  --out-dir "$WP_OUT" --out-name "$OUT_NAME" --features npm "$@"
 
 wasm="$WP_OUT/${OUT_NAME}_bg.wasm"
 for f in "$OUT_NAME.js" "${OUT_NAME}_bg.wasm" "$OUT_NAME.d.ts" "${OUT_NAME}_bg.wasm.d.ts"; do

@@ -16,11 +16,13 @@ section "format and lint (host and wasm32)"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --all-targets --target wasm32-unknown-unknown --features npm -- -D warnings
 cargo clippy -p intempt-edge-rust-worker --target wasm32-unknown-unknown -- -D warnings
 
 section "API docs (cargo doc, warnings are errors, host and wasm32)"
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target wasm32-unknown-unknown
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target wasm32-unknown-unknown --features npm
 
 section "API snapshots (tests/api/: Rust host and wasm32, index.d.ts; update: node scripts/api-snapshot.mjs --update)"
 node scripts/api-snapshot.mjs --check
@@ -29,7 +31,7 @@ section "host tests (cargo test)"
 cargo test
 
 section "wasm tests (wasm-bindgen-test-runner in Node)"
-cargo test --target wasm32-unknown-unknown --lib
+cargo test --target wasm32-unknown-unknown --lib --features npm
 
 section "build and pack the npm package"
 bash scripts/build.sh

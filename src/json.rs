@@ -58,7 +58,7 @@ impl JsonObject {
 
     /// Text that the caller guarantees is a valid JSON object (the wasm
     /// boundary's value writer produces it).
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    #[cfg_attr(not(all(target_arch = "wasm32", feature = "npm")), allow(dead_code))]
     pub(crate) fn from_trusted(text: String) -> JsonObject {
         JsonObject(text)
     }

@@ -68,3 +68,12 @@ pub use report::{Fate, FlushReport, Reason, Stats};
 pub use retry::{parse_retry_after, Attempt, Decision, RetryPolicy};
 pub use transport::{Clock, Random, Request, Response, Transport, TransportError};
 pub use wire::LIB;
+
+/// The npm build's allocator (see the `npm` feature in Cargo.toml).
+#[cfg(all(
+    target_arch = "wasm32",
+    feature = "npm",
+    not(target_feature = "atomics")
+))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

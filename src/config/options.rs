@@ -6,7 +6,7 @@ use super::defaults;
 
 /// What an option of the JavaScript constructor defaults to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "npm")), allow(dead_code))]
 pub(crate) enum OptionDefault {
     /// A number of [`defaults`].
     Number(u32),
@@ -21,7 +21,7 @@ pub(crate) enum OptionDefault {
 
 /// One option of `new SDK(…)`, besides the six positional fields.
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "npm")), allow(dead_code))]
 pub(crate) struct OptionSpec {
     pub name: &'static str,
     /// Checked against the docs by a test; the builder applies the
@@ -60,7 +60,7 @@ pub(crate) const OPTIONS: &[OptionSpec] = {
 };
 
 /// The names of [`OPTIONS`], in order, as the JS boundary checks them.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "npm")), allow(dead_code))]
 pub(crate) const OPTION_NAMES: [&str; OPTIONS.len()] = {
     let mut names = [""; OPTIONS.len()];
     let mut i = 0;

@@ -1,6 +1,9 @@
 //! The numbers the JS helpers of `js` hand back, mirroring their named
 //! codes (`KIND`, `PROBLEM`, `LIST`, `SENT` in the inline JS); the wasm test
-//! `the_numeric_codes_agree_on_both_sides` compares every one.
+//! `the_numeric_codes_agree_on_both_sides` compares every one. Without the
+//! `npm` feature only `sent` is used (by `EdgeClient`'s transport).
+
+#![cfg_attr(not(feature = "npm"), allow(dead_code))]
 
 /// What `kindOf` says a value is ([`super::value::Kind`]).
 pub mod kind {

@@ -16,8 +16,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::code;
-use super::js;
-use super::value::MAX_STRING;
+use super::js::{self, MAX_STRING};
 use crate::transport::{Clock, Random, Request, Response, Transport, TransportError};
 
 /// A `setTimeout` as a future; dropping it clears the timer, so an

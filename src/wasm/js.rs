@@ -14,6 +14,10 @@
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
+/// Strings longer than this (UTF-16 units) are refused before they are
+/// copied into wasm memory, which never shrinks.
+pub(crate) const MAX_STRING: usize = 1 << 20;
+
 #[wasm_bindgen(inline_js = r#"
 const noop = () => {};
 // The numbers the helpers hand to Rust, by name; src/wasm/code.rs mirrors

@@ -39,9 +39,7 @@ pub(crate) enum Kind {
     HugeString,
 }
 
-/// Strings longer than this (UTF-16 units) are refused before they are
-/// copied into wasm memory, which never shrinks.
-pub(crate) const MAX_STRING: usize = 1 << 20;
+pub(crate) use super::js::MAX_STRING;
 
 fn kind_from(value: u8) -> Kind {
     use code::kind;
