@@ -16,7 +16,10 @@ section "format and lint (host and wasm32)"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
-cargo clippy --all-targets --target wasm32-unknown-unknown --features npm -- -D warnings
+# The npm build (no std): the library, and its unit tests (integration tests
+# are host tests; built for wasm32 they would link std beside our panic handler).
+cargo clippy --lib --target wasm32-unknown-unknown --features npm -- -D warnings
+cargo clippy --lib --profile test --target wasm32-unknown-unknown --features npm -- -D warnings
 cargo clippy -p intempt-edge-rust-worker --target wasm32-unknown-unknown -- -D warnings
 
 section "API docs (cargo doc, warnings are errors, host and wasm32)"

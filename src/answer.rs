@@ -3,6 +3,8 @@
 //! skips, strict in what it returns: anything unexpected is `None`, never an
 //! error message nobody reads. Which keys to read is `wire`'s business.
 
+use alloc::string::String;
+
 use crate::json::Checker;
 
 /// Server responses may nest deeper than properties we send.

@@ -4,7 +4,10 @@
 //! once when the event was recorded. A request body is a concatenation, so
 //! byte limits are exact and a retry resends the same bytes (same `eventId`).
 
-use std::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use alloc::collections::VecDeque;
 
 use crate::wire::{TRACK_PREFIX, TRACK_SUFFIX};
 

@@ -20,8 +20,12 @@
 //! cancelled), another flush takes the batch back after the lease and sends
 //! it again: delivery is at-least-once, never at-most-once.
 
-use std::cell::RefCell;
-use std::fmt;
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use core::cell::RefCell;
+use core::fmt;
 
 use crate::batch::Entry;
 use crate::config::Config;
@@ -30,6 +34,7 @@ use crate::event::Event;
 use crate::report::{FlushReport, Stats};
 use crate::retry::RetryPolicy;
 use crate::state::{State, LEASE_GRACE_MS, TIMER_GRACE_MS};
+use crate::text::cat;
 use crate::transport::{Clock, Random, Transport};
 use crate::wire::{self, Urls};
 
@@ -67,8 +72,8 @@ pub type Logger = Box<dyn Fn(&str)>;
 /// crypto; elsewhere, bring your own [`Transport`], [`Clock`] and [`Random`]:
 ///
 /// ```
-/// use std::future::{ready, Future};
-/// use std::task::{Context, Poll, Waker};
+/// use core::future::{ready, Future};
+/// use core::task::{Context, Poll, Waker};
 /// use intempt_edge::{Client, Clock, Config, Event, Random, Request, Response, Transport, TransportError};
 ///
 /// struct Accepts; // a server that accepts everything
@@ -91,7 +96,7 @@ pub type Logger = Box<dyn Fn(&str)>;
 /// let client = Client::new(config, Accepts, Fixed, Sevens);
 /// client.enqueue(&Event::track("1845348", "Purchase", None)?)?;
 /// // Any executor drives flush(); with these instant fakes one poll is enough.
-/// let mut flush = std::pin::pin!(client.flush());
+/// let mut flush = core::pin::pin!(client.flush());
 /// let Poll::Ready(report) = flush.as_mut().poll(&mut Context::from_waker(Waker::noop())) else {
 ///     unreachable!()
 /// };
@@ -175,19 +180,25 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         if state.queue.len() + state.in_flight_events >= limit {
             return Err(Error::new(
                 ErrorCode::QueueFull,
-                format!("the queue holds {limit} undelivered events (option maxQueueSize); call flush() and retry, or raise the limit"),
+                cat!("the queue holds ", limit, " undelivered events (option maxQueueSize); call flush() and retry, or raise the limit"),
             ));
         }
         let event_id = wire::uuid_v4(state.random_16(&self.random));
         // The bytes are ASCII hex and dashes.
-        let event_id = std::str::from_utf8(&event_id).unwrap_or_default();
+        let event_id = core::str::from_utf8(&event_id).unwrap_or_default();
         let mut json = String::with_capacity(wire::entry_capacity(event));
         wire::write_track_entry(&mut json, event, event_id, now);
         let max = self.config.max_event_bytes as usize;
         if json.len() > max {
             return Err(Error::new(
                 ErrorCode::EventTooLarge,
-                format!("the event is {} bytes as JSON; the limit is {max} (option maxEventBytes): send fewer or smaller properties", json.len()),
+                cat!(
+                    "the event is ",
+                    json.len(),
+                    " bytes as JSON; the limit is ",
+                    max,
+                    " (option maxEventBytes): send fewer or smaller properties"
+                ),
             ));
         }
         let seq = state.next_seq;

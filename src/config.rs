@@ -1,9 +1,14 @@
 //! The constructor's fields, the options, their defaults (with reasons) and
 //! their validation. A [`Config`] that exists is valid.
 
-use std::fmt;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use core::fmt;
 
 use crate::error::{Error, ErrorCode};
+use crate::text::cat;
 
 /// Defaults, each with the reason it is what it is.
 pub mod defaults {
@@ -72,7 +77,7 @@ impl ApiKey {
             return Err(malformed());
         }
         let mut basic = String::from("Basic ");
-        base64(format!("{id}:{secret}").as_bytes(), &mut basic);
+        base64(cat!(id, ":", secret).as_bytes(), &mut basic);
         Ok(ApiKey {
             key: key.to_owned(),
             basic,
@@ -127,7 +132,7 @@ impl Endpoint {
         let bad = |why: &str| {
             Error::new(
                 ErrorCode::InvalidEndpoint,
-                format!("endpoint {why} (expected e.g. https://api.intempt.com)"),
+                cat!("endpoint ", why, " (expected e.g. https://api.intempt.com)"),
             )
         };
         if url.bytes().any(|b| !b.is_ascii_graphic()) {
@@ -149,7 +154,7 @@ impl Endpoint {
             Some(v6) => match v6.split_once(']') {
                 Some((addr, port)) if port.is_empty() || port.starts_with(':') => {
                     check_port(port)?;
-                    format!("[{addr}]")
+                    cat!("[", addr, "]")
                 }
                 _ => return Err(bad("has a malformed IPv6 host")),
             },
@@ -159,7 +164,7 @@ impl Endpoint {
                     None => (authority, None),
                 };
                 if let Some(p) = port {
-                    check_port(&format!(":{p}"))?;
+                    check_port(&cat!(":", p))?;
                 }
                 host.to_owned()
             }
@@ -361,7 +366,15 @@ impl ConfigBuilder {
             } else {
                 Err(Error::new(
                     ErrorCode::InvalidConfig,
-                    format!("{name} must be an integer from {min} to {max}, got {value}"),
+                    cat!(
+                        name,
+                        " must be an integer from ",
+                        min,
+                        " to ",
+                        max,
+                        ", got ",
+                        value
+                    ),
                 ))
             }
         };
@@ -405,13 +418,13 @@ fn path_segment_ok(name: &str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
         return Err(Error::new(
             ErrorCode::InvalidConfig,
-            format!("{name} must be a non-empty string"),
+            cat!(name, " must be a non-empty string"),
         ));
     }
     if value == "." || value == ".." {
         return Err(Error::new(
             ErrorCode::InvalidConfig,
-            format!("{name} cannot be '.' or '..'"),
+            cat!(name, " cannot be '.' or '..'"),
         ));
     }
     Ok(())

@@ -3,10 +3,14 @@
 //! the caller can fall back on. They are not queued and not blocked by
 //! opt-out or a `Retry-After` pause.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use crate::client::{closed, Client};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent};
 use crate::retry::Decision;
+use crate::text::cat;
 use crate::transport::{
     attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Response, Transport,
 };
@@ -52,10 +56,14 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             let result = self.transport.send(request).await;
             self.log(|| {
                 let elapsed = self.clock.now_ms() - sent_at;
-                format!(
-                    "POST {} -> {} in {elapsed} ms",
+                cat!(
+                    "POST ",
                     redact(url),
-                    outcome_line(&result)
+                    " -> ",
+                    outcome_line(&result),
+                    " in ",
+                    elapsed,
+                    " ms"
                 )
             });
             failures += 1;
@@ -77,8 +85,8 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 }
                 (_, Ok(response)) => {
                     let message = match wire::error_message(&response.body) {
-                        Some(m) => format!("the server answered {}: {m}", response.status),
-                        None => format!("the server answered {}", response.status),
+                        Some(m) => cat!("the server answered ", response.status, ": ", m),
+                        None => cat!("the server answered ", response.status),
                     };
                     return Err(Error::http(response.status, message));
                 }

@@ -4,7 +4,10 @@
 //! contract that a call can break has its own [`ErrorCode`], and the message
 //! says what to change. JS callers see the same code as `err.code`.
 
-use std::fmt;
+use crate::text::cat;
+use alloc::string::String;
+
+use core::fmt;
 
 /// Declares [`ErrorCode`], its [`as_str`](ErrorCode::as_str) and
 /// [`ALL`](ErrorCode::ALL) from one list, so they cannot disagree.
@@ -121,12 +124,12 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// Shorthand for [`ErrorCode::InvalidArgument`] errors about one named argument.
 pub(crate) fn invalid_argument(what: &str) -> Error {
     Error::new(
         ErrorCode::InvalidArgument,
-        format!("{what} must be a non-empty string"),
+        cat!(what, " must be a non-empty string"),
     )
 }

@@ -2,8 +2,13 @@
 //! the wire contract. An [`Event`] that exists is valid; serialising it is
 //! `wire`'s job.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::error::{invalid_argument, Error, ErrorCode};
 use crate::json::JsonObject;
+use crate::text::cat;
 
 /// The reserved event title used for identification.
 pub const IDENTIFY: &str = "Identify";
@@ -83,7 +88,7 @@ impl Event {
             Some(t) if t != IDENTIFY => Ok(t.to_owned()),
             _ if has_attributes => Err(Error::new(
                 ErrorCode::AttributesNeedTitle,
-                format!("{method}(): attributes need an event title other than 'Identify'; pass a title such as '{method} user'"),
+                cat!(method, "(): attributes need an event title other than 'Identify'; pass a title such as '", method, " user'"),
             )),
             _ => Ok(IDENTIFY.to_owned()),
         }

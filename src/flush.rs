@@ -3,14 +3,18 @@
 //! batch is sent and resent until the retry policy settles it, and the
 //! run's accounting becomes the [`FlushReport`].
 
-use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::task::Poll;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
+use core::future::{poll_fn, Future};
+use core::pin::pin;
+use core::task::Poll;
 
 use crate::client::Client;
 use crate::report::{Fate, FlushReport, FlushRun};
 use crate::retry::Decision;
 use crate::state::{Settled, State, Taken, LEASE_GRACE_MS};
+use crate::text::cat;
 use crate::transport::{
     attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Response, Transport,
     TransportError,
@@ -153,15 +157,23 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 .unwrap_or(Next::Done);
             self.log(|| {
                 let then = match next {
-                    Next::RetryIn(ms) => format!("; retrying in {ms} ms"),
+                    Next::RetryIn(ms) => cat!("; retrying in ", ms, " ms"),
                     Next::Keep => "; kept queued".to_owned(),
                     Next::Done => String::new(),
                 };
-                format!(
-                    "POST {} ({len} events, {bytes} bytes) -> {} in {} ms{then}",
+                cat!(
+                    "POST ",
                     redact(&self.urls.track),
+                    " (",
+                    len,
+                    " events, ",
+                    bytes,
+                    " bytes) -> ",
                     outcome_line(&result),
-                    now - sent_at
+                    " in ",
+                    now - sent_at,
+                    " ms",
+                    then
                 )
             });
             let wait = match next {
@@ -260,14 +272,20 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         drop(state);
         let report = run.finish();
         self.log(|| {
-            format!(
-                "flush: delivered {}, failed {}, dropped {}, pending {}, {} requests in {} ms{}",
+            cat!(
+                "flush: delivered ",
                 report.delivered,
+                ", failed ",
                 report.failed,
+                ", dropped ",
                 report.dropped,
+                ", pending ",
                 report.pending,
+                ", ",
                 report.requests,
+                " requests in ",
                 self.clock.now_ms() - start,
+                " ms",
                 if report.timed_out {
                     " (deadline reached)"
                 } else {

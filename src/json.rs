@@ -7,7 +7,11 @@
 //! the one a JS SDK would send) and *checks* properties given as text
 //! ([`JsonObject::parse`]). Reading the server's answers is `answer`'s job.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use crate::error::{Error, ErrorCode};
+use crate::text::cat;
 
 /// How deep properties may nest. Deeper values (and cycles, which are
 /// infinitely deep) are refused rather than risking the wasm stack.
@@ -47,11 +51,15 @@ impl JsonObject {
             Ok(()) => Ok(JsonObject(text.to_owned())),
             Err(Fault::Syntax { what, at }) => Err(Error::new(
                 ErrorCode::InvalidProperties,
-                format!("properties are not valid JSON: {what} at byte {at}"),
+                cat!("properties are not valid JSON: ", what, " at byte ", at),
             )),
             Err(Fault::TooDeep) => Err(Error::new(
                 ErrorCode::InvalidProperties,
-                format!("properties are nested more than {MAX_DEPTH} levels deep"),
+                cat!(
+                    "properties are nested more than ",
+                    MAX_DEPTH,
+                    " levels deep"
+                ),
             )),
         }
     }

@@ -33,6 +33,12 @@
 
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
+// The npm build links no `std`: its panic and formatting machinery was a
+// tenth of the module, and wasm32 has no OS for the rest (see `npm` in
+// Cargo.toml). Every other build, tests included, uses `std` as usual.
+#![cfg_attr(all(target_arch = "wasm32", feature = "npm", not(test)), no_std)]
+
+extern crate alloc;
 
 mod answer;
 mod batch;
@@ -46,6 +52,7 @@ mod json;
 mod report;
 mod retry;
 mod state;
+mod text;
 mod transport;
 mod wire;
 
@@ -77,3 +84,15 @@ pub use wire::LIB;
 ))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// A panic in the npm build traps, as `panic = "abort"` did with `std`
+/// (whose hook only formatted a message nobody could read). Nothing a
+/// caller passes reaches one: the boundary's tests and fuzzing hold that.
+#[cfg(all(target_arch = "wasm32", feature = "npm", not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+#[cfg(all(target_arch = "wasm32", feature = "npm", feature = "serde_json"))]
+compile_error!("the `npm` feature builds the npm package without std; `serde_json` needs std: enable one of them");

@@ -2,7 +2,10 @@
 //! lifetime counters ([`Stats`]), and the accounting of one flush call
 //! (`FlushRun`) that turns into its report.
 
-use std::collections::HashSet;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use core::hash::{BuildHasherDefault, Hasher};
 
 /// Whether a reason is about events that stay queued or that are gone.
 #[non_exhaustive]
@@ -66,15 +69,40 @@ pub struct Stats {
     pub opted_out: u64,
 }
 
+/// A set of event sequence numbers.
+pub(crate) type SeqSet = hashbrown::HashSet<u64, BuildHasherDefault<SeqHasher>>;
+
+/// Hashes a sequence number by one multiplication (Fibonacci hashing): the
+/// numbers are ours, consecutive and never chosen by a caller, so nothing
+/// stronger is needed, and the table's bucket and tag bits both vary.
+#[derive(Default)]
+pub(crate) struct SeqHasher(u64);
+
+impl Hasher for SeqHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 /// The bookkeeping of one flush call.
 #[derive(Default)]
 pub(crate) struct FlushRun {
     pub report: FlushReport,
     /// Events that failed during this flush and are not delivered or dropped since.
-    pub failed: HashSet<u64>,
+    pub failed: SeqSet,
     /// The events behind each reason (an event retried for the same reason
     /// counts once); few distinct reasons, so a Vec.
-    reasons: Vec<(Fate, Option<u16>, String, HashSet<u64>)>,
+    reasons: Vec<(Fate, Option<u16>, String, SeqSet)>,
 }
 
 impl FlushRun {
@@ -107,7 +135,7 @@ impl FlushRun {
             .into_iter()
             .filter_map(|(fate, status, message, seqs)| {
                 let events = match fate {
-                    Fate::Failed => seqs.iter().filter(|seq| failed.contains(seq)).count(),
+                    Fate::Failed => seqs.iter().filter(|seq| failed.contains(*seq)).count(),
                     Fate::Dropped => seqs.len(),
                 };
                 (events > 0).then_some(Reason {

@@ -3,6 +3,8 @@
 //! server's `Retry-After` pause and recent latencies. Pure functions of
 //! their inputs, tested with tables.
 
+use alloc::vec::Vec;
+
 /// How one request attempt ended, as the policy sees it.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

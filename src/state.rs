@@ -3,14 +3,17 @@
 //! recent latencies, and the pool of random bytes. It lives in a `RefCell`
 //! that is never borrowed across an `.await`.
 
-use std::cell::RefCell;
-use std::collections::HashSet;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
 
 use crate::batch::{self, Entry, Queue};
-use crate::report::Stats;
+use crate::report::{SeqSet, Stats};
 use crate::retry::{Latency, Pause};
 use crate::transport::Random;
 
@@ -192,7 +195,7 @@ impl State {
     }
 
     /// Sequence numbers of every event not yet delivered or dropped.
-    pub fn undelivered(&self) -> HashSet<u64> {
+    pub fn undelivered(&self) -> SeqSet {
         let queued = self.queue.seqs();
         let in_flight = self
             .in_flight

@@ -3,10 +3,15 @@
 //! [`Response`], [`TransportError`]), and how one outcome reads in reports,
 //! errors and log lines.
 
-use std::fmt;
-use std::future::Future;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use core::fmt;
+use core::future::Future;
 
 use crate::retry::Attempt;
+use crate::text::cat;
 use crate::wire;
 
 /// An HTTP request the client wants sent (always `POST`).
@@ -89,7 +94,7 @@ impl TransportError {
     pub(crate) fn describe(&self) -> String {
         match self {
             TransportError::Timeout => "the request timed out".to_owned(),
-            TransportError::Network(why) => format!("network error: {why}"),
+            TransportError::Network(why) => cat!("network error: ", why),
             TransportError::Redirected => "the fetch followed a redirect although asked not to; nothing reached the API: set endpoint to the URL the API answers at, and use a fetch that honours redirect: \"manual\"".to_owned(),
         }
     }
@@ -101,7 +106,7 @@ impl fmt::Display for TransportError {
     }
 }
 
-impl std::error::Error for TransportError {}
+impl core::error::Error for TransportError {}
 
 /// Sends requests. The wasm build implements it with the host's `fetch`.
 pub trait Transport {
@@ -151,7 +156,7 @@ pub(crate) fn redact(url: &str) -> &str {
 pub(crate) fn outcome_line(result: &Result<Response, TransportError>) -> String {
     match outcome_text(result) {
         (Some(status), message) if !message.starts_with("HTTP ") => {
-            format!("HTTP {status}: {message}")
+            cat!("HTTP ", status, ": ", message)
         }
         (_, message) => message,
     }
@@ -162,18 +167,15 @@ pub(crate) fn outcome_line(result: &Result<Response, TransportError>) -> String 
 pub(crate) fn outcome_text(result: &Result<Response, TransportError>) -> (Option<u16>, String) {
     match result {
         Ok(response) if (200..300).contains(&response.status) => {
-            (Some(response.status), format!("HTTP {}", response.status))
+            (Some(response.status), cat!("HTTP ", response.status))
         }
         Ok(response) if (300..400).contains(&response.status) => (
             Some(response.status),
-            format!(
-                "HTTP {}: a redirect, not followed (a redirected POST does not reach the API); set endpoint to the URL the API answers at",
-                response.status
-            ),
+            cat!("HTTP ", response.status, ": a redirect, not followed (a redirected POST does not reach the API); set endpoint to the URL the API answers at"),
         ),
         Ok(response) => {
             let message = wire::error_message(&response.body)
-                .unwrap_or_else(|| format!("HTTP {}", response.status));
+                .unwrap_or_else(|| cat!("HTTP ", response.status));
             (Some(response.status), message)
         }
         Err(error) => (None, error.describe()),

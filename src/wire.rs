@@ -2,10 +2,16 @@
 //! (`docs/wire-protocol.md`), of requests and of answers. Golden tests pin
 //! every byte.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
 use crate::answer;
 use crate::config::{AuthMode, Config};
 use crate::event::{Choose, Consent, Event, OptimizationType, Selector, ValidUntil};
 use crate::json::{write_f64, write_str, JsonObject};
+use crate::text::{cat, put_u64};
 
 /// The SDK's name and version, sent as `X-Intempt-Lib` and as the consent `source`.
 pub const LIB: &str = concat!("intempt-edge/", env!("CARGO_PKG_VERSION"));
@@ -35,8 +41,8 @@ impl Urls {
         track.push_str("/track");
         let mut urls = Urls {
             track,
-            consents: format!("{project_base}/consents/data"),
-            choose: format!("{project_base}/optimization/choose-api"),
+            consents: cat!(project_base, "/consents/data"),
+            choose: cat!(project_base, "/optimization/choose-api"),
         };
         if config.auth_mode == AuthMode::Query {
             let mut query = String::from("?apiKey=");
@@ -103,7 +109,7 @@ pub(crate) fn write_track_entry(
     out.push_str(",\"payload\":[{\"eventId\":\"");
     out.push_str(event_id);
     out.push_str("\",\"timestamp\":");
-    out.push_str(&timestamp_ms.to_string());
+    put_u64(out, timestamp_ms);
     out.push_str(",\"profileId\":");
     write_str(out, &event.profile_id);
     let strings = [("userId", &event.user_id), ("accountId", &event.account_id)];
@@ -153,7 +159,7 @@ pub(crate) fn consent_body(config: &Config, consent: &Consent, now_ms: u64) -> S
         write_str(&mut out, category);
     }
     push_key(&mut out, "timestamp");
-    out.push_str(&(now_ms / 1000).to_string());
+    put_u64(&mut out, now_ms / 1000);
     push_key(&mut out, "profileId");
     write_str(&mut out, &consent.profile_id);
     push_key(&mut out, "sourceId");

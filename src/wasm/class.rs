@@ -1,7 +1,10 @@
 //! The JavaScript `Core` class that the npm package's `SDK` wraps (the
 //! `npm` feature): JS values in, [`EdgeClient`] calls out.
 
-use std::cell::RefCell;
+use alloc::boxed::Box;
+use alloc::string::String;
+
+use core::cell::RefCell;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -16,20 +19,31 @@ use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event, OptimizationType, RecordBuilder, Selector, ValidUntil};
 use crate::json::write_str;
 use crate::report::{Fate, FlushReport};
+use crate::text::{cat, put_u64};
 
-thread_local! {
-    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
-}
+/// The class errors are made with: one per instance (the `no_std` build
+/// has no `thread_local!`; wasm32 without the `atomics` feature has one
+/// thread, which the assertion below holds).
+struct ErrorClass(RefCell<Option<Function>>);
+
+// SAFETY: only ever touched from the instance's one thread (no `atomics`).
+unsafe impl Sync for ErrorClass {}
+const _: () = assert!(
+    !cfg!(target_feature = "atomics"),
+    "the npm build is single-threaded"
+);
+
+static ERROR_CLASS: ErrorClass = ErrorClass(RefCell::new(None));
 
 /// Sets the class errors are made with (the package's `IntemptError`).
 #[wasm_bindgen(js_name = setErrorClass)]
 pub fn set_error_class(class: Function) {
-    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+    *ERROR_CLASS.0.borrow_mut() = Some(class);
 }
 
 /// An [`Error`] as a JS `Error` with `code` (and `status` for HTTP errors).
 fn to_js(error: Error) -> JsValue {
-    let class = ERROR_CLASS.with(|c| c.borrow().clone());
+    let class = ERROR_CLASS.0.borrow().clone();
     let class = class.map_or(JsValue::UNDEFINED, JsValue::from);
     js::make_error(
         &class,
@@ -53,35 +67,42 @@ fn from_json(json: &str) -> JsValue {
 }
 
 fn report_to_js(report: &FlushReport) -> JsValue {
-    use std::fmt::Write;
     let mut json = String::with_capacity(160);
-    let _ = write!(
-        json,
-        r#"{{"delivered":{},"failed":{},"dropped":{},"pending":{},"retries":{},"requests":{},"timedOut":{},"reasons":["#,
-        report.delivered,
-        report.failed,
-        report.dropped,
-        report.pending,
-        report.retries,
-        report.requests,
-        report.timed_out,
-    );
+    let counts = [
+        ("{\"delivered\":", report.delivered),
+        (",\"failed\":", report.failed),
+        (",\"dropped\":", report.dropped),
+        (",\"pending\":", report.pending),
+        (",\"retries\":", report.retries),
+        (",\"requests\":", report.requests),
+    ];
+    for (key, n) in counts {
+        json.push_str(key);
+        put_u64(&mut json, u64::from(n));
+    }
+    json.push_str(if report.timed_out {
+        r#","timedOut":true,"reasons":["#
+    } else {
+        r#","timedOut":false,"reasons":["#
+    });
     for (i, reason) in report.reasons.iter().enumerate() {
         let fate = match reason.fate {
             Fate::Failed => "failed",
             Fate::Dropped => "dropped",
         };
-        let comma = if i == 0 { "" } else { "," };
-        let _ = write!(json, r#"{comma}{{"fate":"{fate}","status":"#);
+        json.push_str(if i == 0 { "" } else { "," });
+        json.push_str(r#"{"fate":""#);
+        json.push_str(fate);
+        json.push_str(r#"","status":"#);
         match reason.status {
-            Some(status) => {
-                let _ = write!(json, "{status}");
-            }
+            Some(status) => put_u64(&mut json, u64::from(status)),
             None => json.push_str("null"),
         }
         json.push_str(r#","message":"#);
         write_str(&mut json, &reason.message);
-        let _ = write!(json, r#","events":{}}}"#, reason.events);
+        json.push_str(r#","events":"#);
+        put_u64(&mut json, u64::from(reason.events));
+        json.push('}');
     }
     json.push_str("]}");
     from_json(&json)
@@ -120,7 +141,7 @@ impl Core {
                 js::call_guarded(&logger, &JsValue::from_str(line))
             })),
             (None, true) => Some(Box::new(|line| {
-                js::console_log(&format!("[intempt-edge] {line}"))
+                js::console_log(&cat!("[intempt-edge] ", line))
             })),
             (None, false) => None,
         };
@@ -306,7 +327,7 @@ impl Core {
                 other => {
                     return Err(Error::new(
                         ErrorCode::InvalidArgument,
-                        format!("validUntil must be a string or a number{}", got(other)),
+                        cat!("validUntil must be a string or a number", got(other)),
                     ))
                 }
             };
@@ -359,14 +380,18 @@ impl Core {
                 Kind::Threw => {
                     return Err(Error::new(
                         ErrorCode::InvalidArgument,
-                        format!("{what} threw when read (a Proxy); pass a plain array of strings"),
+                        cat!(
+                            what,
+                            " threw when read (a Proxy); pass a plain array of strings"
+                        ),
                     ))
                 }
                 other => {
                     return Err(Error::new(
                         ErrorCode::InvalidArgument,
-                        format!(
-                            "{what} must be an array of strings or undefined (all){}",
+                        cat!(
+                            what,
+                            " must be an array of strings or undefined (all)",
                             got(other)
                         ),
                     ))
@@ -406,9 +431,18 @@ impl Core {
     /// Counters over the client's life.
     pub fn stats(&self) -> JsValue {
         let stats = self.edge.stats();
-        from_json(&format!(
-            r#"{{"queued":{},"inFlight":{},"delivered":{},"dropped":{},"optedOut":{}}}"#,
-            stats.queued, stats.in_flight, stats.delivered, stats.dropped, stats.opted_out
+        from_json(&cat!(
+            r#"{"queued":"#,
+            stats.queued,
+            r#","inFlight":"#,
+            stats.in_flight,
+            r#","delivered":"#,
+            stats.delivered,
+            r#","dropped":"#,
+            stats.dropped,
+            r#","optedOut":"#,
+            stats.opted_out,
+            r#"}"#
         ))
     }
 }

@@ -4,10 +4,13 @@
 //! background flushes alive with `waitUntil`. The JS `SDK` class is built on
 //! it too.
 
-use std::cell::RefCell;
-use std::fmt;
-use std::future::Future;
-use std::rc::Rc;
+use alloc::boxed::Box;
+use alloc::string::String;
+
+use alloc::rc::Rc;
+use core::cell::RefCell;
+use core::fmt;
+use core::future::Future;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;

@@ -3,11 +3,14 @@
 //! [`Transport`], [`Clock`] and [`Random`]. Every call into JavaScript goes
 //! through the guarded helpers of [`super::js`].
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
 
 use js_sys::Function;
 use wasm_bindgen::closure::Closure;

@@ -11,6 +11,8 @@
 //! resolves, in bounded time. The rest of `src/wasm` reads only those plain
 //! results, through the typed imports here.
 
+use alloc::string::String;
+
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 

@@ -2,6 +2,10 @@
 //! and the options object, read through trap-safe helpers into a
 //! [`ConfigBuilder`]. Unknown option names are errors, not silent defaults.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -10,6 +14,7 @@ use super::js;
 use super::value::{self, got, kind, Kind, MAX_STRING};
 use crate::config::{AuthMode, Config, ConfigBuilder, OPTION_NAMES};
 use crate::error::{Error, ErrorCode};
+use crate::text::cat;
 
 /// The six fields of the seed's positional constructor (the options are
 /// the core's table, `config::OPTIONS`).
@@ -32,22 +37,22 @@ fn integer(value: &JsValue, name: &str) -> Result<Option<u32>, Error> {
         Kind::Undefined | Kind::Null => Ok(None),
         Kind::Number => {
             let n = value.as_f64().unwrap_or(f64::NAN);
-            if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
+            // In range and whole (`f64::fract` needs `std`); NaN fails both.
+            if (0.0..=f64::from(u32::MAX)).contains(&n) && f64::from(n as u32) == n {
                 Ok(Some(n as u32))
             } else {
                 let mut got = String::new();
                 if !crate::json::write_f64(&mut got, n) {
                     got = "a non-finite number".to_owned();
                 }
-                Err(config_error(format!(
-                    "{name} must be a non-negative integer, got {got}"
+                Err(config_error(cat!(
+                    name,
+                    " must be a non-negative integer, got ",
+                    got
                 )))
             }
         }
-        other => Err(config_error(format!(
-            "{name} must be a number{}",
-            got(other)
-        ))),
+        other => Err(config_error(cat!(name, " must be a number", got(other)))),
     }
 }
 
@@ -65,12 +70,12 @@ fn config_string(value: &JsValue, name: &str) -> Result<String, Error> {
         ErrorCode::InvalidConfig
     };
     let message = match kind(value, MAX_CONFIG_STRING) {
-        Kind::HugeString => format!("{name} is longer than {MAX_CONFIG_STRING} characters"),
-        other if name == "apiKey" => format!(
-            "apiKey must be a string of the form identifier.secret{}",
+        Kind::HugeString => cat!(name, " is longer than ", MAX_CONFIG_STRING, " characters"),
+        other if name == "apiKey" => cat!(
+            "apiKey must be a string of the form identifier.secret",
             got(other)
         ),
-        other => format!("{name} must be a non-empty string{}", got(other)),
+        other => cat!(name, " must be a non-empty string", got(other)),
     };
     Err(Error::new(code, message))
 }
@@ -79,10 +84,7 @@ fn function(value: &JsValue, name: &str) -> Result<Option<Function>, Error> {
     match kind(value, MAX_STRING) {
         Kind::Undefined | Kind::Null => Ok(None),
         Kind::Function => Ok(Some(value.clone().unchecked_into())),
-        other => Err(config_error(format!(
-            "{name} must be a function{}",
-            got(other)
-        ))),
+        other => Err(config_error(cat!(name, " must be a function", got(other)))),
     }
 }
 
@@ -97,8 +99,8 @@ fn read_options(options: &JsValue, allowed: &[&[&str]]) -> Result<Vec<(String, J
             ))
         }
         other => {
-            return Err(config_error(format!(
-                "options must be a plain object{}",
+            return Err(config_error(cat!(
+                "options must be a plain object",
                 got(other)
             )))
         }
@@ -109,8 +111,10 @@ fn read_options(options: &JsValue, allowed: &[&[&str]]) -> Result<Vec<(String, J
     let mut out = Vec::new();
     for key in keys {
         if !allowed.iter().any(|list| list.contains(&key.as_str())) {
-            return Err(config_error(format!(
-                "unknown option '{key}'; known options: {}",
+            return Err(config_error(cat!(
+                "unknown option '",
+                key,
+                "'; known options: ",
                 allowed.concat().join(", ")
             )));
         }
@@ -196,8 +200,8 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
                     builder
                 }
                 other => {
-                    return Err(config_error(format!(
-                        "debug must be true or false{}",
+                    return Err(config_error(cat!(
+                        "debug must be true or false",
                         got(other)
                     )))
                 }

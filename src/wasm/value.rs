@@ -11,6 +11,10 @@
 //! records where and why. The messages and codes of those refusals are
 //! Rust's ([`Problem`]); the helpers only look and write.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -19,6 +23,7 @@ use super::code;
 use super::js::{self, fault_kind, fault_path, kind_of, props_json, str_within};
 use crate::error::{Error, ErrorCode};
 use crate::json::{JsonObject, MAX_DEPTH};
+use crate::text::cat;
 
 /// What `kindOf` says a value is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -86,7 +91,7 @@ fn kind_name(kind: Kind) -> &'static str {
 
 /// `, got a number`: what a refused value is, for messages.
 pub(crate) fn got(kind: Kind) -> String {
-    format!(", got {}", kind_name(kind))
+    cat!(", got ", kind_name(kind))
 }
 
 /// Reads `object[key]`, catching getters and Proxy traps.
@@ -97,7 +102,7 @@ pub(crate) fn read_field(object: &JsValue, key: &str) -> Result<JsValue, Error> 
     } else {
         Err(Error::new(
             ErrorCode::InvalidConfig,
-            format!("reading option '{key}' threw an exception"),
+            cat!("reading option '", key, "' threw an exception"),
         ))
     }
 }
@@ -132,24 +137,50 @@ pub(crate) fn string_list(
     let fault: js::ListFault = list.unchecked_into();
     let index = fault.index();
     let message = match fault.code() {
-        code::list::TOO_MANY => format!(
-            "{what} has {} items; at most {MAX_LIST_ITEMS} are allowed",
-            fault.length() as u64
+        code::list::TOO_MANY => cat!(
+            what,
+            " has ",
+            fault.length() as u64,
+            " items; at most ",
+            MAX_LIST_ITEMS,
+            " are allowed"
         ),
         code::list::HOLE => {
-            format!("{what}[{index}] is a hole in the array; pass an array of strings")
+            cat!(
+                what,
+                "[",
+                index,
+                "] is a hole in the array; pass an array of strings"
+            )
         }
-        code::list::NOT_STRING => format!(
-            "{what}[{index}] must be a string{}",
+        code::list::NOT_STRING => cat!(
+            what,
+            "[",
+            index,
+            "] must be a string",
             got(kind_from(fault.kind()))
         ),
-        code::list::TOO_LONG => format!(
-            "{what} hold more than {max_chars} characters in all (up to {what}[{index}]); pass fewer or shorter {what}"
+        code::list::TOO_LONG => cat!(
+            what,
+            " hold more than ",
+            max_chars,
+            " characters in all (up to ",
+            what,
+            "[",
+            index,
+            "]); pass fewer or shorter ",
+            what
         ),
-        _ if index >= 0 => format!(
-            "{what}[{index}] threw when read (a getter or Proxy); pass a plain array of strings"
+        _ if index >= 0 => cat!(
+            what,
+            "[",
+            index,
+            "] threw when read (a getter or Proxy); pass a plain array of strings"
         ),
-        _ => format!("{what} threw when read (a getter or Proxy); pass a plain array of strings"),
+        _ => cat!(
+            what,
+            " threw when read (a getter or Proxy); pass a plain array of strings"
+        ),
     };
     Err(Error::new(ErrorCode::InvalidArgument, message))
 }
@@ -164,8 +195,9 @@ pub(crate) fn string(value: &JsValue, what: &str) -> Result<String, Error> {
         Kind::HugeString => Err(too_long(what, ErrorCode::EventTooLarge)),
         other => Err(Error::new(
             ErrorCode::InvalidArgument,
-            format!(
-                "{what} must be a non-empty string{}{}",
+            cat!(
+                what,
+                " must be a non-empty string",
                 got(other),
                 id_hint(what, other)
             ),
@@ -178,7 +210,7 @@ pub(crate) fn string(value: &JsValue, what: &str) -> Result<String, Error> {
 pub(crate) fn too_long(what: &str, code: ErrorCode) -> Error {
     Error::new(
         code,
-        format!("{what} is longer than {MAX_STRING} characters"),
+        cat!(what, " is longer than ", MAX_STRING, " characters"),
     )
 }
 
@@ -250,27 +282,24 @@ impl Problem {
             Problem::TooLarge => {
                 return Error::new(
                     ErrorCode::EventTooLarge,
-                    format!("{what} are larger than the per-event limit of {budget} bytes of JSON (option maxEventBytes)"),
+                    cat!(what, " are larger than the per-event limit of ", budget, " bytes of JSON (option maxEventBytes)"),
                 )
             }
             Problem::NotAnObject(kind) => {
                 return Error::new(
                     ErrorCode::InvalidProperties,
-                    format!("{what} must be a plain object, got {}", kind_name(kind)),
+                    cat!(what, " must be a plain object, got ", kind_name(kind)),
                 )
             }
             Problem::Unfaithful(Kind::BigInt) => "is a BigInt, which JSON cannot carry; convert it with String(n) or Number(n)".to_owned(),
             Problem::Unfaithful(Kind::Threw) => "threw when read (a getter or Proxy); pass plain data".to_owned(),
             Problem::Unfaithful(Kind::OtherObject) => "is a class instance (Map, Set, typed array, …), which JSON cannot carry faithfully; convert it to a plain object or array".to_owned(),
-            Problem::Unfaithful(kind) => format!("is {}, which JSON cannot carry; remove it or convert it", kind_name(kind)),
+            Problem::Unfaithful(kind) => cat!("is ", kind_name(kind), ", which JSON cannot carry; remove it or convert it"),
             Problem::NonFinite => "is NaN or Infinity, which JSON cannot carry; send null or a finite number".to_owned(),
             Problem::UndefinedInArray => "is undefined inside an array; use null".to_owned(),
             Problem::InvalidDate => "is an invalid Date".to_owned(),
-            Problem::TooDeep => format!("is nested more than {MAX_DEPTH} levels deep (or is part of a cycle)"),
+            Problem::TooDeep => cat!("is nested more than ", MAX_DEPTH, " levels deep (or is part of a cycle)"),
         };
-        Error::new(
-            ErrorCode::InvalidProperties,
-            format!("{what}{path} {problem}"),
-        )
+        Error::new(ErrorCode::InvalidProperties, cat!(what, path, " ", problem))
     }
 }
