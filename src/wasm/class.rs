@@ -8,7 +8,6 @@ use core::cell::RefCell;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::edge;
 use super::options::build_config;
@@ -349,7 +348,7 @@ impl Core {
             Err(error) => return rejected(error),
         };
         let sent = self.edge.consent(consent);
-        future_to_promise(async move {
+        edge::to_promise(async move {
             sent.await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
         })
@@ -409,7 +408,7 @@ impl Core {
             Err(error) => return rejected(error),
         };
         let chosen = self.edge.choose(choose);
-        future_to_promise(async move {
+        edge::to_promise(async move {
             let choices = chosen.await.map_err(to_js)?;
             js_sys::JSON::parse(&choices)
                 .map_err(|_| to_js(Error::http(200, "the server's choices are not valid JSON")))
@@ -419,13 +418,13 @@ impl Core {
     /// Sends everything queued; resolves (never rejects) with a report.
     pub fn flush(&self) -> Promise {
         let flushed = self.edge.flush();
-        future_to_promise(async move { Ok(report_to_js(&flushed.await)) })
+        edge::to_promise(async move { Ok(report_to_js(&flushed.await)) })
     }
 
     /// Flushes, then refuses every later call.
     pub fn close(&self) -> Promise {
         let closed = self.edge.close();
-        future_to_promise(async move { Ok(report_to_js(&closed.await)) })
+        edge::to_promise(async move { Ok(report_to_js(&closed.await)) })
     }
 
     /// Counters over the client's life.

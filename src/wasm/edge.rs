@@ -11,6 +11,7 @@ use alloc::rc::Rc;
 use core::cell::RefCell;
 use core::fmt;
 use core::future::Future;
+use core::pin::Pin;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
@@ -186,7 +187,7 @@ impl EdgeClient {
 
     /// Runs `future` in the background, kept alive by `waitUntil` when there is one.
     fn spawn(&self, future: impl Future<Output = ()> + 'static) {
-        let promise = future_to_promise(async move {
+        let promise = to_promise(async move {
             future.await;
             Ok(JsValue::UNDEFINED)
         });
@@ -245,4 +246,13 @@ impl EdgeClient {
 /// reject; the flush runs anyway.
 pub(super) fn guarded(wait_until: Function) -> WaitUntil {
     Rc::new(move |promise: Promise| js::call_guarded(&wait_until, &promise))
+}
+
+/// `future_to_promise` through one boxed future type, so the executor's glue
+/// is compiled once rather than once per kind of future (3 KB of wasm).
+pub(super) fn to_promise(
+    future: impl Future<Output = Result<JsValue, JsValue>> + 'static,
+) -> Promise {
+    let future: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
+    future_to_promise(future)
 }
