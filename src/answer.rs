@@ -25,7 +25,7 @@ pub(crate) fn top_level_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
         }
         let key_start = c.pos;
         c.string().ok()?;
-        let found = string_value(&text[key_start..c.pos])? == key;
+        let found = string_value(text.get(key_start..c.pos)?)? == key;
         c.skip_ws();
         if !c.eat(b':') {
             return None;
@@ -34,7 +34,7 @@ pub(crate) fn top_level_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
         let value_start = c.pos;
         c.value(0).ok()?;
         if found {
-            return Some(&text[value_start..c.pos]);
+            return text.get(value_start..c.pos);
         }
         c.skip_ws();
         if !c.eat(b',') {
@@ -53,7 +53,7 @@ pub(crate) fn first_element(text: &str) -> Option<&str> {
     c.skip_ws();
     let start = c.pos;
     c.value(0).ok()?;
-    Some(&text[start..c.pos])
+    text.get(start..c.pos)
 }
 
 /// Decodes a raw JSON string literal (quotes included).

@@ -167,7 +167,11 @@ impl Latency {
     /// Records how long one request took to answer (a timeout counts as the
     /// full request timeout: nothing is known but that it was slow).
     pub(crate) fn observe(&mut self, ms: u64) {
-        self.samples[self.next] = ms.min(u64::from(u32::MAX)) as u32;
+        // `get_mut`/`get` rather than indexing: the npm build then links no
+        // panic formatting (`next` and `len` never exceed the window).
+        if let Some(slot) = self.samples.get_mut(self.next) {
+            *slot = ms.min(u64::from(u32::MAX)) as u32;
+        }
         self.next = (self.next + 1) % Self::WINDOW;
         self.len = (self.len + 1).min(Self::WINDOW);
     }
@@ -176,7 +180,7 @@ impl Latency {
     /// twice the slowest of the recent answers plus a margin, at most
     /// `timeout_ms`; `timeout_ms` while nothing is known.
     pub(crate) fn needed_ms(&self, timeout_ms: u64) -> u64 {
-        match self.samples[..self.len].iter().max() {
+        match self.samples.get(..self.len).unwrap_or(&[]).iter().max() {
             Some(&slowest) => (2 * u64::from(slowest) + Self::MARGIN_MS).min(timeout_ms),
             None => timeout_ms,
         }

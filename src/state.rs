@@ -210,8 +210,13 @@ impl State {
             random.fill(&mut self.random_pool[..]);
             self.random_used = 0;
         }
-        let mut out = [0; 16];
-        out.copy_from_slice(&self.random_pool[self.random_used..self.random_used + 16]);
+        // `get` and `try_from` rather than indexing: no panic path (the
+        // check above keeps the range inside the pool).
+        let out = self
+            .random_pool
+            .get(self.random_used..self.random_used + 16)
+            .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
+            .unwrap_or_default();
         self.random_used += 16;
         out
     }

@@ -54,19 +54,19 @@ impl Piece for i32 {
 }
 
 /// Writes `n` in decimal.
-pub(crate) fn put_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
+pub(crate) fn put_u64(out: &mut String, n: u64) {
+    // Highest power of ten not above `n`, then one digit per power: no
+    // buffer to index (an index would link core's panic formatting).
+    let mut power = 1;
+    while n / power >= 10 {
+        power *= 10;
+    }
     loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
+        out.push(char::from(b'0' + (n / power % 10) as u8));
+        if power == 1 {
             break;
         }
-    }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
+        power /= 10;
     }
 }
 

@@ -224,14 +224,17 @@ pub(crate) fn uuid_v4(mut bytes: [u8; 16]) -> [u8; 36] {
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [b'-'; 36];
-    let mut pos = 0;
+    // Slots taken in order (a computed index would be bounds-checked, and
+    // its panic path links core's formatting into the npm build).
+    let mut slots = out.iter_mut();
     for (i, b) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            pos += 1;
+            slots.next(); // the hyphen
         }
-        out[pos] = HEX[(b >> 4) as usize];
-        out[pos + 1] = HEX[(b & 0xf) as usize];
-        pos += 2;
+        if let (Some(hi), Some(lo)) = (slots.next(), slots.next()) {
+            *hi = HEX[usize::from(b >> 4)];
+            *lo = HEX[usize::from(b & 0xf)];
+        }
     }
     out
 }
@@ -258,7 +261,7 @@ pub(crate) fn error_message(body: &str) -> Option<String> {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    Some(text[..end].to_owned())
+    text.get(..end).map(str::to_owned)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use crate::text::cat;
 
 /// The six fields of the seed's positional constructor (the options are
 /// the core's table, `config::OPTIONS`).
-const FIELDS: &[&str] = &[
+const FIELDS: [&str; 6] = [
     "organization",
     "project",
     "apiKey",
@@ -135,16 +135,16 @@ pub(super) struct Built {
 pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
     let [first, project, api_key, source_id, batch_time, max_batch, options] = args;
     // new SDK({organization, project, apiKey, sourceId, ...options}) or the seed's positional form.
-    let (fields, options): (Vec<JsValue>, Vec<(String, JsValue)>) =
+    let (fields, options): ([JsValue; 6], Vec<(String, JsValue)>) =
         if kind(first, MAX_STRING) == Kind::Object {
-            let all = read_options(first, &[FIELDS, &OPTION_NAMES])?;
+            let all = read_options(first, &[&FIELDS, &OPTION_NAMES])?;
             let field = |name: &str| {
                 all.iter()
                     .find(|(k, _)| k == name)
                     .map(|(_, v)| v.clone())
                     .unwrap_or(JsValue::UNDEFINED)
             };
-            let fields = FIELDS.iter().map(|f| field(f)).collect();
+            let fields = FIELDS.map(field);
             (
                 fields,
                 all.into_iter()
@@ -152,9 +152,8 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
                     .collect(),
             )
         } else {
-            let fields = [first, project, api_key, source_id, batch_time, max_batch]
-                .map(JsValue::clone)
-                .to_vec();
+            let fields =
+                [first, project, api_key, source_id, batch_time, max_batch].map(JsValue::clone);
             (fields, read_options(options, &[&OPTION_NAMES])?)
         };
     let mut builder: ConfigBuilder = Config::builder(
