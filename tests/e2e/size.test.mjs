@@ -3,7 +3,7 @@
 // a regression guard set just above the current size; the goal (issue 6) is
 // 40 KB. Raise it only with a reason in the commit.
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync, brotliCompressSync } from "node:zlib";
 import { test } from "node:test";
@@ -14,9 +14,11 @@ const BUDGET_GZIP = 72 * 1024;
 
 function workerFiles(pkg) {
   const files = ["intempt_edge_bg.wasm", "intempt_edge.js", "sdk.js", "workerd.js"].map((f) => join(pkg, f));
+  // The build bundles wasm-bindgen's snippets into intempt_edge.js; any left
+  // in snippets/ would be loaded too.
   const snippets = join(pkg, "snippets");
   const walk = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
-  return [...files, ...walk(snippets)];
+  return [...files, ...(existsSync(snippets) ? walk(snippets) : [])];
 }
 
 test(`wasm + Worker-entry JS stay within ${BUDGET_GZIP / 1024} KiB gzip`, () => {
