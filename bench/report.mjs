@@ -7,11 +7,13 @@ import os from "node:os";
 import { join } from "node:path";
 import { fmt } from "./chart.mjs";
 import { BATCH, BENCH, FLOOR_NAMES, ROOT, SDK_NAMES, versionOf } from "./sdks.mjs";
+import { WORKERD_NAMES, WORKERD_REFS } from "./workerd.mjs";
 
 const SHORT = { "@segment/analytics-node": "segment", "floor: JSON.stringify": "floor: stringify" };
 /** A column's short name. */
 export const short = (name) => SHORT[name] ?? name;
 const COLUMNS = [...SDK_NAMES, ...FLOOR_NAMES];
+COLUMNS.push(...WORKERD_REFS); // the workerd reference's column
 
 // ---- machine and versions ---------------------------------------------------------
 
@@ -103,11 +105,14 @@ export function buildRows(r) {
 
   for (const size of r.workerd ? CONFIG.workerdSizes : []) {
     const w = r.workerd[size];
-    const wc = (key) => Object.fromEntries(SDK_NAMES.map((s) => [s, w?.[s]?.[key] ?? null]));
+    const wc = (key) => Object.fromEntries(WORKERD_NAMES.map((s) => [s, w?.[s]?.[key] ?? null]));
     const section = `workerd, ${size.toLocaleString("en")} events in one request`;
-    const notes = Object.fromEntries(SDK_NAMES.map((sdk) => [sdk, w?.[sdk]?.note ?? ""]));
+    const notes = Object.fromEntries(WORKERD_NAMES.map((sdk) => [sdk, w?.[sdk]?.note ?? ""]));
     add(section, "wall per event", "µs", wc("wallUsPerEvent"), "< every peer", belowPeers, notes);
     add(section, "CPU per event (workerd process)", "µs", wc("cpuUsPerEvent"), "< every peer", belowPeers, notes);
+    add(section, "CPU per event ÷ the fetch reference's (same repetition)", "×", wc("cpuOverReference"), "≤ 1.25", atMost(1.25));
+    add(section, "per call, inside the Worker (its clock around the loop)", "µs", wc("callUsPerEvent"));
+    add(section, "per call ÷ the fetch reference's (same repetition)", "×", wc("callOverReference"), "≤ 1", atMost(1));
     add(section, "requests", "", wc("requests"), `= ${Math.ceil(size / BATCH)}`, equals(Math.ceil(size / BATCH)));
     add(section, "events delivered (sink)", "", wc("delivered"), `= ${size}`, equals(size));
     add(section, "events delivered per the SDK (stats().delivered)", "", wc("reported"), `= ${size}`, equals(size));
@@ -240,7 +245,10 @@ ${failed.length ? `## Failed checks\n\n${failed.map((c) => `- ${c.what}: ${c.det
   after that run minus the same harness's maxRSS without any SDK (median ${fmt(results.e2e.baseline.maxRssMiB?.median)} MiB).
 - **workerd**: each SDK's Worker (bench/workers/) bundled with esbuild, all in one Miniflare; one request
   tracks all events then flushes. Wall around the request; CPU = the workerd process's on-CPU time
-  (sum over its threads of /proc/…/schedstat) across the request.
+  (sum over its threads of /proc/…/schedstat) across the request; *per call* = the Worker's own
+  \`performance.now()\` around its loop of calls. *reference: fetch* is bench/workers/reference-fetch.js
+  (per event \`crypto.randomUUID()\` + an ISO date, per 20 events \`JSON.stringify\` + \`fetch\`); the ratios
+  divide by its figure in the same repetition.
 - **Cold start**: \`node --input-type=module -e "<import; construct>"\` spawned ${results.config.coldReps} times per SDK,
   spawn to exit, minus the median of \`node -e 0\`.
 - **Size**: intempt-edge as installed: ${s.files.map((f) => f.file).join(", ")} (wasm ${fmt(s.wasm.gzip / 1024)} KB gzip,

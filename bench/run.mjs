@@ -18,7 +18,7 @@ import { buildRows, chartPanels, machine, resultsMarkdown, short, textTable, ver
 import { BATCH, BENCH, FLOOR_NAMES, ROOT, SDK_NAMES, SDKS, moduleUrls } from "./sdks.mjs";
 import { measureSizes } from "./size.mjs";
 import { startSink } from "./sink.mjs";
-import { bundleWorkers, runInWorkerd, startWorkers } from "./workerd.mjs";
+import { WORKERD_NAMES, bundleWorkers, runInWorkerd, startWorkers } from "./workerd.mjs";
 
 const args = process.argv.slice(2);
 const SMOKE = args.includes("--smoke");
@@ -184,10 +184,10 @@ async function phaseWorkerd(sink) {
   const runs = {};
   try {
     check(Number.isFinite(workers.pid), "workerd: its process was found (for CPU time)", `pid ${workers.pid}`);
-    for (const sdk of SDK_NAMES) await runInWorkerd(workers, sdk, CONFIG.workerdWarmup, sink.url); // compile and warm each Worker
+    for (const sdk of WORKERD_NAMES) await runInWorkerd(workers, sdk, CONFIG.workerdWarmup, sink.url); // compile and warm each Worker
     for (let rep = 0; rep < CONFIG.workerdReps; rep++) {
       for (const n of CONFIG.workerdSizes) {
-        for (const sdk of rotate(SDK_NAMES, rep)) {
+        for (const sdk of rotate(WORKERD_NAMES, rep)) {
           sink.reset();
           const r = await runInWorkerd(workers, sdk, n, sink.url);
           const c = sink.counters();
@@ -201,10 +201,12 @@ async function phaseWorkerd(sink) {
             check(w.reported === n && w.refused === 0 && w.report && !w.report.timedOut, what + ": the SDK's own account", `stats().delivered ${w.reported}, refused ${w.refused}, flush() ${JSON.stringify(w.report)}`);
           } else if (sdk === "@segment/analytics-node") {
             check(w.errors === 0, what + ": no delivery errors", `${w.errors} error events`, { known });
+          } else if (sdk === "reference: fetch") {
+            check(w.delivered === n, what + ": its own account (2xx responses)", `${w.delivered}/${n} events`);
           }
           (runs[n] ??= {})[sdk] ??= [];
-          runs[n][sdk].push({ wallMs: r.wallMs, cpuMs: r.cpuMs, wallUsPerEvent: r.wallUsPerEvent, cpuUsPerEvent: r.cpuUsPerEvent, delivered: c.events, requests: c.requests, bodyBytes: c.bodyBytes, worker: w });
-          log(`workerd rep ${rep + 1}/${CONFIG.workerdReps} ${String(n).padStart(6)}  ${short(sdk).padEnd(14)} wall ${fmt(r.wallUsPerEvent)} µs/ev  cpu ${fmt(r.cpuUsPerEvent)} µs/ev  ${c.events}/${n} delivered in ${c.requests} req`);
+          runs[n][sdk].push({ rep, wallMs: r.wallMs, cpuMs: r.cpuMs, wallUsPerEvent: r.wallUsPerEvent, cpuUsPerEvent: r.cpuUsPerEvent, callUsPerEvent: r.callUsPerEvent, delivered: c.events, requests: c.requests, bodyBytes: c.bodyBytes, worker: w });
+          log(`workerd rep ${rep + 1}/${CONFIG.workerdReps} ${String(n).padStart(6)}  ${short(sdk).padEnd(14)} wall ${fmt(r.wallUsPerEvent)} µs/ev  cpu ${fmt(r.cpuUsPerEvent)} µs/ev  calls ${fmt(r.callUsPerEvent)} µs/ev  ${c.events}/${n} delivered in ${c.requests} req`);
         }
       }
     }
@@ -214,7 +216,10 @@ async function phaseWorkerd(sink) {
   const out = {};
   for (const n of CONFIG.workerdSizes) {
     out[n] = {};
-    for (const sdk of SDK_NAMES) {
+    // Each SDK's CPU and per-call time over the reference's in the same repetition.
+    const ref = (rep) => runs[n]?.["reference: fetch"]?.find((r) => r.rep === rep);
+    const over = (r, key) => (ref(r.rep) && r[key] > 0 && ref(r.rep)[key] > 0 ? r[key] / ref(r.rep)[key] : null);
+    for (const sdk of WORKERD_NAMES) {
       const rs = runs[n]?.[sdk] ?? [];
       const pick = (f) => summarize(rs.map(f));
       const timedOut = rs.filter((r) => r.worker?.report?.timedOut).length;
@@ -222,6 +227,9 @@ async function phaseWorkerd(sink) {
       out[n][sdk] = {
         wallUsPerEvent: pick((r) => r.wallUsPerEvent),
         cpuUsPerEvent: pick((r) => r.cpuUsPerEvent),
+        callUsPerEvent: pick((r) => r.callUsPerEvent),
+        cpuOverReference: pick((r) => over(r, "cpuUsPerEvent")),
+        callOverReference: pick((r) => over(r, "callUsPerEvent")),
         wallMs: pick((r) => r.wallMs),
         delivered: pick((r) => r.delivered),
         reported: sdk === "intempt-edge" ? pick((r) => r.worker?.reported) : null,

@@ -13,7 +13,12 @@ export const WORKERS = {
   "intempt-edge": "intempt-edge.js",
   "posthog-node": "posthog-node.js",
   "@segment/analytics-node": "segment.js",
+  "reference: fetch": "reference-fetch.js",
 };
+/** The Workers that are not SDKs: the references the SDKs are measured against in the same run. */
+export const WORKERD_REFS = ["reference: fetch"];
+/** Every Worker of the workerd phase, SDKs first. */
+export const WORKERD_NAMES = Object.keys(WORKERS);
 const workerName = (sdk) => sdk.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "");
 
 /**
@@ -100,7 +105,9 @@ export async function runInWorkerd({ mf, pid }, sdk, n, endpoint) {
     body = { error: text.slice(0, 500) };
   }
   if (response.status !== 200) body.error ??= `HTTP ${response.status}`;
-  return { wallMs, cpuMs, wallUsPerEvent: (wallMs * 1000) / n, cpuUsPerEvent: (cpuMs * 1000) / n, worker: body };
+  // callsMs: the Worker's own clock around its synchronous loop of calls (see bench/README.md).
+  const callUsPerEvent = Number.isFinite(body.callsMs) ? (body.callsMs * 1000) / n : null;
+  return { wallMs, cpuMs, wallUsPerEvent: (wallMs * 1000) / n, cpuUsPerEvent: (cpuMs * 1000) / n, callUsPerEvent, worker: body };
 }
 
 // ---- /proc helpers ---------------------------------------------------------------

@@ -8,8 +8,10 @@ export default {
     const n = Number(url.searchParams.get("n"));
     const sdk = new SDK(...INTEMPT_ARGS, { endpoint: url.searchParams.get("endpoint"), maxQueueSize: QUEUE });
     let refused = 0;
+    const t0 = performance.now();
     for (let i = 0; i < n; i++) sdk.track(PROFILES[i % 100], TITLE, PROPS).catch(() => refused++);
+    const callsMs = performance.now() - t0; // time inside the calls (see bench/README.md)
     const report = await sdk.flush();
-    return Response.json({ sdk: "intempt-edge", batch: BATCH, reported: sdk.stats().delivered, refused, report });
+    return Response.json({ callsMs, sdk: "intempt-edge", batch: BATCH, reported: sdk.stats().delivered, refused, report });
   },
 };
