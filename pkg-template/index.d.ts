@@ -57,6 +57,8 @@ export interface SDKOptions {
   maxEventBytes?: number;
   /** Largest request body in bytes (default 262144). */
   maxBatchBytes?: number;
+  /** Tracking requests in flight at once, across flushes (default 4, from 1 to 6). A burst's batches leave in parallel, and may arrive in any order; 1 sends them one after another. */
+  maxConcurrentRequests?: number;
   /** Log one line per request and outcome (and per flush) with `console.log`. The API key is never logged. */
   debug?: boolean;
   /** Receives the same lines as `debug` instead of `console.log`. */

@@ -33,6 +33,12 @@ pub mod defaults {
     pub const MAX_EVENT_BYTES: u32 = 32 * 1024;
     /// One request body: below the ~273 KB request the API is known to accept.
     pub const MAX_BATCH_BYTES: u32 = 256 * 1024;
+    /// Tracking requests in flight at once, across flushes: a burst leaves
+    /// in parallel, and a Worker keeps 2 of its 6 simultaneous connections.
+    pub const MAX_CONCURRENT_REQUESTS: u32 = 4;
+    /// The most that may be asked for: a Worker opens at most 6 connections
+    /// at once, and more would only queue behind them.
+    pub const MAX_CONCURRENT_REQUESTS_LIMIT: u32 = 6;
     /// Where Intempt's API lives.
     pub const ENDPOINT: &str = "https://api.intempt.com";
 }
@@ -224,6 +230,7 @@ pub struct Config {
     pub(crate) max_queue_events: u32,
     pub(crate) max_event_bytes: u32,
     pub(crate) max_batch_bytes: u32,
+    pub(crate) max_concurrent_requests: u32,
 }
 
 impl Config {
@@ -260,6 +267,7 @@ impl Config {
             max_queue_events: defaults::MAX_QUEUE_EVENTS,
             max_event_bytes: defaults::MAX_EVENT_BYTES,
             max_batch_bytes: defaults::MAX_BATCH_BYTES,
+            max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
         }
     }
 
@@ -313,6 +321,7 @@ pub struct ConfigBuilder {
     max_queue_events: u32,
     max_event_bytes: u32,
     max_batch_bytes: u32,
+    max_concurrent_requests: u32,
 }
 
 macro_rules! setters {
@@ -341,6 +350,8 @@ impl ConfigBuilder {
         max_event_bytes: u32,
         /// The largest request body, in bytes (default 256 KiB).
         max_batch_bytes: u32,
+        /// Tracking requests in flight at once, across flushes (default 4, at most 6).
+        max_concurrent_requests: u32,
     }
 
     /// The base URL (default `https://api.intempt.com`); a path prefix before `/v1` is allowed.
@@ -405,6 +416,12 @@ impl ConfigBuilder {
                 self.max_batch_bytes,
                 max_event_bytes + 16,
                 16 << 20,
+            )?,
+            max_concurrent_requests: range(
+                "maxConcurrentRequests",
+                self.max_concurrent_requests,
+                1,
+                defaults::MAX_CONCURRENT_REQUESTS_LIMIT,
             )?,
         };
         Ok(config)

@@ -4,10 +4,13 @@
 //! run's accounting becomes the [`FlushReport`].
 
 use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::vec::Vec;
 
+use core::cell::RefCell;
 use core::future::{poll_fn, Future};
-use core::pin::pin;
+use core::pin::{pin, Pin};
 use core::task::Poll;
 
 use crate::client::Client;
@@ -30,6 +33,9 @@ enum Step {
     Pause { until: u64 },
     /// Batches are in flight elsewhere; the first lease ends at `until`.
     WaitForOthers { until: u64 },
+    /// As many requests are in flight as the client allows, some of them
+    /// this flush's: wait for one of those.
+    Busy,
     /// A batch taken into flight by this flush.
     Send(Taken),
 }
@@ -40,7 +46,7 @@ enum BatchEnd {
     Settled,
     /// Given back: not enough time left for another attempt.
     OutOfTime,
-    /// Kept queued after a redirect: this flush ends.
+    /// Kept queued after a redirect: this flush starts no other batch.
     Stop,
 }
 
@@ -52,46 +58,70 @@ enum Next {
     Keep,
 }
 
+/// One batch's sends and resends, boxed so a flush can keep several going.
+type Sending<'a> = Pin<Box<dyn Future<Output = BatchEnd> + 'a>>;
+
 impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
-    /// The flush loop: each turn waits out a pause, sends one batch, or waits
-    /// for batches in flight elsewhere, until nothing is left or the deadline.
+    /// The flush loop: each turn starts batches (up to the client's
+    /// `max_concurrent_requests` in flight), waits for one of its own to
+    /// settle, waits out a pause, or waits for batches in flight elsewhere,
+    /// until nothing is left or the deadline. After a batch runs out of time
+    /// or is kept (a redirect), it starts no other and ends once its own
+    /// batches have settled.
     pub(crate) async fn run_flush(&self, detached: bool) -> FlushReport {
         let start = self.clock.now_ms();
         let deadline = start + u64::from(self.config.flush_deadline_ms);
         // This flush takes the full batches: a requested background flush
         // is no longer needed for them, and the next full batch asks anew.
         self.state.borrow_mut().background_requested_until = None;
-        let mut run = FlushRun::default();
+        let run = RefCell::new(FlushRun::default());
+        let mut sending: Vec<Sending<'_>> = Vec::new();
+        let mut stopped = false;
         loop {
             let now = self.clock.now_ms();
-            match self.next_step(now, deadline) {
-                Step::Done => break,
+            let step = if stopped {
+                Step::Busy
+            } else {
+                self.next_step(now, deadline, sending.len())
+            };
+            match step {
+                Step::Send(batch) => {
+                    sending.push(Box::pin(self.send_batch(batch, deadline, detached, &run)));
+                    continue;
+                }
+                // Our own batches come first: whatever else this turn would
+                // wait for, one of them settling is news.
+                _ if !sending.is_empty() => {}
+                Step::Done | Step::Busy => break,
                 Step::OutOfTime => {
-                    run.report.timed_out = true;
+                    run.borrow_mut().report.timed_out = true;
                     break;
                 }
-                Step::Pause { until } => self.sleep(until.min(deadline) - now, detached).await,
+                Step::Pause { until } => {
+                    self.sleep(until.min(deadline) - now, detached).await;
+                    continue;
+                }
                 Step::WaitForOthers { until } => {
                     self.wait_for_settled(until.min(deadline) - now, detached)
-                        .await
-                }
-                Step::Send(batch) => {
-                    match self.send_batch(batch, deadline, detached, &mut run).await {
-                        BatchEnd::Settled => {}
-                        BatchEnd::OutOfTime => {
-                            run.report.timed_out = true;
-                            break;
-                        }
-                        BatchEnd::Stop => break,
-                    }
+                        .await;
+                    continue;
                 }
             }
+            match first_to_end(&mut sending).await {
+                BatchEnd::Settled => {}
+                BatchEnd::OutOfTime => {
+                    run.borrow_mut().report.timed_out = true;
+                    stopped = true;
+                }
+                BatchEnd::Stop => stopped = true,
+            }
         }
-        self.finish(run, start)
+        drop(sending);
+        self.finish(run.into_inner(), start)
     }
 
-    /// What a flush does next, at `now`.
-    fn next_step(&self, now: u64, deadline: u64) -> Step {
+    /// What a flush does next, at `now`, with `own` batches of its own in flight.
+    fn next_step(&self, now: u64, deadline: u64, own: usize) -> Step {
         let mut state = self.state.borrow_mut();
         if now >= deadline {
             return if state.has_undelivered() {
@@ -109,6 +139,12 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             }
             if deadline - now < self.needed_ms(&state) {
                 return Step::OutOfTime;
+            }
+            if state.batches_in_flight() >= self.config.max_concurrent_requests as usize {
+                return match (own, state.first_lease_end()) {
+                    (0, Some(until)) => Step::WaitForOthers { until },
+                    _ => Step::Busy,
+                };
             }
             let taken = state.take_batch(
                 self.config.max_batch_size as usize,
@@ -132,7 +168,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         batch: Taken,
         deadline: u64,
         detached: bool,
-        run: &mut FlushRun,
+        run: &RefCell<FlushRun>,
     ) -> BatchEnd {
         let Taken { id, len, body } = batch;
         let timeout_cap = self.request_timeout_ms();
@@ -146,14 +182,14 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 timeout_ms: (deadline.saturating_sub(now)).min(timeout_cap) as u32,
                 detached,
             };
-            run.report.requests += 1;
+            run.borrow_mut().report.requests += 1;
             let (sent_at, bytes, timeout) = (now, request.body.len(), request.timeout_ms);
             let result = self.transport.send(request).await;
             let now = self.clock.now_ms();
             self.observe_latency(&result, now - sent_at, timeout);
             failures += 1;
             let next = self
-                .settle(id, len, &result, failures, now, run)
+                .settle(id, len, &result, failures, now, &mut run.borrow_mut())
                 .unwrap_or(Next::Done);
             self.log(|| {
                 let then = match next {
@@ -188,7 +224,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 return BatchEnd::OutOfTime;
             }
             self.sleep(wait, detached).await;
-            run.report.retries += 1;
+            run.borrow_mut().report.retries += 1;
         }
     }
 
@@ -353,4 +389,27 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         };
         self.state.borrow_mut().latency.observe(sample);
     }
+}
+
+/// Waits until the first of `sending` ends, and removes it.
+async fn first_to_end(sending: &mut Vec<Sending<'_>>) -> BatchEnd {
+    poll_fn(|cx| {
+        for i in 0..sending.len() {
+            let Some(batch) = sending.get_mut(i) else {
+                break;
+            };
+            if let Poll::Ready(end) = batch.as_mut().poll(cx) {
+                // swap_remove without its panic path: the last one takes
+                // slot i (or was slot i).
+                if let Some(last) = sending.pop() {
+                    if let Some(slot) = sending.get_mut(i) {
+                        *slot = last;
+                    }
+                }
+                return Poll::Ready(end);
+            }
+        }
+        Poll::Pending
+    })
+    .await
 }

@@ -122,6 +122,11 @@ impl State {
         }
     }
 
+    /// How many batches are in flight, across every flush.
+    pub fn batches_in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
     /// Takes the next batch (at most `max_events`, and fewer after a 413,
     /// and at most `max_bytes` of body) into flight until `lease_until`.
     pub fn take_batch(

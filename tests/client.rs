@@ -543,6 +543,8 @@ fn debug_lines_describe_each_request_and_never_carry_the_key() {
         fallback: RefCell::new(status(201)),
         sent: RefCell::new(Vec::new()),
         answered_with: RefCell::new(Vec::new()),
+        in_flight: Rc::new(std::cell::Cell::new(0)),
+        max_in_flight: std::cell::Cell::new(0),
     });
     let config = config()
         .auth_mode(intempt_edge::AuthMode::Query)
@@ -653,11 +655,13 @@ fn a_client_that_knows_no_latency_yet_retries_when_half_the_deadline_is_left() {
 
 #[test]
 fn after_a_timeout_a_request_starts_only_with_its_full_timeout_left() {
+    // One request at a time: the timeline is the first batch's alone.
     let w = world(
         config()
             .max_batch_size(5)
             .flush_deadline_ms(2_100)
-            .request_timeout_ms(1_000),
+            .request_timeout_ms(1_000)
+            .max_concurrent_requests(1),
     );
     track(&w, 10);
     w.script([Step::Hang]);
@@ -751,6 +755,143 @@ fn a_waiting_flush_sends_what_is_queued_meanwhile() {
     assert_eq!(reports.1.delivered, 2);
     let sent = w.transport.sent.borrow();
     assert_eq!(sent[1].0, T0, "sent while the first batch was in flight");
+}
+
+/// A flush of `batches` batches of 5 events, each answered 201 after
+/// 100 ms, with at most `limit` requests in flight: (virtual ms it took,
+/// the most requests in flight at once).
+fn burst(batches: usize, limit: u32) -> (u64, usize) {
+    let w = world(config().max_batch_size(5).max_concurrent_requests(limit));
+    track(&w, batches * 5);
+    *w.transport.fallback.borrow_mut() = answers(201, 100);
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!(
+        (report.delivered, report.pending, report.requests),
+        (batches as u32 * 5, 0, batches as u32),
+        "{report:?}"
+    );
+    let mut ids = w.sent_ids().concat();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), batches * 5, "every event exactly once");
+    (w.sim.now.get() - T0, w.transport.max_in_flight.get())
+}
+
+#[test]
+fn a_burst_leaves_in_parallel_up_to_the_limit_and_never_more() {
+    // 10 batches, 100 ms each: waves of 4, 4 and 2 with the default limit.
+    assert_eq!(burst(10, 4), (300, 4));
+    assert_eq!(burst(10, 6), (200, 6));
+    // One at a time, as before there was a limit.
+    assert_eq!(burst(10, 1), (1_000, 1));
+    // Fewer batches than the limit: all at once.
+    assert_eq!(burst(2, 4), (100, 2));
+}
+
+#[test]
+fn the_default_limit_is_four_and_six_is_the_most() {
+    let w = world(config().max_batch_size(5));
+    track(&w, 50);
+    *w.transport.fallback.borrow_mut() = answers(201, 100);
+    run(&w.sim, w.client.flush());
+    assert_eq!(w.transport.max_in_flight.get(), 4);
+    for bad in [0, 7] {
+        let error = config().max_concurrent_requests(bad).build().unwrap_err();
+        assert_eq!(error.code(), ErrorCode::InvalidConfig);
+        assert_eq!(
+            error.message(),
+            format!("maxConcurrentRequests must be an integer from 1 to 6, got {bad}")
+        );
+    }
+}
+
+#[test]
+fn concurrent_flushes_share_one_limit() {
+    let w = world(config().max_batch_size(5).max_concurrent_requests(3));
+    track(&w, 60);
+    *w.transport.fallback.borrow_mut() = answers(201, 100);
+    let reports = run_all(
+        &w.sim,
+        vec![
+            Box::pin(w.client.flush()),
+            Box::pin(w.client.flush()),
+            Box::pin(w.client.flush()),
+        ],
+    );
+    let delivered: u32 = reports.iter().map(|r| r.delivered).sum();
+    assert_eq!(delivered, 60, "{reports:?}");
+    assert!(reports.iter().all(|r| r.pending == 0), "{reports:?}");
+    assert_eq!(
+        w.transport.max_in_flight.get(),
+        3,
+        "3 in flight, never more"
+    );
+    assert_eq!(w.sim.now.get() - T0, 400, "12 batches in waves of 3");
+    let mut ids = w.sent_ids().concat();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 60, "every event exactly once");
+}
+
+#[test]
+fn a_retry_after_from_one_batch_holds_back_the_batches_not_yet_started() {
+    let w = world(config().max_batch_size(5));
+    track(&w, 50);
+    w.script([Step::Answer {
+        status: 429,
+        retry_after: Some("2".into()),
+        body: String::new(),
+        latency: 10,
+    }]);
+    *w.transport.fallback.borrow_mut() = answers(201, 100);
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!(
+        (report.delivered, report.pending, report.retries),
+        (50, 0, 1),
+        "{report:?}"
+    );
+    let sent = w.transport.sent.borrow();
+    // The first wave of 4 left at once; the 429 came at +10 and paused
+    // everything else until +2010.
+    let first_wave = sent.iter().filter(|(at, _)| *at == T0).count();
+    assert_eq!(first_wave, 4);
+    assert!(
+        sent.iter().skip(4).all(|(at, _)| *at >= T0 + 2_010),
+        "{:?}",
+        sent.iter().map(|(at, _)| at - T0).collect::<Vec<_>>()
+    );
+    drop(sent);
+    let mut ids = w.sent_ids().concat();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 50, "every event, the retried ones once");
+}
+
+#[test]
+fn after_one_batch_runs_out_of_time_a_flush_starts_no_other_and_waits_for_its_own() {
+    let w = world(
+        config()
+            .max_batch_size(5)
+            .flush_deadline_ms(2_100)
+            .request_timeout_ms(1_000)
+            .max_concurrent_requests(2),
+    );
+    track(&w, 20);
+    // Batch 1 hangs until its 1 s timeout (no time for another attempt);
+    // batch 2 answers at +500, batch 3 then starts and answers at +1100.
+    w.script([Step::Hang, answers(201, 500), answers(201, 600)]);
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!(
+        (report.delivered, report.pending, report.requests),
+        (10, 10, 3),
+        "{report:?}"
+    );
+    assert!(report.timed_out);
+    assert_eq!(
+        w.sim.now.get(),
+        T0 + 1_100,
+        "it waited for batch 3, started nothing after +1000"
+    );
 }
 
 /// Awaits two futures (the tests' executor polls both each round).

@@ -54,6 +54,10 @@ pub(crate) const OPTIONS: &[OptionSpec] = {
         option("maxQueueSize", Number(defaults::MAX_QUEUE_EVENTS)),
         option("maxEventBytes", Number(defaults::MAX_EVENT_BYTES)),
         option("maxBatchBytes", Number(defaults::MAX_BATCH_BYTES)),
+        option(
+            "maxConcurrentRequests",
+            Number(defaults::MAX_CONCURRENT_REQUESTS),
+        ),
         option("debug", Bool(false)),
         option("logger", Host),
     ]

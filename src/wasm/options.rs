@@ -213,6 +213,7 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
                     "chooseTimeoutMs" => builder.choose_timeout_ms(n),
                     "maxQueueSize" => builder.max_queue_events(n),
                     "maxEventBytes" => builder.max_event_bytes(n),
+                    "maxConcurrentRequests" => builder.max_concurrent_requests(n),
                     _ => builder.max_batch_bytes(n),
                 },
             },

@@ -143,6 +143,18 @@ pub struct SimTransport {
     pub sent: RefCell<Vec<(u64, Request)>>,
     /// The step that answered each request in `sent`.
     pub answered_with: RefCell<Vec<Step>>,
+    /// Requests sent and not yet answered (or given up), and the most at once.
+    pub in_flight: Rc<Cell<usize>>,
+    pub max_in_flight: Cell<usize>,
+}
+
+/// Counts a request out of `in_flight` when its future ends or is dropped.
+struct InFlightGuard(Rc<Cell<usize>>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
 }
 
 /// The client's handle on the shared transport.
@@ -161,8 +173,13 @@ impl Transport for SimNet {
         let timeout = u64::from(request.timeout_ms);
         this.sent.borrow_mut().push((now, request));
         this.answered_with.borrow_mut().push(step.clone());
+        this.in_flight.set(this.in_flight.get() + 1);
+        this.max_in_flight
+            .set(this.max_in_flight.get().max(this.in_flight.get()));
+        let guard = InFlightGuard(this.in_flight.clone());
         let sim = this.sim.clone();
         async move {
+            let _guard = guard;
             match step {
                 Step::Answer {
                     status,
@@ -224,6 +241,8 @@ pub fn world(config: intempt_edge::ConfigBuilder) -> World {
         fallback: RefCell::new(status(201)),
         sent: RefCell::new(Vec::new()),
         answered_with: RefCell::new(Vec::new()),
+        in_flight: Rc::new(Cell::new(0)),
+        max_in_flight: Cell::new(0),
     });
     let client = Client::new(
         config.build().unwrap(),
