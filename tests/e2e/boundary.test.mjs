@@ -25,7 +25,7 @@ import { join } from "node:path";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
 import { BOUNDS_ITEMS, CASE_OPTIONS, FETCH_VARIANT_NAMES, HOSTILE_CASES, REDIRECT_OPTIONS, SLACK_MS, SUSPICIOUS, atOnceDeadline } from "./app/boundary.js";
-import { API_KEY, bundleWorker, control, prepareApp, run, startWorker, tool } from "./harness.mjs";
+import { API_KEY, bundleWorker, control, envOf, prepareApp, run, startWorker, tool } from "./harness.mjs";
 
 const LONG = process.env.INTEMPT_LONG === "1";
 const SEED = Number(process.env.INTEMPT_BOUNDARY_SEED ?? 20260801);
@@ -61,6 +61,8 @@ after(async () => {
 
 const COMMANDS = {
   node: (args) => [process.execPath, [join(app, "boundary-run.mjs"), ...args]],
+  // Part C only: the Node app with the global fetch as its `fetch` option.
+  "node-fetch": (args) => [process.execPath, [join(app, "boundary-run.mjs"), ...args]],
   deno: (args) => [tool("deno"), ["run", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", join(app, "boundary-run.mjs"), ...args]],
   bun: (args) => [tool("bun"), [join(app, "boundary-run.mjs"), ...args]],
 };
@@ -72,12 +74,12 @@ const COMMANDS = {
  */
 async function cli(runtime, mode, args, { timeoutMs = 60_000 } = {}) {
   const [command, argv] = COMMANDS[runtime]([mode, JSON.stringify(args)]);
-  const child = await run(command, argv, { cwd: app, env: { DENO_NO_UPDATE_CHECK: "1" }, timeoutMs });
+  const child = await run(command, argv, { cwd: app, env: { DENO_NO_UPDATE_CHECK: "1", ...envOf(runtime) }, timeoutMs });
   const line = child.stdout.split("\n").find((l) => l.startsWith("BOUNDARY-RESULT "));
   const other = `${child.stdout.split("\n").filter((l) => !l.startsWith("BOUNDARY-RESULT ")).join("\n")}\n${child.stderr}`;
   assert.ok(line, `${runtime} printed no result (exit ${child.code}, signal ${child.signal}${child.signal === "SIGKILL" ? `: killed after ${timeoutMs} ms` : ""}):\n${other.slice(0, 3000)}`);
   assert.equal(child.code, 0, `${runtime} exited with ${child.code}:\n${child.stderr.slice(0, 3000)}`);
-  if (runtime === "node") assert.equal(child.stderr, "", "node wrote nothing to stderr");
+  if (runtime.startsWith("node")) assert.equal(child.stderr, "", "node wrote nothing to stderr");
   assert.deepEqual(other.split("\n").filter((l) => SUSPICIOUS.test(l)), [], `no trap in ${runtime}'s output`);
   return JSON.parse(line.slice("BOUNDARY-RESULT ".length));
 }
@@ -235,8 +237,8 @@ describe("B. foreign Response classes", { concurrency: 5 }, () => {
 // C. Redirects (each runtime against its own server: the fault plan is per server)
 // ---------------------------------------------------------------------------
 
-describe("C. redirects", { concurrency: 4 }, () => {
-  for (const runtime of [...CLI, "workerd"]) {
+describe("C. redirects", { concurrency: 5 }, () => {
+  for (const runtime of [...CLI, "node-fetch", "workerd"]) {
     describe(`${runtime}`, () => {
       let srv;
       let out;

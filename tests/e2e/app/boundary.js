@@ -19,6 +19,7 @@
 // RuntimeError, "unreachable", "panicked"), unhandled rejections, uncaught
 // exceptions (the runner wires the runtime's global handlers to it).
 
+import { transport } from "./transport.js";
 import { mulberry32 } from "./prng.js";
 
 export const SOURCE = "616010376811536384";
@@ -494,7 +495,7 @@ export async function redirects(SDK, IntemptError, { endpoint, apiKey, runtime, 
     await controlPost(endpoint, "faults", { random: { seed: 1, probability: 1, modes: [{ status, location }] } });
     const result = { status, following, location, profile, accepted: 0 };
     results.push(result);
-    const options = { endpoint, ...REDIRECT_OPTIONS };
+    const options = { endpoint, ...REDIRECT_OPTIONS, ...transport() };
     if (following) options.fetch = followingFetch;
     const sdk = new SDK("demo-organization", "demo-project", apiKey, SOURCE, 3_600_000, 20, options);
     for (let seq = 0; seq < 3; seq++) {
