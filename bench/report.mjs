@@ -6,14 +6,21 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fmt } from "./chart.mjs";
-import { BATCH, BENCH, FLOOR_NAMES, ROOT, SDK_NAMES, versionOf } from "./sdks.mjs";
+import { BATCH, BENCH, FLOOR_NAMES, REFERENCE, REF_NAMES, ROOT, SDK_NAMES, VARIANT_NAMES, versionOf } from "./sdks.mjs";
 import { WORKERD_NAMES, WORKERD_REFS } from "./workerd.mjs";
 
-const SHORT = { "@segment/analytics-node": "segment", "floor: JSON.stringify": "floor: stringify" };
+const SHORT = {
+  "@segment/analytics-node": "segment",
+  "floor: JSON.stringify": "floor: stringify",
+  "intempt-edge (fetch)": "intempt (fetch)",
+  "intempt-edge (node:http)": "intempt (node:http)",
+};
 /** A column's short name. */
 export const short = (name) => SHORT[name] ?? name;
-const COLUMNS = [...SDK_NAMES, ...FLOOR_NAMES];
+const COLUMNS = [...SDK_NAMES, ...VARIANT_NAMES, ...FLOOR_NAMES, ...REF_NAMES];
 COLUMNS.push(...WORKERD_REFS); // the workerd reference's column
+/** Node's e2e targets, as ratios to the node:http reference measured in the same run. */
+const REF_TARGET = 1.25;
 
 // ---- machine and versions ---------------------------------------------------------
 
@@ -90,17 +97,37 @@ export function buildRows(r) {
   add("track()", "CPU per call incl. delivery", "µs", per(calls, "cpuUsPerCall"));
   }
 
+  // The median of each column over the reference's median.
+  const ratioCells = (cells, ref) =>
+    Object.fromEntries(Object.entries(cells).map(([k, v]) => [k, med(v) === null || med(cells[ref]) === null ? null : { median: med(v) / med(cells[ref]), n: 1 }]));
+
   if (r.e2e) {
   const e = r.e2e;
   const n = CONFIG.e2eEvents;
-  const sdkCells = (key) => Object.fromEntries(SDK_NAMES.map((s) => [s, e[s]?.[key] ?? null]));
+  const sdkCells = (key) => Object.fromEntries(COLUMNS.filter((s) => e[s]).map((s) => [s, e[s]?.[key] ?? null]));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "wall per event", "µs", sdkCells("wallUsPerEvent"), "< every peer", belowPeers);
   add(`Node e2e, ${n.toLocaleString("en")} events`, "CPU per event", "µs", sdkCells("cpuUsPerEvent"), "< every peer", belowPeers);
+  add(`Node e2e, ${n.toLocaleString("en")} events`, `CPU per event ÷ ${REFERENCE}`, "×", ratioCells(sdkCells("cpuUsPerEvent"), REFERENCE), `≤ ${REF_TARGET}`, atMost(REF_TARGET));
+  add(`Node e2e, ${n.toLocaleString("en")} events`, `wall ÷ ${REFERENCE}`, "×", ratioCells(sdkCells("wallUsPerEvent"), REFERENCE), `≤ ${REF_TARGET}`, atMost(REF_TARGET));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "requests", "", sdkCells("requests"), `= ${Math.ceil(n / BATCH)}`, equals(Math.ceil(n / BATCH)));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "events delivered (sink)", "", sdkCells("delivered"), `= ${n}`, equals(n));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "events delivered per the SDK (stats().delivered)", "", sdkCells("reported"), `= ${n}`, equals(n));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "body bytes per event (wire)", "B", sdkCells("bodyBytesPerEvent"));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "peak memory over bare baseline", "MiB", sdkCells("peakMemoryOverBaselineMiB"), "< every peer", belowPeers);
+  }
+
+  if (r.e2eBun) {
+  const e = r.e2eBun;
+  const section = `Bun e2e, ${CONFIG.e2eEvents.toLocaleString("en")} events`;
+  const bunCells = (key) => Object.fromEntries(COLUMNS.filter((s) => e[s]).map((s) => [s, e[s]?.[key] ?? null]));
+  add(section, "wall per event", "µs", bunCells("wallUsPerEvent"));
+  add(section, "CPU per event", "µs", bunCells("cpuUsPerEvent"));
+  for (const ref of REF_NAMES) {
+    add(section, `CPU per event ÷ ${ref}`, "×", ratioCells(bunCells("cpuUsPerEvent"), ref));
+    add(section, `wall ÷ ${ref}`, "×", ratioCells(bunCells("wallUsPerEvent"), ref));
+  }
+  add(section, "requests", "", bunCells("requests"), `= ${Math.ceil(CONFIG.e2eEvents / BATCH)}`, equals(Math.ceil(CONFIG.e2eEvents / BATCH)));
+  add(section, "events delivered (sink)", "", bunCells("delivered"), `= ${CONFIG.e2eEvents}`, equals(CONFIG.e2eEvents));
   }
 
   for (const size of r.workerd ? CONFIG.workerdSizes : []) {
@@ -181,6 +208,7 @@ export function chartPanels(rows, CONFIG) {
     panel("track(): bare call", pick("track()", "bare"), 2.5),
     panel(`Node e2e ${CONFIG.e2eEvents.toLocaleString("en")} events: wall per event`, pick("Node e2e", "wall")),
     panel(`Node e2e ${CONFIG.e2eEvents.toLocaleString("en")} events: CPU per event`, pick("Node e2e", "CPU")),
+    panel(`Bun e2e ${CONFIG.e2eEvents.toLocaleString("en")} events: CPU per event`, pick("Bun e2e", "CPU")),
   ];
   for (const size of CONFIG.workerdSizes) {
     const label = `workerd, ${size.toLocaleString("en")}`;
@@ -205,7 +233,7 @@ the repetitions; every measurement of every SDK is interleaved in one run.
 
 **Machine:** ${m.nproc} cores, ${m.cpuModel}, ${m.memoryGiB} GiB memory, ${m.os}.
 **Versions:** ${Object.entries(v).map(([k, x]) => `${k} ${x}`).join(", ")}.
-**Repetitions:** track() ${results.config.callReps}, Node e2e ${results.config.e2eReps}, cold start ${results.config.coldReps}, workerd ${results.config.workerdReps}.
+**Repetitions:** track() ${results.config.callReps}, Node and Bun e2e ${results.config.e2eReps}, cold start ${results.config.coldReps}, workerd ${results.config.workerdReps}.
 
 ![chart](chart.svg)
 
@@ -243,6 +271,14 @@ ${failed.length ? `## Failed checks\n\n${failed.map((c) => `- ${c.what}: ${c.det
   flushes (intempt-edge \`flush()\`, posthog \`shutdown()\`, segment \`closeAndFlush()\`); wall and
   \`process.cpuUsage()\` from the first call to the flush's end. **Peak memory** = \`process.resourceUsage().maxRSS\`
   after that run minus the same harness's maxRSS without any SDK (median ${fmt(results.e2e.baseline.maxRssMiB?.median)} MiB).
+- **References** (Node and Bun e2e): ~30-line clients that build each event (\`crypto.randomUUID()\`, ISO time,
+  profile, title, properties), \`JSON.stringify\` 20 of them as \`{"batch":[…]}\` and POST it when full — with
+  \`node:http\` and a keep-alive \`Agent\` (maxSockets 6), or with the global \`fetch\`; the sink counts their events too.
+  Node's targets are ratios to the node:http reference's medians in the same run. *intempt (fetch)* is
+  intempt-edge given \`fetch: globalThis.fetch\` (the path of any caller's \`fetch\`); *intempt (node:http)* is
+  its Node entry imported in Bun.
+- **Bun e2e**: the Node e2e measurement (\`bench/measure.mjs\`) run under \`bun\`; \`intempt-edge\` resolves to
+  the package's Bun entry (Bun's fetch).
 - **workerd**: each SDK's Worker (bench/workers/) bundled with esbuild, all in one Miniflare; one request
   tracks all events then flushes. Wall around the request; CPU = the workerd process's on-CPU time
   (sum over its threads of /proc/…/schedstat) across the request; *per call* = the Worker's own

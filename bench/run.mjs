@@ -9,13 +9,13 @@
 // Exit status: 0 when every measurement ran and every event arrived (and each
 // SDK's own account agrees), 1 otherwise; target misses do not fail the run.
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fmt, renderChart } from "./chart.mjs";
 import { RESULT_PREFIX, summarize } from "./measure.mjs";
 import { buildRows, chartPanels, machine, resultsMarkdown, short, textTable, versions } from "./report.mjs";
-import { BATCH, BENCH, FLOOR_NAMES, ROOT, SDK_NAMES, SDKS, moduleUrls } from "./sdks.mjs";
+import { BATCH, BENCH, FLOOR_NAMES, REF_NAMES, ROOT, SDK_NAMES, SDKS, bunModuleUrls, moduleUrls } from "./sdks.mjs";
 import { measureSizes } from "./size.mjs";
 import { startSink } from "./sink.mjs";
 import { WORKERD_NAMES, bundleWorkers, runInWorkerd, startWorkers } from "./workerd.mjs";
@@ -44,11 +44,16 @@ function check(ok, what, detail = "", { known = false } = {}) {
 
 // ---- children -------------------------------------------------------------------
 const CHILD_ENV = { ...process.env, BENCH_MODULES: JSON.stringify(moduleUrls()) };
+/** Bun (the repo's tools install it); the Bun e2e rows run measure.mjs under it. */
+const BUN = join(ROOT, "node_modules", ".bin", "bun");
+let bunEnv;
+const bunChildEnv = () => (bunEnv ??= { ...process.env, BENCH_MODULES: JSON.stringify(bunModuleUrls(BUN)) });
 
-function spawnNode(nodeArgs, { timeoutMs = 180_000 } = {}) {
+function spawnNode(nodeArgs, { timeoutMs = 180_000, runtime = "node" } = {}) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, nodeArgs, { cwd: BENCH, env: CHILD_ENV, stdio: ["ignore", "pipe", "pipe"] });
+    const [command, env] = runtime === "bun" ? [BUN, bunChildEnv()] : [process.execPath, CHILD_ENV];
+    const child = spawn(command, nodeArgs, { cwd: BENCH, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -67,8 +72,8 @@ function errorSummary(text) {
   return lines.find((l) => /(^|\w)Error\b|^error:/i.test(l)) ?? lines.slice(-2).join(" | ");
 }
 
-async function measureChild(modeArgs) {
-  const r = await spawnNode(["measure.mjs", ...modeArgs.map(String)]);
+async function measureChild(modeArgs, runtime = "node") {
+  const r = await spawnNode(["measure.mjs", ...modeArgs.map(String)], { runtime });
   const line = r.stdout.split("\n").find((l) => l.startsWith(RESULT_PREFIX));
   const result = line ? JSON.parse(line.slice(RESULT_PREFIX.length)) : null;
   const error = r.code === 0 && result ? null : `exit ${r.code ?? r.signal}: ${errorSummary(r.stderr || r.stdout)}`;
@@ -101,16 +106,30 @@ async function phaseCalls(sink) {
   );
 }
 
-async function phaseE2e(sink) {
-  const names = [...SDK_NAMES, "none"];
+/**
+ * The e2e columns per runtime: in Node every SDK, intempt-edge with the
+ * global fetch, and the references; in Bun intempt-edge (its Bun entry),
+ * intempt-edge on its Node entry's node:http transport, and the references.
+ */
+const E2E_NAMES = {
+  node: [...SDK_NAMES, "intempt-edge (fetch)", ...REF_NAMES],
+  bun: ["intempt-edge", "intempt-edge (node:http)", ...REF_NAMES],
+};
+
+async function phaseE2e(sink, runtime = "node") {
+  if (runtime === "bun" && !existsSync(BUN)) {
+    check(false, "e2e (Bun): bun is installed", `${BUN} is missing: run scripts/setup.sh`);
+    return null;
+  }
+  const names = runtime === "node" ? [...E2E_NAMES.node, "none"] : E2E_NAMES.bun;
   const runs = Object.fromEntries(names.map((n) => [n, []]));
   const n = CONFIG.e2eEvents;
   for (let rep = 0; rep < CONFIG.e2eReps; rep++) {
     for (const name of rotate(names, rep)) {
       sink.reset();
-      const { result, error, wallMs } = await measureChild(["e2e", name, n, sink.url]);
+      const { result, error, wallMs } = await measureChild(["e2e", name, n, sink.url], runtime);
       const c = sink.counters();
-      const what = `e2e ${n} events (Node): ${name === "none" ? "bare baseline" : name}, rep ${rep + 1}`;
+      const what = `e2e ${n} events (${runtime === "bun" ? "Bun" : "Node"}): ${name === "none" ? "bare baseline" : name}, rep ${rep + 1}`;
       if (error) {
         check(false, what, error);
         continue;
@@ -120,12 +139,12 @@ async function phaseE2e(sink) {
         check(!result.failed && (result.reported === undefined || result.reported === n), what + ": the SDK's own account", JSON.stringify({ reported: result.reported, failed: result.failed }));
       }
       runs[name].push({ ...result, requests: c.requests, bodyBytes: c.bodyBytes, decodedBytes: c.decodedBytes, delivered: c.events, paths: c.paths });
-      log(`e2e    rep ${rep + 1}/${CONFIG.e2eReps}  ${short(name).padEnd(18)} ${name === "none" ? "" : `wall ${fmt(result.wallUsPerEvent)} µs/ev  cpu ${fmt(result.cpuUsPerEvent)} µs/ev  ${c.requests} req  `}maxRSS ${(result.maxRssKB / 1024).toFixed(1)} MiB  (${(wallMs / 1000).toFixed(1)} s)`);
+      log(`e2e${runtime === "bun" ? " bun" : "    "} rep ${rep + 1}/${CONFIG.e2eReps}  ${short(name).padEnd(18)} ${name === "none" ? "" : `wall ${fmt(result.wallUsPerEvent)} µs/ev  cpu ${fmt(result.cpuUsPerEvent)} µs/ev  ${c.requests} req  `}maxRSS ${(result.maxRssKB / 1024).toFixed(1)} MiB  (${(wallMs / 1000).toFixed(1)} s)`);
     }
   }
-  const baselineKB = summarize(runs.none.map((r) => r.maxRssKB));
+  const baselineKB = runs.none && summarize(runs.none.map((r) => r.maxRssKB));
   const out = { baseline: { maxRssMiB: baselineKB && summarize(runs.none.map((r) => r.maxRssKB / 1024)) } };
-  for (const name of SDK_NAMES) {
+  for (const name of names.filter((x) => x !== "none")) {
     const rs = runs[name];
     const pick = (f) => summarize(rs.map(f));
     out[name] = {
@@ -254,6 +273,7 @@ async function measureAll() {
   const phases = [
     ["calls", () => phaseCalls(sink)],
     ["e2e", () => phaseE2e(sink)],
+    ["e2eBun", () => phaseE2e(sink, "bun")],
     ["cold", () => phaseCold(sink)],
     ["workerd", () => phaseWorkerd(sink)],
     ["sizes", () => measureSizes()],

@@ -5,8 +5,9 @@
 // dropped by a tight loop (the suite checks that every event arrives).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import http from "node:http";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { BATCH, INTEMPT_ARGS, PROFILES, PROPS, QUEUE, TITLE } from "./event.mjs";
 
 export { BATCH, PROFILES, PROPS, TITLE };
@@ -37,6 +38,12 @@ export const SDKS = {
     cold: (url, endpoint) =>
       `const m = await import(${JSON.stringify(url)}); new m.SDK(...${JSON.stringify(INTEMPT_ARGS)}, { endpoint: ${JSON.stringify(endpoint)} });`,
   },
+  // The same package with its other transport, end to end only: told to use
+  // the global fetch (what any caller's `fetch` option takes; Node's default
+  // is node:http), and its Node entry's node:http transport (Bun's default
+  // is its fetch).
+  "intempt-edge (fetch)": variant({ fetch: true }),
+  "intempt-edge (node:http)": variant({ file: "node.js" }),
   "posthog-node": {
     kind: "sdk",
     pkgDir: () => join(BENCH, "node_modules", "posthog-node"),
@@ -90,10 +97,74 @@ export const SDKS = {
     },
     finish: async () => ({}),
   },
+  // References: the least a Node-only client does end to end, in ~30 lines.
+  // Events as intempt-edge sends them (id, time, profile, title, data), 20 per
+  // request as {"batch": [...]}, sent when full; finish sends the rest and
+  // awaits every request. End to end only; the sink verifies their events too.
+  "ref: node:http": reference(() => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+    return (url, body) =>
+      new Promise((resolve, reject) => {
+        const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+        const req = http.request(url, { method: "POST", agent, headers }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+  }),
+  "ref: fetch": reference(() => (url, body) =>
+    fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body }).then(async (r) => (await r.text(), r.status)),
+  ),
 };
+
+/** intempt-edge with `fetch: globalThis.fetch`, or imported from one of its entry files. */
+function variant({ fetch = false, file }) {
+  return {
+    kind: "variant",
+    of: "intempt-edge",
+    file,
+    create: (m, endpoint) => new m.SDK(...INTEMPT_ARGS, { endpoint, maxQueueSize: QUEUE, ...(fetch ? { fetch: globalThis.fetch } : {}) }),
+    track: (...a) => SDKS["intempt-edge"].track(...a),
+    finish: (c) => SDKS["intempt-edge"].finish(c),
+  };
+}
+
+/** A ~30-line reference client around `makePost()`: `(url, body) => Promise<status>`. */
+function reference(makePost) {
+  const send = (c) => {
+    const batch = c.queue;
+    c.queue = [];
+    const p = c.post(c.url, JSON.stringify({ batch })).then(
+      (status) => (c.failed += status < 300 ? 0 : batch.length),
+      () => (c.failed += batch.length),
+    );
+    c.inflight.add(p);
+    p.finally(() => c.inflight.delete(p));
+  };
+  return {
+    kind: "ref",
+    create: (m, endpoint) => ({ url: `${endpoint}/v1/batch`, post: makePost(), queue: [], inflight: new Set(), failed: 0 }),
+    track: (c, profile, props) => {
+      c.queue.push({ eventId: crypto.randomUUID(), timestamp: new Date().toISOString(), profileId: profile, title: TITLE, data: props });
+      if (c.queue.length >= BATCH) send(c);
+    },
+    finish: async (c) => {
+      if (c.queue.length) send(c);
+      while (c.inflight.size) await Promise.all(c.inflight);
+      return { failed: c.failed };
+    },
+  };
+}
 
 export const SDK_NAMES = Object.keys(SDKS).filter((n) => SDKS[n].kind === "sdk");
 export const FLOOR_NAMES = Object.keys(SDKS).filter((n) => SDKS[n].kind === "floor");
+/** intempt-edge with another transport (end to end only). */
+export const VARIANT_NAMES = Object.keys(SDKS).filter((n) => SDKS[n].kind === "variant");
+/** The reference clients (end to end only); REFERENCE is the one the targets are ratios to. */
+export const REF_NAMES = Object.keys(SDKS).filter((n) => SDKS[n].kind === "ref");
+export const REFERENCE = "ref: node:http";
 
 /** What `import name` resolves to from `dir` (ESM conditions, as a user's import). */
 export function resolveFrom(dir, name) {
@@ -115,8 +186,20 @@ export function moduleUrls() {
   return Object.fromEntries(SDK_NAMES.map((name) => [name, SDKS[name].module()]));
 }
 
-/** Imports an SDK as a user would (floors import nothing). */
+/** What `import "intempt-edge"` resolves to under Bun (its `bun` export condition). */
+export function bunModuleUrls(bun) {
+  const url = execFileSync(bun, ["-e", `process.stdout.write(import.meta.resolve("intempt-edge"))`], { cwd: APP, encoding: "utf8" });
+  return { "intempt-edge": url };
+}
+
+/** Imports an SDK as a user would (floors and references import nothing; a variant imports its SDK). */
 export async function load(name) {
-  if (SDKS[name].kind === "floor") return null;
+  const kind = SDKS[name].kind;
+  if (kind === "floor" || kind === "ref") return null;
+  if (kind === "variant") {
+    const { of, file } = SDKS[name];
+    if (file) return import(pathToFileURL(join(SDKS[of].pkgDir(), file)).href);
+    name = of;
+  }
   return import(process.env.BENCH_MODULES ? JSON.parse(process.env.BENCH_MODULES)[name] : SDKS[name].module());
 }

@@ -41,7 +41,7 @@ export interface SDKOptions {
   endpoint?: string;
   /** How the API key travels: `"header"` (default, `Authorization: Basic`) or `"query"` (`?apiKey=`, exactly as the 1.x SDK sent it). */
   authMode?: "header" | "query";
-  /** A `fetch` to use instead of the global one. */
+  /** A `fetch` to send with (called with `redirect: "manual"`). Default: in Node, `node:http`/`node:https` with a keep-alive agent; elsewhere (Bun, Deno, Workers) the global `fetch`. */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** Keeps background flushes alive after the response (e.g. `ctx.waitUntil.bind(ctx)`). On Cloudflare Workers the runtime's own is used by default. */
   waitUntil?: (promise: Promise<unknown>) => void;

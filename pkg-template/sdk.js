@@ -3,7 +3,7 @@
 // rejected promises (the seed API is `await`ed): every method but stats()
 // returns a promise and none throws (only the constructor does, with an
 // IntemptError). Every rule lives in Rust.
-import { Core, setErrorClass } from "./intempt_edge.js";
+import { Core, configure } from "./intempt_edge.js";
 
 /** The error every refused call rejects with; `code` is stable (see README). */
 export class IntemptError extends Error {
@@ -18,8 +18,8 @@ export class IntemptError extends Error {
 let defaultWaitUntil;
 
 /** Called once by each runtime entry after the wasm is instantiated. */
-export function configureRuntime({ waitUntil } = {}) {
-  setErrorClass(IntemptError);
+export function configureRuntime({ waitUntil, fetch } = {}) {
+  configure(IntemptError, fetch);
   defaultWaitUntil = waitUntil;
 }
 

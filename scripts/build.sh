@@ -93,11 +93,14 @@ ESBUILD=("$TOOLS_ROOT/node_modules/.bin/esbuild" --format=esm --minify --log-lev
 mv -f "$PKG/$OUT_NAME.bundle.js" "$PKG/$OUT_NAME.js"
 rm -rf "$PKG/snippets"
 
-# Node and Bun load node.js with sdk.js bundled in (class names kept); the
-# glue stays its own module, shared with anything else that imports it.
-"${ESBUILD[@]}" "$PKG/node.js" --bundle --platform=node --keep-names \
-  --external:"./$OUT_NAME.js" --outfile="$PKG/node.bundle.js"
-mv -f "$PKG/node.bundle.js" "$PKG/node.js"
+# Node (node.js, with its node:http transport) and Bun (bun.js) load their
+# entry with sdk.js bundled in (class names kept); the glue stays its own
+# module, shared with anything else that imports it.
+for entry in node bun; do
+  "${ESBUILD[@]}" "$PKG/$entry.js" --bundle --platform=node --keep-names \
+    --external:"./$OUT_NAME.js" --outfile="$PKG/$entry.bundle.js"
+  mv -f "$PKG/$entry.bundle.js" "$PKG/$entry.js"
+done
 
 version="$(cargo metadata --no-deps --format-version 1 --manifest-path "$ROOT/Cargo.toml" |
   node "$TOOLS_ROOT/scripts/crate-version.mjs" "$ROOT/Cargo.toml")"

@@ -34,10 +34,15 @@ const _: () = assert!(
 
 static ERROR_CLASS: ErrorClass = ErrorClass(RefCell::new(None));
 
-/// Sets the class errors are made with (the package's `IntemptError`).
-#[wasm_bindgen(js_name = setErrorClass)]
-pub fn set_error_class(class: Function) {
-    *ERROR_CLASS.0.borrow_mut() = Some(class);
+// Called once by the runtime entry: the class errors are made with (the
+// package's `IntemptError`), and the fetch-shaped transport a client uses when
+// its options give no `fetch` (the Node entry's, on node:http; anything but a
+// function: the global fetch). (Plain comments: a doc comment would be copied
+// into the shipped JS glue.)
+#[wasm_bindgen]
+pub fn configure(error_class: Function, default_fetch: JsValue) {
+    *ERROR_CLASS.0.borrow_mut() = Some(error_class);
+    js::set_default_fetch(&default_fetch);
 }
 
 /// An [`Error`] as a JS `Error` with `code` (and `status` for HTTP errors).

@@ -229,9 +229,15 @@ function describe(e, fallback) {
   out = out || fallback;
   return out.length > 300 ? out.slice(0, 300) + '…' : out;
 }
+// The runtime entry's transport (Node's, on node:http), used when a client's
+// options give no fetch; otherwise the global fetch.
+let defaultFetch;
+export function setDefaultFetch(f) {
+  defaultFetch = typeof f === 'function' ? f : undefined;
+}
 const result = (outcome, status, retryAfter, body, error) => ({ outcome, status, retryAfter, body, error });
-// POSTs `body` to `url` with `fetchFn` (undefined: the global fetch, called
-// on globalThis). headerLines: "name\nvalue\n" per header. The promise always
+// POSTs `body` to `url` with `fetchFn` (undefined: the default transport, or
+// the global fetch called on globalThis). headerLines: "name\nvalue\n" per header. The promise always
 // resolves, within timeoutMs, to { outcome, status, retryAfter, body, error };
 // the response's body is always read (or the request aborted). The error
 // text never holds the URL's query or the Authorization header.
@@ -257,8 +263,14 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
     for (let i = 0; i < secrets.length; i++) if (secrets[i]) text = text.split(secrets[i]).join('[redacted]');
     return text;
   };
+  const f = fetchFn ?? defaultFetch;
+  // The runtime's own transport takes plain headers and a `cancel` hook
+  // instead of a Headers and an AbortSignal (on Node these cost about as
+  // much CPU as the request itself).
+  const own = f !== undefined && f === defaultFetch;
   return new Promise((resolve) => {
     let done = false, controller, timer;
+    const cancel = {};
     const finish = (r) => {
       if (done) return;
       done = true;
@@ -266,9 +278,9 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
       resolve(r);
     };
     const fail = (what, e) => finish(result(SENT.network, 0, undefined, '', redact(what + describe(e, what ? 'it threw a non-Error' : 'fetch failed'))));
-    try { controller = new AbortController(); } catch (_) {}
+    if (!own) try { controller = new AbortController(); } catch (_) {}
     timer = setTimer(() => {
-      try { if (controller) controller.abort(); } catch (_) {}
+      try { if (controller) controller.abort(); else if (cancel.abort) cancel.abort(); } catch (_) {}
       finish(result(SENT.timeout, 0, undefined, '', ''));
     }, timeoutMs, detached);
     // A response whose body we no longer want: read it anyway, so it does not
@@ -314,11 +326,15 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
     };
     let pending;
     try {
-      const headers = new Headers();
-      for (let i = 0; i + 1 < pairs.length; i += 2) headers.append(pairs[i], pairs[i + 1]);
+      const headers = own ? {} : new Headers();
+      for (let i = 0; i + 1 < pairs.length; i += 2) {
+        if (own) headers[pairs[i]] = pairs[i + 1];
+        else headers.append(pairs[i], pairs[i + 1]);
+      }
       const init = { method: 'POST', headers, body, redirect: 'manual' };
       if (controller) init.signal = controller.signal;
-      pending = fetchFn === undefined ? globalThis.fetch(url, init) : fetchFn(url, init);
+      if (own) init.cancel = cancel;
+      pending = f === undefined ? globalThis.fetch(url, init) : f(url, init);
     } catch (e) {
       return fail('', e);
     }
@@ -382,6 +398,9 @@ extern "C" {
     pub(super) fn set_timer(callback: &Function, ms: f64, unref: bool) -> JsValue;
     #[wasm_bindgen(js_name = clearTimer)]
     pub(super) fn clear_timer(id: &JsValue);
+    /// The transport `send` uses when a client has no `fetch` option (not a function: the global fetch).
+    #[wasm_bindgen(js_name = setDefaultFetch)]
+    pub(super) fn set_default_fetch(fetch: &JsValue);
     /// One POST; the promise always resolves, within `timeout_ms`, to a [`Sent`].
     pub(super) fn send(
         fetch: &JsValue,

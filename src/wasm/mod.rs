@@ -19,7 +19,7 @@ mod value;
 pub use edge::{EdgeClient, EdgeOptions, WaitUntil};
 
 #[cfg(all(test, feature = "npm"))]
-use class::{set_error_class, Core};
+use class::{configure, Core};
 
 #[cfg(all(test, feature = "npm"))]
 mod tests;

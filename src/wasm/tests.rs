@@ -367,11 +367,14 @@ async fn hostile_callbacks_lose_their_line_and_nothing_else() {
 
 #[wasm_bindgen_test]
 fn an_error_class_that_throws_still_gives_a_coded_error() {
-    super::set_error_class(js("class { constructor() { throw new Error('ctor'); } }").into());
+    super::configure(
+        js("class { constructor() { throw new Error('ctor'); } }").into(),
+        JsValue::UNDEFINED,
+    );
     let err = core()
         .track(JsValue::NULL, "T".into(), JsValue::UNDEFINED)
         .unwrap_err();
-    super::set_error_class(js("class E extends Error { constructor(code, message) { super(message); this.code = code; } }").into());
+    super::configure(js("class E extends Error { constructor(code, message) { super(message); this.code = code; } }").into(), JsValue::UNDEFINED);
     assert_eq!(
         get(&err, "code").as_string().as_deref(),
         Some("INVALID_ARGUMENT")
@@ -413,4 +416,65 @@ fn the_numeric_codes_agree_on_both_sides() {
         code::ALL.len(),
         "every JS code has a Rust twin"
     );
+}
+
+#[wasm_bindgen_test]
+async fn the_default_fetch_is_used_only_without_a_fetch_option() {
+    // Each fetch records which one was called, and answers 201.
+    let recording = |name: &str| -> Function {
+        js(&format!(
+            "(url, init) => {{ (globalThis.__calls ??= []).push({name:?}); return Promise.resolve({{ status: 201, headers: {{ get: () => null }}, text: () => Promise.resolve('{{}}') }}); }}"
+        ))
+        .into()
+    };
+    let make = |fetch: Option<&Function>| {
+        let options = js("{ endpoint: 'http://127.0.0.1:9', flushDeadlineMs: 500 }");
+        if let Some(f) = fetch {
+            Reflect::set(&options, &"fetch".into(), f).unwrap();
+        }
+        Core::new(
+            "o".into(),
+            "p".into(),
+            "id.s".into(),
+            "s".into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            options,
+        )
+        .unwrap()
+    };
+    let calls = || {
+        js("(globalThis.__calls ?? []).splice(0).join(',')")
+            .as_string()
+            .unwrap()
+    };
+    // As the other tests expect (they run interleaved): errors keep their code.
+    let error_class: Function =
+        js("class E extends Error { constructor(code, message) { super(message); this.code = code; } }")
+            .into();
+    let flush = |core: Core| async move {
+        core.track("p".into(), "T".into(), JsValue::UNDEFINED)
+            .unwrap();
+        JsFuture::from(core.flush()).await.unwrap()
+    };
+    calls();
+    // No fetch option: the runtime's default is used.
+    super::configure(error_class.clone(), recording("default").into());
+    let report = flush(make(None)).await;
+    assert_eq!(get(&report, "delivered").as_f64(), Some(1.0));
+    assert_eq!(calls(), "default");
+    // A fetch option: the caller's is used, the default never called.
+    let report = flush(make(Some(&recording("option")))).await;
+    assert_eq!(get(&report, "delivered").as_f64(), Some(1.0));
+    assert_eq!(calls(), "option");
+    // A default that throws is guarded like any fetch: a failure, no trap.
+    super::configure(
+        error_class.clone(),
+        js("() => { throw new Error('no socket'); }"),
+    );
+    let report = flush(make(None)).await;
+    assert_eq!(get(&report, "delivered").as_f64(), Some(0.0));
+    assert_eq!(get(&report, "pending").as_f64(), Some(1.0));
+    // None: the global fetch again (the other tests pass their own).
+    super::configure(error_class, JsValue::UNDEFINED);
 }

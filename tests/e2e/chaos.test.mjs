@@ -16,7 +16,7 @@ import { join } from "node:path";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
 import { chaosPlan, BEYOND_DEADLINE, CHAOS_MODES, CHAOS_OPTIONS, addTotals, emptyTotals } from "./app/chaos.js";
-import { API_KEY, bundleWorker, control, prepareApp, run, startWorker } from "./harness.mjs";
+import { API_KEY, bundleWorker, control, envOf, prepareApp, run, startWorker } from "./harness.mjs";
 
 const LONG = process.env.INTEMPT_LONG === "1";
 const SEED = Number(process.env.INTEMPT_CHAOS_SEED ?? 42);
@@ -106,9 +106,10 @@ function describeStuck(stuck = []) {
   return `${stuck.length} flushes: ${shown.join(", ")}`;
 }
 
-test(`node: ${EVENTS.node} events through seeded faults (seed ${SEED}) — none lost, reports exact`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
+for (const runtime of ["node", "node-fetch"]) {
+test(`${runtime}: ${EVENTS.node} events through seeded faults (seed ${SEED}) — none lost, reports exact`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
   const n = EVENTS.node;
-  const profile = `chaos-node-${SEED}`;
+  const profile = `chaos-${runtime}-${SEED}`;
   await setFaults(chaosPlan(SEED));
   const driver = [
     'import { SDK } from "intempt-edge";',
@@ -119,14 +120,15 @@ test(`node: ${EVENTS.node} events through seeded faults (seed ${SEED}) — none 
   const args = { endpoint: server.url, apiKey: API_KEY, profile, from: 0, to: n, seed: SEED };
   const result = await run(process.execPath, ["--input-type=module", "-e", driver], {
     cwd: app,
-    env: { CHAOS_ARGS: JSON.stringify(args) },
+    env: { CHAOS_ARGS: JSON.stringify(args), ...envOf(runtime) },
     timeoutMs: LONG ? 580_000 : 110_000,
   });
-  assert.equal(result.code, 0, `node exited with ${result.code}:\n${result.stderr}`);
+  assert.equal(result.code, 0, `${runtime} exited with ${result.code}:\n${result.stderr}`);
   const { next, totals, stats, ms, stuck } = JSON.parse(result.stdout.trim().split("\n").pop());
   assert.equal(next, n, `the scenario ran to the end; it stopped on a round whose flushes left events pending: ${describeStuck(stuck)}`);
-  await verify("node", profile, n, totals, stats, ms);
+  await verify(runtime, profile, n, totals, stats, ms);
 });
+}
 
 test(`workerd: ${EVENTS.workerd} events through seeded faults (seed ${SEED}), ${CHUNK} per request to one module-scope client`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
   const n = EVENTS.workerd;

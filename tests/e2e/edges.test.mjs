@@ -20,7 +20,7 @@ import { connect, createServer } from "node:net";
 import { join } from "node:path";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
-import { API_KEY, bundleWorker, control, prepareApp, run, startWorker, tool } from "./harness.mjs";
+import { API_KEY, bundleWorker, control, envOf, prepareApp, run, startWorker, tool } from "./harness.mjs";
 
 let server;
 let app;
@@ -50,8 +50,8 @@ const slow = (delayMs) => ({ random: { seed: 1, probability: 1, modes: [{ delayM
 const always = (fault) => ({ random: { seed: 1, probability: 1, modes: [fault] } });
 
 /** Runs a scenario of app/edges.js in a Node child process. */
-async function inNode(name, args, timeoutMs) {
-  const result = await run(process.execPath, [join(app, "edges-run.mjs"), name, JSON.stringify(args)], { cwd: app, timeoutMs });
+async function inNode(runtime, name, args, timeoutMs) {
+  const result = await run(process.execPath, [join(app, "edges-run.mjs"), name, JSON.stringify(args)], { cwd: app, env: envOf(runtime), timeoutMs });
   assert.equal(result.code, 0, `node exited with ${result.code}:\n${result.stderr}`);
   return JSON.parse(result.stdout.trim().split("\n").pop());
 }
@@ -67,7 +67,7 @@ async function inWorkerd(name, args) {
 }
 
 const scenario = (runtime, name, args, timeoutMs = 120_000) =>
-  runtime === "node" ? inNode(name, args, timeoutMs) : inWorkerd(name, args);
+  runtime === "workerd" ? inWorkerd(name, args) : inNode(runtime, name, args, timeoutMs);
 
 const eventsFor = async (profile) => (await control(server, "events")).filter((e) => e.item.profileId === profile);
 const trackRequests = async () => (await control(server, "requests")).filter((r) => r.kind === "track");
@@ -118,8 +118,9 @@ const DUPLICATE_RUNS = [
   { label: "2,500 events, the default options", n: 2_500, maxBatchSize: undefined, flushDeadlineMs: undefined, maxFlushes: 300, timeout: 240_000 },
 ];
 
-for (const runtime of ["node", "workerd"]) {
-  for (const c of DUPLICATE_RUNS) {
+for (const runtime of ["node", "node-fetch", "workerd"]) {
+  // node-fetch (the global fetch as the fetch option): the shorter run only.
+  for (const c of runtime === "node-fetch" ? DUPLICATE_RUNS.slice(0, 1) : DUPLICATE_RUNS) {
     test(`${runtime}: ${c.label}, every answer 350 ms late — flush() until nothing is pending: 0 duplicates, 0 lost`, { timeout: c.timeout }, async () => {
       const profile = `dup-${runtime}-${c.n}`;
       await setFaults(slow(350));
@@ -166,11 +167,12 @@ async function exitScript(runtime, profile, n, mode) {
   const args = [server.url, API_KEY, profile, String(n), mode];
   const command = {
     node: [process.execPath, [script, ...args]],
+    "node-fetch": [process.execPath, [script, ...args]],
     bun: [tool("bun"), [script, ...args]],
     deno: [tool("deno"), ["run", "--allow-net=127.0.0.1", script, ...args]],
   }[runtime];
   const spawnedAt = Date.now();
-  const result = await run(...command, { cwd: app, timeoutMs: 40_000 });
+  const result = await run(...command, { cwd: app, env: envOf(runtime), timeoutMs: 40_000 });
   const exitedAt = Date.now();
   const line = result.stdout.trim().split("\n").filter(Boolean).pop();
   const output = line ? JSON.parse(line) : null;
@@ -179,7 +181,7 @@ async function exitScript(runtime, profile, n, mode) {
 
 const requestsOf = (requests, profile) => requests.filter((r) => r.body?.includes(`"profileId":"${profile}"`));
 
-for (const runtime of ["node", "bun", "deno"]) {
+for (const runtime of ["node", "node-fetch", "bun", "deno"]) {
   test(`${runtime}: tracked maxBatchSize - 1 events, never flushed, server answers 503 — exits at once (control)`, { timeout: 60_000 }, async () => {
     const profile = `exit-control-${runtime}`;
     await setFaults(always({ status: 503 }));
@@ -266,7 +268,7 @@ test("node: 2,000 concurrent flush() callers against a server that never answers
 // Retry-After pauses
 // ---------------------------------------------------------------------------
 
-for (const runtime of ["node", "workerd"]) {
+for (const runtime of ["node", "node-fetch", "workerd"]) {
   test(`${runtime}: a flush called right after a 429 with Retry-After 2 (flushDeadlineMs 5000) waits for the pause to end, then delivers`, { timeout: 60_000 }, async () => {
     const profile = `ra2-${runtime}`;
     await setFaults({ queue: [{ status: 429, retryAfter: "2" }] });
@@ -332,7 +334,7 @@ for (const runtime of ["node", "workerd"]) {
 // Consents with empty strings
 // ---------------------------------------------------------------------------
 
-for (const runtime of ["node", "workerd"]) {
+for (const runtime of ["node", "node-fetch", "workerd"]) {
   test(`${runtime}: consents() and consent() with email "" and message "" resolve, and the server receives the empty strings`, async () => {
     const profile = `consent-empty-${runtime}`;
     const r = await scenario(runtime, "consent", { endpoint: server.url, apiKey: API_KEY, profile });

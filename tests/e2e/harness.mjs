@@ -11,6 +11,15 @@ export const API_KEY = "test-id.test-secret";
 export const BASIC = "Basic " + Buffer.from("test-id:test-secret").toString("base64");
 const BIN = join(ROOT, "node_modules", ".bin");
 
+/**
+ * The Node app with the global fetch as every client's `fetch` option
+ * (app/transport.js): the "node-fetch" runtime of the suites, beside "node"
+ * (the package's default transport, node:http).
+ */
+export const NODE_FETCH_ENV = { INTEMPT_E2E_TRANSPORT: "fetch" };
+/** The environment a runtime's child process needs. */
+export const envOf = (runtime) => (runtime === "node-fetch" ? NODE_FETCH_ENV : {});
+
 /** Runs a command; resolves with its exit code and output (never rejects on exit code). */
 export function run(command, args, { cwd = ROOT, env = {}, timeoutMs = 60_000, input } = {}) {
   return new Promise((resolve, reject) => {

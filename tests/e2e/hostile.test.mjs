@@ -19,7 +19,7 @@ import { join } from "node:path";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
 import { CODES, METHODS } from "./app/hostile.js";
-import { API_KEY, bundleWorker, control, prepareApp, run, startWorker } from "./harness.mjs";
+import { API_KEY, bundleWorker, control, envOf, prepareApp, run, startWorker } from "./harness.mjs";
 
 const LONG = process.env.INTEMPT_LONG === "1";
 const SEED = Number(process.env.INTEMPT_HOSTILE_SEED ?? 7);
@@ -44,7 +44,8 @@ after(async () => {
   await server?.close();
 });
 
-test(`node: ${CALLS.node} hostile calls (seed ${SEED}) — no trap, every valid event delivered once`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
+for (const runtime of ["node", "node-fetch"]) {
+test(`${runtime}: ${CALLS.node} hostile calls (seed ${SEED}) — no trap, every valid event delivered once`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
   const driver = [
     'import { SDK, IntemptError } from "intempt-edge";',
     'import { HostileRun } from "./hostile.js";',
@@ -56,18 +57,19 @@ test(`node: ${CALLS.node} hostile calls (seed ${SEED}) — no trap, every valid 
     "const result = await run.finish();",
     "console.log(JSON.stringify({ ...result, unhandled, unhandledSamples }));",
   ].join("\n");
-  const args = { endpoint: server.url, apiKey: API_KEY, seed: SEED, runtime: "node", calls: CALLS.node };
+  const args = { endpoint: server.url, apiKey: API_KEY, seed: SEED, runtime, calls: CALLS.node };
   const result = await run(process.execPath, ["--input-type=module", "-e", driver], {
     cwd: app,
-    env: { HOSTILE_ARGS: JSON.stringify(args) },
+    env: { HOSTILE_ARGS: JSON.stringify(args), ...envOf(runtime) },
     timeoutMs: LONG ? 580_000 : 110_000,
   });
-  assert.equal(result.code, 0, `node exited with ${result.code}:\n${result.stderr.slice(0, 4000)}`);
+  assert.equal(result.code, 0, `${runtime} exited with ${result.code}:\n${result.stderr.slice(0, 4000)}`);
   const output = `${result.stdout}\n${result.stderr}`;
   const lines = output.split("\n").filter((l) => SUSPICIOUS.test(l));
   assert.deepEqual(lines, [], "no panic or trap in the process output");
-  await verify("node", JSON.parse(result.stdout.trim().split("\n").pop()), CALLS.node);
+  await verify(runtime, JSON.parse(result.stdout.trim().split("\n").pop()), CALLS.node);
 });
+}
 
 test(`workerd: ${CALLS.workerd} hostile calls (seed ${SEED}) — no trap, every valid event delivered once`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
   const output = [];

@@ -11,7 +11,7 @@ import { before, describe, it } from "node:test";
 import { join } from "node:path";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
-import { control, prepareApp, run, tool } from "./harness.mjs";
+import { control, envOf, prepareApp, run, tool } from "./harness.mjs";
 
 const KEY = "k3yId.S3cr3tValue";
 const WRONG_KEY = "k3yId.Wr0ngS3cr3t"; // a key the server refuses (401)
@@ -45,11 +45,12 @@ const leaksIn = (text) => FORBIDDEN.filter((f) => String(text).includes(f));
 
 const COMMANDS = {
   node: (script, args) => [process.execPath, [script, ...args]],
+  "node-fetch": (script, args) => [process.execPath, [script, ...args]],
   deno: (script, args) => [tool("deno"), ["run", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", script, ...args]],
   bun: (script, args) => [tool("bun"), [script, ...args]],
 };
 
-// The three runtimes run at once, each against its own server (the fault
+// The runtimes run at once, each against its own server (the fault
 // queue is per server); most of the time is spent waiting for timeouts.
 describe("secrets", { concurrency: Object.keys(COMMANDS).length }, () => {
   for (const runtime of Object.keys(COMMANDS)) {
@@ -58,7 +59,7 @@ describe("secrets", { concurrency: Object.keys(COMMANDS).length }, () => {
       try {
         const started = Date.now();
         const [command, args] = COMMANDS[runtime](join(app, "secrets.mjs"), [server.url, KEY, WRONG_KEY, closedEndpoint]);
-        const result = await run(command, args, { cwd: app, env: { DENO_NO_UPDATE_CHECK: "1" }, timeoutMs: 110_000 });
+        const result = await run(command, args, { cwd: app, env: { DENO_NO_UPDATE_CHECK: "1", ...envOf(runtime) }, timeoutMs: 110_000 });
         const output = `${result.stdout}\n${result.stderr}`;
         assert.deepEqual(leaksIn(output), [], `the raw output (stdout and stderr) of ${runtime} carries the key`);
         assert.equal(result.code, 0, `${runtime} exited with ${result.code}:\n${result.stderr.slice(0, 4000)}`);

@@ -10,7 +10,7 @@ import { test } from "node:test";
 
 import { ROOT } from "./harness.mjs";
 
-const BUDGET_GZIP = 72 * 1024;
+const BUDGET_GZIP = 73 * 1024;
 
 function workerFiles(pkg) {
   const files = ["intempt_edge_bg.wasm", "intempt_edge.js", "sdk.js", "workerd.js"].map((f) => join(pkg, f));

@@ -9,12 +9,13 @@
 // MODE: hostile (args.id), foreign (args.fetch: "undici" | "plain-object"),
 // redirects, bounds (args.item), fuzz (args.seed, args.runs, args.concurrency).
 import { SDK, IntemptError } from "intempt-edge";
+import { runtimeName } from "./transport.js";
 import * as boundary from "./boundary.js";
 
 const argv = globalThis.Deno ? Deno.args : process.argv.slice(2);
 const [mode, json] = argv;
 const args = JSON.parse(json);
-const runtime = globalThis.Deno ? "deno" : globalThis.Bun ? "bun" : "node";
+const runtime = runtimeName();
 const recorder = new boundary.Recorder();
 
 if (globalThis.Deno) {

@@ -19,6 +19,7 @@
 // RuntimeError, "unreachable", "panicked"), unhandled rejections, uncaught
 // exceptions (the runner wires the runtime's global handlers to it).
 
+import { transport } from "./transport.js";
 import { mulberry32 } from "./prng.js";
 
 export const SOURCE = "616010376811536384";
@@ -494,7 +495,7 @@ export async function redirects(SDK, IntemptError, { endpoint, apiKey, runtime, 
     await controlPost(endpoint, "faults", { random: { seed: 1, probability: 1, modes: [{ status, location }] } });
     const result = { status, following, location, profile, accepted: 0 };
     results.push(result);
-    const options = { endpoint, ...REDIRECT_OPTIONS };
+    const options = { endpoint, ...REDIRECT_OPTIONS, ...transport() };
     if (following) options.fetch = followingFetch;
     const sdk = new SDK("demo-organization", "demo-project", apiKey, SOURCE, 3_600_000, 20, options);
     for (let seq = 0; seq < 3; seq++) {
@@ -897,8 +898,10 @@ async function fuzzRun(SDK, IntemptError, { endpoint, apiKey, seed, i, runtime, 
     else if (outcome.sync || outcome.notPromise) totals.problem(isTrap(outcome.error) ? "trap" : "sync-throw", run, `${where} flush: ${describe(outcome.error)}`);
     else if (!outcome.resolved) totals.problem(isTrap(outcome.error) ? "trap" : "flush-rejected", run, `${where}: ${describe(outcome.error)}`);
     else {
-      if (outcome.ms > FUZZ_OPTIONS.flushDeadlineMs + SLACK_MS) {
-        totals.problem("flush-late", run, `${where} flush took ${outcome.ms} ms (event loop blocked up to ${totals.lagDuring(Date.now() - outcome.ms, Date.now())} ms meanwhile)`);
+      // As for at-once calls below: a blocked event loop's time is not the SDK's.
+      const lag = totals.lagDuring(Date.now() - outcome.ms, Date.now());
+      if (outcome.ms - lag > FUZZ_OPTIONS.flushDeadlineMs + SLACK_MS) {
+        totals.problem("flush-late", run, `${where} flush took ${outcome.ms} ms (event loop blocked up to ${lag} ms meanwhile)`);
       }
       const report = outcome.value;
       if (typeof report?.delivered !== "number" || typeof report?.pending !== "number" || typeof report?.dropped !== "number") totals.problem("flush-no-report", run, describe(report));
@@ -1004,7 +1007,10 @@ async function fuzzRun(SDK, IntemptError, { endpoint, apiKey, seed, i, runtime, 
     const key = (k) => (totals.atOnceOutcomes[k] = (totals.atOnceOutcomes[k] ?? 0) + 1);
     if (!outcome.settled) return totals.problem("at-once-never-settled", run, atOnceKind);
     if (outcome.sync || outcome.notPromise) return totals.problem(isTrap(outcome.error) ? "trap" : "sync-throw", run, `${atOnceKind}: ${describe(outcome.error)}`);
-    if (outcome.ms > deadline + SLACK_MS) totals.problem("at-once-late", run, `${atOnceKind} took ${outcome.ms} ms (event loop blocked up to ${totals.lagDuring(Date.now() - outcome.ms, Date.now())} ms meanwhile)`);
+    // Late only by the SDK's doing: time the event loop was blocked (the
+    // harness's own work, GC, a loaded machine) is time no timer could fire.
+    const lag = totals.lagDuring(Date.now() - outcome.ms, Date.now());
+    if (outcome.ms - lag > deadline + SLACK_MS) totals.problem("at-once-late", run, `${atOnceKind} took ${outcome.ms} ms (event loop blocked up to ${lag} ms meanwhile)`);
     if (outcome.resolved) {
       key("resolved");
       if (atOnceKind !== "consents" && !Array.isArray(outcome.value)) totals.problem("choose-not-array", run, describe(outcome.value));

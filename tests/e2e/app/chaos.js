@@ -9,6 +9,7 @@
 // so the test can tell which ids arrived without any logger.
 
 import { mulberry32 } from "./prng.js";
+import { transport } from "./transport.js";
 
 /** The faults the server recovers from: every one is retried by the SDK. */
 export const CHAOS_MODES = [
@@ -48,6 +49,7 @@ export function chaosClient(SDK, { endpoint, apiKey }) {
   return new SDK("demo-organization", "demo-project", apiKey, "616010376811536384", 3_600_000, 100, {
     endpoint,
     ...CHAOS_OPTIONS,
+    ...transport(),
   });
 }
 

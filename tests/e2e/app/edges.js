@@ -2,6 +2,7 @@
 // runs them in a child process) and workerd (edges-worker.js runs them in a
 // Worker request). Each scenario makes its own client, never throws, and
 // returns what it saw; the test asserts. Every event carries `{seq: i}`.
+import { transport } from "./transport.js";
 
 const ORG = "demo-organization";
 const PROJECT = "demo-project";
@@ -23,8 +24,9 @@ export const brief = (r) => ({
 });
 
 /**
- * A `fetch` option that tells when the first 429 came back: `got429`
- * resolves to that time (or to null after 15 s without one).
+ * A `logger` option that tells when the first 429 came back (the core logs
+ * each answer as it reads it, whatever its transport): `got429` resolves to
+ * that time (or to null after 15 s without one).
  */
 function watch429() {
   let seen429;
@@ -33,12 +35,10 @@ function watch429() {
     seen429 = resolve;
     timer = setTimeout(() => resolve(null), 15_000);
   }).finally(() => clearTimeout(timer));
-  const fetchSpy = async (url, init) => {
-    const response = await fetch(url, init);
-    if (response.status === 429) seen429(Date.now());
-    return response;
+  const logger = (line) => {
+    if (/-> HTTP 429\b/.test(line)) seen429(Date.now());
   };
-  return { fetchSpy, got429 };
+  return { logger, got429 };
 }
 
 /** One flush, timed. */
@@ -56,7 +56,7 @@ async function timedFlush(sdk) {
  * batchTimeMs is the default, so full batches start background flushes too.
  */
 export async function runDuplicates(SDK, { endpoint, apiKey, profile, n, maxBatchSize, flushDeadlineMs, maxFlushes }) {
-  const options = { endpoint };
+  const options = { endpoint, ...transport() };
   if (flushDeadlineMs !== undefined) options.flushDeadlineMs = flushDeadlineMs;
   const sdk = new SDK(ORG, PROJECT, apiKey, SOURCE, undefined, maxBatchSize, options);
   const started = Date.now();
@@ -86,8 +86,8 @@ export async function runDuplicates(SDK, { endpoint, apiKey, profile, n, maxBatc
  * then deliver. The `fetch` option tells when the 429 came back.
  */
 export async function runRetryAfterShort(SDK, { endpoint, apiKey, profile }) {
-  const { fetchSpy, got429 } = watch429();
-  const sdk = new SDK(ORG, PROJECT, apiKey, SOURCE, HOUR, 20, { endpoint, flushDeadlineMs: 5_000, fetch: fetchSpy });
+  const { logger, got429 } = watch429();
+  const sdk = new SDK(ORG, PROJECT, apiKey, SOURCE, HOUR, 20, { endpoint, flushDeadlineMs: 5_000, logger, ...transport() });
   for (let seq = 0; seq < 5; seq++) await sdk.track(profile, "Edge", { seq });
   const first = timedFlush(sdk);
   const answeredAt = await got429;
@@ -104,8 +104,8 @@ export async function runRetryAfterShort(SDK, { endpoint, apiKey, profile }) {
  * pending (at most `maxFlushes` times). No call may return at once.
  */
 export async function runRetryAfterLong(SDK, { endpoint, apiKey, profile, maxFlushes = 8 }) {
-  const { fetchSpy, got429 } = watch429();
-  const sdk = new SDK(ORG, PROJECT, apiKey, SOURCE, HOUR, 20, { endpoint, flushDeadlineMs: 3_000, fetch: fetchSpy });
+  const { logger, got429 } = watch429();
+  const sdk = new SDK(ORG, PROJECT, apiKey, SOURCE, HOUR, 20, { endpoint, flushDeadlineMs: 3_000, logger, ...transport() });
   for (let seq = 0; seq < 5; seq++) await sdk.track(profile, "Edge", { seq });
   const first = await timedFlush(sdk);
   const answeredAt = await got429;
@@ -120,7 +120,7 @@ export async function runRetryAfterLong(SDK, { endpoint, apiKey, profile, maxFlu
 
 /** consents()/consent() with empty-string email and message. */
 export async function runConsent(SDK, { endpoint, apiKey, profile }) {
-  const sdk = new SDK(ORG, PROJECT, apiKey, SOURCE, HOUR, 20, { endpoint });
+  const sdk = new SDK(ORG, PROJECT, apiKey, SOURCE, HOUR, 20, { endpoint, ...transport() });
   const calls = {
     consents: () => sdk.consents(profile, "accept", undefined, "", ""),
     consent: () => sdk.consent(profile, "reject", "marketing", 1711705256000, "", ""),

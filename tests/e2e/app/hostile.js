@@ -14,6 +14,7 @@
 // valid events, once each, plus every accepted hostile tracking call, every
 // accepted consent and choose call.
 
+import { transport } from "./transport.js";
 import { mulberry32 } from "./prng.js";
 
 export const CODES = [
@@ -280,6 +281,7 @@ export class HostileRun {
     this.started = Date.now();
     this.sdk = new SDK("demo-organization", "demo-project", apiKey, SOURCE, 100, 20, {
       endpoint,
+      ...transport(),
       chooseTimeoutMs: 5_000,
       // A hostile logger: it calls back into the client and throws every other line.
       logger: (line) => {

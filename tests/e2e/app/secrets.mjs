@@ -11,6 +11,7 @@
 //   deno run --allow-net=127.0.0.1 --allow-read --allow-env secrets.mjs …
 // This script never prints its arguments.
 import { inspect } from "node:util";
+import { transport } from "./transport.js";
 import { SDK, IntemptError } from "intempt-edge";
 
 const [endpoint, apiKey, wrongKey, closedEndpoint] = globalThis.Deno ? Deno.args : process.argv.slice(2);
@@ -88,7 +89,7 @@ async function flush(label, sdk) {
 }
 
 function client(key, options, batchTimeMs = 100) {
-  const sdk = new SDK("demo-organization", "demo-project", key, SOURCE, batchTimeMs, 20, options);
+  const sdk = new SDK("demo-organization", "demo-project", key, SOURCE, batchTimeMs, 20, { ...options, ...transport() });
   describeAll("client", sdk);
   seen("client template", `${sdk}`);
   seen("client stats", JSON.stringify(sdk.stats()));
