@@ -16,7 +16,7 @@ if [[ "${1:-}" == "--names" ]]; then
   shift
   PKG="$ROOT/target/bench-profile-pkg"
   # The same wasm-opt features as scripts/build.sh (rustc's defaults for wasm32).
-  WASM_OPT_FLAGS=(-Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  WASM_OPT_FLAGS=(-Oz -ocimfs 50 -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
     --enable-mutable-globals --enable-multivalue --enable-reference-types)
   echo "profile: cargo build --release (wasm32), wasm-bindgen, wasm-opt -Oz -g -> target/bench-profile-pkg" >&2
   (cd "$ROOT" && cargo build --quiet --lib --release --target wasm32-unknown-unknown --features npm)
