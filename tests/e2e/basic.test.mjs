@@ -73,6 +73,17 @@ for (const [runtime, major] of [["node18", 18], ["node22", 22]]) {
   });
 }
 
+// The package is ES modules. CommonJS callers can require() it where Node
+// loads ES modules synchronously (20.19+, 22.12+); Node 18 cannot, so there
+// it is import only (README, "Node versions").
+test("require() of the package: Node 20 and 22 load it, Node 18 refuses with ERR_REQUIRE_ESM", async () => {
+  const code = 'try { const { SDK } = require("intempt-edge"); console.log(typeof SDK); } catch (error) { console.log(error.code); }';
+  for (const [runtime, want] of [["node", "function"], ["node18", "ERR_REQUIRE_ESM"], ["node22", "function"]]) {
+    const result = await run(nodeBinary(runtime), ["-e", code], { cwd: app });
+    assert.equal(result.stdout.trim(), want, `${runtime}: ${result.stderr}`);
+  }
+});
+
 test("deno: track() reaches the server byte-exact", async () => {
   const args = ["run", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", join(app, "deno.mjs"), server.url, API_KEY, "deno"];
   const result = await run(tool("deno"), args, { cwd: app, env: { DENO_NO_UPDATE_CHECK: "1" } });
