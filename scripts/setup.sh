@@ -6,7 +6,8 @@
 #   1. rustup: wasm32-unknown-unknown target, clippy, rustfmt
 #   2. wasm-bindgen CLI (+ wasm-bindgen-test-runner) at the version in Cargo.lock
 #   3. wasm-pack 0.15.1
-#   4. npm tools from package-lock.json (npm ci), re-run only when the lock changes
+#   4. npm tools from package-lock.json (npm ci), re-run only when the lock changes;
+#      node_modules/.bin/node kept pointing at Node 22
 #   5. Debian chromium (/usr/bin/chromium) for the viewer's browser test
 #   6. .tools/bin: `deno` wrapper for wasm-bindgen-test-runner, `node` -> machine node
 #
@@ -100,7 +101,8 @@ else
   check_version "wasm-pack $WASM_PACK_VERSION" wasm-pack --version
 fi
 
-# --- 4. npm tools (deno, bun, workerd, miniflare, wrangler, node 22, binaryen, ...)
+# --- 4. npm tools (deno, bun, workerd, miniflare, wrangler, edge-runtime, node 22
+# and 18, binaryen, ...)
 lock_sum="$(sha256sum "$TOOLS_ROOT/package-lock.json" | cut -d' ' -f1)"
 stamp="$TOOLS_ROOT/node_modules/.setup-stamp"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$lock_sum" ]]; then
@@ -110,6 +112,13 @@ else
   # Install scripts must run: bun/deno/esbuild/workerd/node link their binaries.
   (cd "$TOOLS_ROOT" && run_logged npm-ci npm ci --no-audit --no-fund)
   echo "$lock_sum" >"$stamp"
+fi
+# Two packages provide a `node` bin (`node`, Node 22, and `node18`, an alias of
+# the same package at 18): npm links whichever it installs last. Keep
+# node_modules/.bin/node on Node 22, as with_node22 and env.sh expect.
+if [[ "$(readlink "$TOOLS_ROOT/node_modules/.bin/node" 2>/dev/null || true)" != ../node/bin/node ]]; then
+  ln -sfn ../node/bin/node "$TOOLS_ROOT/node_modules/.bin/node"
+  echo "ok: node_modules/.bin/node -> node 22 (relinked)"
 fi
 
 # --- 5. Chromium for tests/e2e/viewer.test.mjs (driven by npm's playwright-core;

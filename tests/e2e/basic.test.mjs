@@ -7,7 +7,8 @@ import { after, before, test } from "node:test";
 import { join } from "node:path";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
-import { API_KEY, BASIC, bundleWorker, control, prepareApp, run, startWorker, tool, UUID_V4 } from "./harness.mjs";
+import { bundleEdgeFunction, startEdgeFunction } from "./edge-runtime.mjs";
+import { API_KEY, BASIC, bundleWorker, control, nodeBinary, prepareApp, run, startWorker, tool, UUID_V4 } from "./harness.mjs";
 
 let server;
 let app;
@@ -63,6 +64,26 @@ test("node: track() reaches the server byte-exact", async () => {
   await assertDelivered("node", parse("node", result));
 });
 
+for (const [runtime, major] of [["node18", 18], ["node22", 22]]) {
+  test(`${runtime}: track() reaches the server byte-exact`, async () => {
+    const version = await run(nodeBinary(runtime), ["--version"]);
+    assert.match(version.stdout, new RegExp(`^v${major}\\.`));
+    const result = await run(nodeBinary(runtime), [join(app, "node.mjs"), server.url, API_KEY, runtime], { cwd: app });
+    await assertDelivered(runtime, parse(runtime, result));
+  });
+}
+
+// The package is ES modules. CommonJS callers can require() it where Node
+// loads ES modules synchronously (20.19+, 22.12+); Node 18 cannot, so there
+// it is import only (README, "Node versions").
+test("require() of the package: Node 20 and 22 load it, Node 18 refuses with ERR_REQUIRE_ESM", async () => {
+  const code = 'try { const { SDK } = require("intempt-edge"); console.log(typeof SDK); } catch (error) { console.log(error.code); }';
+  for (const [runtime, want] of [["node", "function"], ["node18", "ERR_REQUIRE_ESM"], ["node22", "function"]]) {
+    const result = await run(nodeBinary(runtime), ["-e", code], { cwd: app });
+    assert.equal(result.stdout.trim(), want, `${runtime}: ${result.stderr}`);
+  }
+});
+
 test("deno: track() reaches the server byte-exact", async () => {
   const args = ["run", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", join(app, "deno.mjs"), server.url, API_KEY, "deno"];
   const result = await run(tool("deno"), args, { cwd: app, env: { DENO_NO_UPDATE_CHECK: "1" } });
@@ -86,3 +107,27 @@ test("workerd: track() reaches the server byte-exact (bundled by wrangler, run i
     await worker.dispose();
   }
 });
+
+// Vercel's Edge Runtime: the function bundled with the `edge-light` condition
+// (the package's edge-light.js, not node.js), its wasm a module binding. Run
+// twice: with the binding compiled in Node's realm, as `vercel dev` and
+// `next dev` make it, and in the function's own realm, as a deployed
+// function gets it (edge-light.js takes both).
+for (const bindingRealm of ["node", "function"]) {
+  test(`edge-runtime: track() reaches the server byte-exact (bundled with edge-light, wasm binding of the ${bindingRealm === "node" ? "Node" : "function's"} realm)`, async () => {
+    const bundle = await bundleEdgeFunction(join(app, "edge-basic.js"));
+    const entries = bundle.inputs.filter((file) => file.includes("node_modules/intempt-edge/") && !/intempt_edge\.js$|sdk\.js$/.test(file));
+    assert.deepEqual(entries.map((file) => file.replace(/^.*\//, "")), ["edge-light.js"], "the edge-light entry is bundled, and no other");
+    assert.equal(bundle.wasm.size, 1, "the .wasm became one module binding");
+    const edge = await startEdgeFunction(bundle, { bindingRealm });
+    try {
+      const runtime = `edge-runtime-${bindingRealm}-realm`;
+      const query = new URLSearchParams({ endpoint: server.url, apiKey: API_KEY, runtime });
+      const response = await fetch(`${edge.url}/?${query}`);
+      assert.equal(response.status, 200, await response.clone().text());
+      await assertDelivered(runtime, await response.json());
+    } finally {
+      await edge.close();
+    }
+  });
+}

