@@ -13,7 +13,7 @@
 # (Debian's wasm-opt silently breaks wasm-bindgen output).
 #
 # The npm package `node` links node_modules/.bin/node (Node 22). So that plain
-# `node` stays the machine's Node (the lowest Node we test on), scripts/setup.sh
+# `node` stays the machine's Node (20; 18 and 22 are tested beside it), scripts/setup.sh
 # puts a `node` symlink to SYSTEM_NODE into .tools/bin, which comes first.
 # Use `with_node22 CMD...` for wrangler and anything else that needs Node 22.
 

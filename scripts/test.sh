@@ -42,7 +42,7 @@ bash scripts/build.sh
 section "ingest server tests"
 node --test tests/server/
 
-section "end-to-end: workerd, Deno, Bun, Node against the local ingest server"
+section "end-to-end: workerd, Deno, Bun, Node 18/20/22, Vercel's Edge Runtime against the local ingest server"
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
 
 section "benchmark smoke (bench/run.sh --smoke: every SDK briefly, so the suite cannot rot)"
