@@ -257,18 +257,31 @@ async function timed(call, watchMs) {
     return { sync: true, settled: true, resolved: false, error, ms: Date.now() - started };
   }
   if (!(promise instanceof Promise)) return { notPromise: true, settled: true, resolved: false, error: new Error(`returned ${describe(promise)}`), ms: Date.now() - started };
+  // How long the event loop was blocked meanwhile (a loaded machine, GC, the
+  // other scenarios of this process): time in which no timer of the SDK's
+  // could fire, reported beside `ms` so a deadline check can leave it out.
+  let lagMs = 0;
+  let last = Date.now();
+  const probe = setInterval(() => {
+    const now = Date.now();
+    lagMs += Math.max(0, now - last - LAG_PROBE_MS);
+    last = now;
+  }, LAG_PROBE_MS);
   let timer;
   const watchdog = new Promise((resolve) => {
     timer = setTimeout(() => resolve({ settled: false }), watchMs);
   });
   const outcome = await Promise.race([promise.then((value) => ({ settled: true, resolved: true, value }), (error) => ({ settled: true, resolved: false, error })), watchdog]);
   clearTimeout(timer);
-  return { ...outcome, ms: Date.now() - started };
+  clearInterval(probe);
+  lagMs += Math.max(0, Date.now() - last - LAG_PROBE_MS);
+  return { ...outcome, ms: Date.now() - started, lagMs };
 }
+const LAG_PROBE_MS = 10;
 
 /** An outcome as data: how it ended, and for a rejection what the error was. */
 function outcomeData(outcome, IntemptError, describeValue = () => undefined) {
-  const out = { settled: outcome.settled, ms: outcome.ms };
+  const out = { settled: outcome.settled, ms: outcome.ms, lagMs: outcome.lagMs };
   if (outcome.sync) out.sync = true;
   if (outcome.notPromise) out.notPromise = true;
   if (!outcome.settled) return out;
