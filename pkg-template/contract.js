@@ -594,6 +594,17 @@ export function applyFaultPlan(faults, plan) {
   Object.assign(faults, parsed.plan, { rng: parsed.plan.random ? mulberry32(parsed.plan.random.seed) : null, randomFaults: 0 });
 }
 
+/** The query of a recorded request, with the API key replaced by "[redacted]". */
+function redactedQuery(query) {
+  const out = {};
+  for (const [k, v] of query) {
+    const value = k === 'apiKey' ? '[redacted]' : v;
+    if (k in out) out[k] = [].concat(out[k], value);
+    else out[k] = value;
+  }
+  return out;
+}
+
 export {
   DEFAULT_CHOICES,
   MAX_DELAY_MS,
@@ -613,4 +624,5 @@ export {
   locationPath,
   errorBody,
   errorBodyAll,
+  redactedQuery,
 };

@@ -36,6 +36,7 @@ import {
   nextFault,
   parseFaultPlan,
   parseJsonBody,
+  redactedQuery,
   refusalBody,
   retryAfterValue,
   splitApiKey,
@@ -107,15 +108,6 @@ function readBody(req, limit) {
   });
 }
 
-function redactedQuery(query) {
-  const out = {};
-  for (const [k, v] of query) {
-    const value = k === 'apiKey' ? '[redacted]' : v;
-    if (k in out) out[k] = [].concat(out[k], value);
-    else out[k] = value;
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // Viewer: the page, and what the stream tells it. The page only ever gets
