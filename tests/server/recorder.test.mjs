@@ -224,3 +224,16 @@ describe('the recorder misbehaves on demand', () => {
     assert.throws(() => recorder.setFaults({ queue: [{ status: 99 }, { nope: 1 }] }), /queue\[0\]\.status.*queue\[1\]\.nope/s);
   });
 });
+
+test('the main entries never import the recorder or the contract (it adds nothing to their size)', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const dir = new URL('../../pkg-template/', import.meta.url);
+  const manifest = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8'));
+  const main = Object.values(manifest.exports['.']).filter((f) => f.endsWith('.js'));
+  assert.ok(main.length >= 5, String(main));
+  assert.deepEqual(manifest.exports['./testing'], { types: './testing.d.ts', default: './testing.js' });
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js') && f !== 'testing.js' && f !== 'contract.js')) {
+    const text = readFileSync(new URL(file, dir), 'utf8');
+    assert.doesNotMatch(text, /testing|contract\.js/, `${file} must not import the testing entry`);
+  }
+});
