@@ -23,6 +23,7 @@ import {
   faultBody,
   matchRoute,
   nextFault,
+  parseFaultPlan,
   redactedQuery,
   refusalBody,
   retryAfterValue,
@@ -210,7 +211,11 @@ export function createRecorder(options = {}) {
     /** Replaces the fault plan (`{queue: [fault…], random: {seed, probability, modes, maxFaults} | null}`), as the ingest server's. */
     setFaults: (plan) => applyFaultPlan(state.faults, plan),
     /** Appends faults for the next requests, one each: `failNext({status: 503}, {status: 429, retryAfter: "1"})`. */
-    failNext: (...faults) => applyFaultPlan(state.faults, { queue: [...state.faults.queue, ...faults], random: state.faults.random }),
+    failNext: (...faults) => {
+      const parsed = parseFaultPlan({ queue: faults });
+      if (parsed.errors) throw new Error(parsed.errors.join("; "));
+      state.faults.queue.push(...parsed.plan.queue); // a random plan keeps its place in its sequence
+    },
     /** What choose answers from now on (any JSON). */
     setChoices: (choices) => {
       state.choices = structuredClone(choices);

@@ -237,3 +237,22 @@ test('the main entries never import the recorder or the contract (it adds nothin
     assert.doesNotMatch(text, /testing|contract\.js/, `${file} must not import the testing entry`);
   }
 });
+
+test('failNext queues faults ahead of a random plan without restarting its sequence', async () => {
+  const send = (recorder) => recorder(`https://api.intempt.com${TRACK}`, { method: 'POST', headers: JSON_HEADERS, body: trackBody() });
+  const plan = { random: { seed: 3, probability: 0.5, modes: [{ status: 500 }] } };
+  const plain = createRecorder();
+  plain.setFaults(plan);
+  const expected = [];
+  for (let i = 0; i < 8; i += 1) expected.push((await send(plain)).status);
+
+  const mixed = createRecorder();
+  mixed.setFaults(plan);
+  const got = [];
+  for (let i = 0; i < 4; i += 1) got.push((await send(mixed)).status);
+  mixed.failNext({ status: 418 });
+  got.push((await send(mixed)).status);
+  for (let i = 4; i < 8; i += 1) got.push((await send(mixed)).status);
+  assert.deepEqual(got, [...expected.slice(0, 4), 418, ...expected.slice(4)]);
+  assert.throws(() => mixed.failNext({ status: 1 }), /queue\[0\]\.status/);
+});
