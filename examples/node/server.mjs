@@ -4,6 +4,8 @@
 import http from "node:http";
 import { SDK } from "intempt-edge";
 
+import { createHandler } from "./app.mjs";
+
 const intempt = new SDK(
   process.env.INTEMPT_ORGANIZATION ?? "demo-organization",
   process.env.INTEMPT_PROJECT ?? "demo-project",
@@ -14,11 +16,7 @@ const intempt = new SDK(
   { endpoint: process.env.INTEMPT_ENDPOINT },
 );
 
-const server = http.createServer(async (request, response) => {
-  const url = new URL(request.url, "http://localhost");
-  await intempt.track(url.searchParams.get("profile") ?? "1845348", "Page View", { path: url.pathname, runtime: "node" });
-  response.end("ok\n");
-});
+const server = http.createServer(createHandler(intempt));
 
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.on(signal, async () => {

@@ -3,11 +3,12 @@
 // JavaScript Worker that wrangler.toml runs, and the Rust Worker.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { join } from "node:path";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
-import { API_KEY, bundleWorker, control, freePort, prepareCopy, ROOT, run, startWorker, tool, waitForHttp } from "./harness.mjs";
+import { API_KEY, bundleWorker, control, freePort, node22, prepareCopy, ROOT, run, startWorker, tarball, tool, waitForHttp } from "./harness.mjs";
 
 let server;
 before(async () => {
@@ -109,4 +110,47 @@ test("examples/rust-worker (EdgeClient from Rust) builds and runs in workerd and
   } finally {
     await worker.dispose();
   }
+});
+
+// The examples' own tests: what a user runs with `npm test` in each, with the
+// recorder of "intempt-edge/testing" as the SDK's fetch (nothing is sent).
+
+test("examples/node: its node:test tests pass with the recorder", async () => {
+  const dir = await prepareCopy(join(ROOT, "examples", "node"), "example-node-test");
+  // NODE_TEST_CONTEXT unset: else the child reports to this runner, not to stdout.
+  const result = await run(process.execPath, ["--test", "--test-reporter=tap"], { cwd: dir, env: { NODE_TEST_CONTEXT: undefined } });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /# pass 2\b/, result.stdout);
+  assert.match(result.stdout, /# fail 0\b/, result.stdout);
+});
+
+test("examples/deno: its deno test tests pass with the recorder (type-checked, no permissions)", async () => {
+  const dir = await prepareCopy(join(ROOT, "examples", "deno"), "example-deno-test");
+  const result = await run(tool("deno"), ["test"], { cwd: dir, env: { NO_COLOR: "1" } });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /ok \| 2 passed \| 0 failed/, result.stdout);
+});
+
+test("examples/cloudflare-worker: its vitest tests pass inside workerd (@cloudflare/vitest-pool-workers) with the recorder", async () => {
+  // A copy with the packed package installed. Its devDependencies (vitest and
+  // the pool, pinned to this repo's versions) are left out of the install:
+  // they resolve from the repo's node_modules, which the copy sits under.
+  const dir = join(ROOT, "target", "e2e", "example-worker-test");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dirname(dir), { recursive: true });
+  const source = join(ROOT, "examples", "cloudflare-worker");
+  cpSync(source, dir, { recursive: true, filter: (path) => !path.includes("node_modules") });
+  const manifest = JSON.parse(readFileSync(join(source, "package.json"), "utf8"));
+  delete manifest.devDependencies;
+  writeFileSync(join(dir, "package.json"), JSON.stringify(manifest, null, 2));
+  const install = await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error", tarball()], { cwd: dir, timeoutMs: 120_000 });
+  assert.equal(install.code, 0, install.stderr);
+  // vitest-pool-workers runs miniflare, which wants Node >= 22.
+  const result = await run(node22(), [join(ROOT, "node_modules", "vitest", "vitest.mjs"), "run"], {
+    cwd: dir,
+    env: { CI: "true", NO_COLOR: "1" },
+    timeoutMs: 180_000,
+  });
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /Tests\s+2 passed \(2\)/, result.stdout);
 });
