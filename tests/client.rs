@@ -386,10 +386,7 @@ fn concurrent_flushes_share_the_work_and_both_wait_for_it() {
         reports.iter().all(|r| r.pending == 0 && r.failed == 0),
         "{reports:?}"
     );
-    let mut ids = w.sent_ids().concat();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 35, "every event exactly once");
+    assert_eq!(w.distinct_ids(), 35, "every event exactly once");
     assert_eq!(w.transport.sent.borrow().len(), 4);
 }
 
@@ -631,10 +628,7 @@ fn a_request_that_cannot_finish_before_the_deadline_is_not_started() {
         assert!(request.timeout_ms >= 350, "{} ms", request.timeout_ms);
     }
     drop(sent);
-    let mut ids = w.sent_ids().concat();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 600);
+    assert_eq!(w.distinct_ids(), 600);
 }
 
 #[test]
@@ -770,10 +764,7 @@ fn burst(batches: usize, limit: u32) -> (u64, usize) {
         (batches as u32 * 5, 0, batches as u32),
         "{report:?}"
     );
-    let mut ids = w.sent_ids().concat();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), batches * 5, "every event exactly once");
+    assert_eq!(w.distinct_ids(), batches * 5, "every event exactly once");
     (w.sim.now.get() - T0, w.transport.max_in_flight.get())
 }
 
@@ -827,10 +818,7 @@ fn concurrent_flushes_share_one_limit() {
         "3 in flight, never more"
     );
     assert_eq!(w.sim.now.get() - T0, 400, "12 batches in waves of 3");
-    let mut ids = w.sent_ids().concat();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 60, "every event exactly once");
+    assert_eq!(w.distinct_ids(), 60, "every event exactly once");
 }
 
 #[test]
@@ -861,10 +849,7 @@ fn a_retry_after_from_one_batch_holds_back_the_batches_not_yet_started() {
         sent.iter().map(|(at, _)| at - T0).collect::<Vec<_>>()
     );
     drop(sent);
-    let mut ids = w.sent_ids().concat();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 50, "every event, the retried ones once");
+    assert_eq!(w.distinct_ids(), 50, "every event, the retried ones once");
 }
 
 #[test]

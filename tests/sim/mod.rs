@@ -273,6 +273,14 @@ impl World {
     }
 
     /// Event ids in every request sent, in order.
+    /// How many distinct event ids were sent (a resent batch counts once).
+    pub fn distinct_ids(&self) -> usize {
+        let mut ids = self.sent_ids().concat();
+        ids.sort();
+        ids.dedup();
+        ids.len()
+    }
+
     pub fn sent_ids(&self) -> Vec<Vec<String>> {
         self.bodies()
             .iter()
