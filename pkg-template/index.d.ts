@@ -63,6 +63,58 @@ export interface SDKOptions {
   debug?: boolean;
   /** Receives the same lines as `debug` instead of `console.log`. */
   logger?: (line: string) => void;
+  /** Where a flush puts the batches it could not deliver before its deadline, so they outlive the isolate or process: a Cloudflare Queue producer binding, a `Deno.Kv`, or an {@link Outbox}. A consumer resends them: {@link SDK.handleQueueBatch}, {@link SDK.handleKvMessage}. */
+  outbox?: Outbox | CloudflareQueue | DenoKv;
+}
+
+/** A durable store for batches a flush could not deliver (the interface the Queue and Deno KV adapters implement). */
+export interface Outbox {
+  /** Largest message in bytes of UTF-8 (at least 1024); default: no limit of its own (`maxBatchBytes` applies). */
+  maxMessageBytes?: number;
+  /** Stores each message (the JSON body of a track request, never holding the API key) durably; resolves once stored. If it throws, rejects or outlasts the flush deadline, the events stay in memory. */
+  store(messages: string[]): Promise<unknown>;
+}
+
+/** The part of a Cloudflare Queue producer binding the outbox uses. */
+export interface CloudflareQueue {
+  send(body: unknown, options?: { contentType?: string }): Promise<unknown>;
+  sendBatch(messages: Iterable<{ body: unknown; contentType?: string }>): Promise<unknown>;
+}
+
+/** The part of a `Deno.Kv` the outbox uses. */
+export interface DenoKv {
+  enqueue(value: unknown, options?: { delay?: number }): Promise<unknown>;
+  listenQueue(handler: (value: unknown) => unknown): Promise<void>;
+}
+
+/** How a consumer redelivers stored batches. */
+export interface RedeliveryOptions {
+  /** Longest backoff between deliveries of a stored batch in ms (default 300000); a server's `Retry-After` is honoured up to an hour. */
+  maxRetryDelayMs?: number;
+  /** Deno KV only: deliveries before a stored batch is dropped with a logged reason (default 100). On Cloudflare Queues the consumer's `max_retries` decides. */
+  maxAttempts?: number;
+}
+
+/** What {@link SDK.handleQueueBatch} did with a batch of queue messages. */
+export interface QueueBatchSummary {
+  /** Messages whose batch the server accepted (acknowledged). */
+  delivered: number;
+  /** Messages handed back to the queue with `retry({ delaySeconds })`. */
+  retried: number;
+  /** Messages refused for good (acknowledged, logged with `console.warn`). */
+  dropped: number;
+  /** Why each dropped message was dropped. */
+  reasons: string[];
+}
+
+/** The parts of Cloudflare's `MessageBatch` the consumer uses. */
+export interface QueueMessageBatch {
+  readonly messages: readonly {
+    readonly body: unknown;
+    readonly attempts: number;
+    ack(): void;
+    retry(options?: { delaySeconds?: number }): void;
+  }[];
 }
 
 /** The constructor's fields and options as one object. */
@@ -83,8 +135,8 @@ export interface SDKConfig extends SDKOptions {
 
 /** Why events were not delivered. */
 export interface FlushReason {
-  /** `"failed"`: still queued for the next flush; `"dropped"`: refused for good. */
-  fate: "failed" | "dropped";
+  /** `"failed"`: still queued for the next flush; `"dropped"`: refused for good; `"stored"`: handed to the outbox. */
+  fate: "failed" | "dropped" | "stored";
   /** HTTP status, or `null` for network errors and timeouts. */
   status: number | null;
   /** What happened, with the server's message when it sent one. */
@@ -103,6 +155,8 @@ export interface FlushReport {
   dropped: number;
   /** Events still undelivered when the flush ended. */
   pending: number;
+  /** Events this flush could not deliver and handed to the outbox. */
+  stored: number;
   /** Requests sent again after a failure. */
   retries: number;
   /** Requests sent. */
@@ -120,6 +174,8 @@ export interface SDKStats {
   delivered: number;
   dropped: number;
   optedOut: number;
+  /** Events handed to the outbox. */
+  stored: number;
 }
 
 /** One experiment or personalization, as the server sent it. */
@@ -174,6 +230,10 @@ export declare class SDK {
   chooseExperimentsByNames(profileId: string, names?: string[]): Promise<Choice[]>;
   /** Sends everything queued; never rejects; resolves within `flushDeadlineMs` with what it did. On Workers: `ctx.waitUntil(sdk.flush())`. */
   flush(): Promise<FlushReport>;
+  /** Cloudflare Workers: the `queue(batch, env, ctx)` handler of the outbox's queue. Resends each stored batch once with this client's key (original eventIds and timestamps): acks it when delivered, `retry({ delaySeconds })` on a passing failure (`Retry-After` or backoff), acks and logs it when refused for good. */
+  handleQueueBatch(batch: QueueMessageBatch, options?: RedeliveryOptions): Promise<QueueBatchSummary>;
+  /** Deno: for `kv.listenQueue`. Resolves `false` for a value that is not a stored batch (handle it yourself); otherwise resends it once, enqueues it again with a delay on a passing failure, logs it when refused for good, and resolves `true`. Rejects only if enqueueing again failed (Deno then redelivers the message). */
+  handleKvMessage(value: unknown, kv: DenoKv, options?: RedeliveryOptions): Promise<boolean>;
   /** Flushes, then rejects every later call with `CLOSED`. */
   close(): Promise<FlushReport>;
   /** Counters over the client's life. */

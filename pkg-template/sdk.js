@@ -4,6 +4,7 @@
 // returns a promise and none throws (only the constructor does, with an
 // IntemptError). Every rule lives in Rust.
 import { Core, configure } from "./intempt_edge.js";
+import { adaptOutbox, kvBatch, kvValue } from "./outbox.js";
 
 /** The error every refused call rejects with; `code` is stable (see README). */
 export class IntemptError extends Error {
@@ -19,7 +20,7 @@ let defaultWaitUntil;
 
 /** Called once by each runtime entry after the wasm is instantiated. */
 export function configureRuntime({ waitUntil, fetch } = {}) {
-  configure(IntemptError, fetch);
+  configure(IntemptError, fetch, adaptOutbox);
   defaultWaitUntil = waitUntil;
 }
 
@@ -40,6 +41,33 @@ function promised(call) {
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+// The consumers' options: the longest backoff between redeliveries (a
+// server's Retry-After is honoured up to an hour), and for Deno KV how many
+// deliveries a stored batch gets before it is dropped with a logged reason
+// (Cloudflare Queues count them with the consumer's max_retries).
+const REDELIVERY_DEFAULTS = { maxRetryDelayMs: 300_000, maxAttempts: 100 };
+
+function redeliveryOptions(options) {
+  const out = { ...REDELIVERY_DEFAULTS };
+  if (options === undefined || options === null) return out;
+  for (const name of Object.keys(out)) {
+    const value = options[name];
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value < 1) {
+      throw new IntemptError("INVALID_ARGUMENT", `${name} must be a positive integer (default ${out[name]})`);
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+// A dropped stored batch is always reported: never silently.
+function warnDropped(reason) {
+  try {
+    console.warn(`[intempt-edge] outbox: dropped a stored batch: ${reason}`);
+  } catch {}
 }
 
 export class SDK {
@@ -108,6 +136,65 @@ export class SDK {
     return promised(() => this.#core.flush());
   }
 
+  // One redelivery; `result.reason` gains the status for logs and summaries.
+  async #redeliver(body, attempts, maxDelayMs) {
+    const result = await this.#core.redeliver(body, attempts, maxDelayMs);
+    if (result.outcome !== "delivered" && result.status !== null) result.reason = `HTTP ${result.status}: ${result.reason}`;
+    return result;
+  }
+
+  async handleQueueBatch(batch, options) {
+    const { maxRetryDelayMs } = redeliveryOptions(options);
+    let messages;
+    try {
+      messages = Array.from(batch.messages);
+    } catch {
+      throw new IntemptError("INVALID_ARGUMENT", "batch must be the MessageBatch your Worker's queue() handler received");
+    }
+    const summary = { delivered: 0, retried: 0, dropped: 0, reasons: [] };
+    await Promise.all(
+      messages.map(async (message) => {
+        const attempts = Number.isInteger(message.attempts) ? message.attempts : 1;
+        const result = await this.#redeliver(message.body, attempts, maxRetryDelayMs);
+        try {
+          if (result.outcome === "retry") {
+            summary.retried++;
+            message.retry({ delaySeconds: Math.ceil(result.retryAfterMs / 1000) });
+            return;
+          }
+          if (result.outcome === "dropped") {
+            summary.dropped++;
+            summary.reasons.push(result.reason);
+            warnDropped(result.reason);
+          } else {
+            summary.delivered++;
+          }
+          message.ack();
+        } catch {}
+      }),
+    );
+    return summary;
+  }
+
+  async handleKvMessage(value, kv, options) {
+    const { maxRetryDelayMs, maxAttempts } = redeliveryOptions(options);
+    const stored = kvBatch(value);
+    if (stored === undefined) return false;
+    const attempts = stored.attempts + 1;
+    const result = await this.#redeliver(stored.body, attempts, maxRetryDelayMs);
+    if (result.outcome === "dropped") {
+      warnDropped(result.reason);
+    } else if (result.outcome === "retry") {
+      if (attempts >= maxAttempts) {
+        warnDropped(`gave up after ${attempts} deliveries (maxAttempts); the last: ${result.reason}`);
+      } else {
+        // If this throws, Deno delivers the original message again (its own backoff).
+        await kv.enqueue(kvValue(stored.bytes, attempts), { delay: result.retryAfterMs });
+      }
+    }
+    return true;
+  }
+
   close() {
     return promised(() => this.#core.close());
   }
@@ -116,7 +203,7 @@ export class SDK {
     try {
       return this.#core.stats();
     } catch {
-      return { queued: 0, inFlight: 0, delivered: 0, dropped: 0, optedOut: 0 };
+      return { queued: 0, inFlight: 0, delivered: 0, dropped: 0, optedOut: 0, stored: 0 };
     }
   }
 

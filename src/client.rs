@@ -31,6 +31,7 @@ use crate::batch::Entry;
 use crate::config::Config;
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
+use crate::outbox::Outbox;
 use crate::report::{FlushReport, Stats};
 use crate::retry::RetryPolicy;
 use crate::state::{State, LEASE_GRACE_MS, TIMER_GRACE_MS};
@@ -112,6 +113,7 @@ pub struct Client<T, C, R> {
     pub(crate) clock: C,
     pub(crate) random: R,
     pub(crate) state: RefCell<State>,
+    pub(crate) outbox: Option<Box<dyn Outbox>>,
     logger: Option<Logger>,
 }
 impl<T, C, R> fmt::Debug for Client<T, C, R> {
@@ -119,6 +121,7 @@ impl<T, C, R> fmt::Debug for Client<T, C, R> {
         // Config's Debug redacts the API key; the state is not worth printing.
         f.debug_struct("Client")
             .field("config", &self.config)
+            .field("outbox", &self.outbox.is_some())
             .field("logger", &self.logger.is_some())
             .finish_non_exhaustive()
     }
@@ -137,6 +140,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             clock,
             random,
             state: RefCell::new(State::default()),
+            outbox: None,
             logger: None,
         }
     }

@@ -67,10 +67,13 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// settle, waits out a pause, or waits for batches in flight elsewhere,
     /// until nothing is left or the deadline. After a batch runs out of time
     /// or is kept (a redirect), it starts no other and ends once its own
-    /// batches have settled.
+    /// batches have settled. If it failed to deliver, what is still queued
+    /// goes to the outbox (when there is one) before the deadline.
     pub(crate) async fn run_flush(&self, detached: bool) -> FlushReport {
         let start = self.clock.now_ms();
-        let deadline = start + u64::from(self.config.flush_deadline_ms);
+        let end = start + u64::from(self.config.flush_deadline_ms);
+        // With an outbox, sending stops early enough to store what is left.
+        let deadline = end - self.outbox_reserve_ms();
         // This flush takes the full batches: a requested background flush
         // is no longer needed for them, and the next full batch asks anew.
         self.state.borrow_mut().background_requested_until = None;
@@ -117,6 +120,13 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             }
         }
         drop(sending);
+        let failed = {
+            let run = run.borrow();
+            run.report.timed_out || !run.failed.is_empty()
+        };
+        if failed {
+            self.store_undelivered(end, detached, &run).await;
+        }
         self.finish(run.into_inner(), start)
     }
 

@@ -28,7 +28,8 @@
 //! policy, `Retry-After` pauses, latency), `transport` (the outside world:
 //! transport, clock, randomness), `client` (recording and triggers),
 //! `state` (the client's shared state and leases), `flush` (the flush
-//! loop), `report` (flush reports and stats), `direct` (consent and choose
+//! loop), `report` (flush reports and stats), `outbox` (storing what a flush
+//! could not deliver, and redelivering it), `direct` (consent and choose
 //! calls), `error` (codes), and `wasm` (the JavaScript boundary, wasm32 only).
 
 #![deny(missing_docs)]
@@ -49,6 +50,7 @@ mod error;
 mod event;
 mod flush;
 mod json;
+mod outbox;
 mod report;
 mod retry;
 mod state;
@@ -61,7 +63,7 @@ mod wasm;
 
 /// The client on a JavaScript host, for Rust callers (wasm32 only).
 #[cfg(target_arch = "wasm32")]
-pub use wasm::{EdgeClient, EdgeOptions, WaitUntil};
+pub use wasm::{EdgeClient, EdgeOptions, JsOutbox, WaitUntil};
 
 pub use client::{Client, Logger, Trigger};
 pub use config::{defaults, ApiKey, AuthMode, Config, ConfigBuilder, Endpoint};
@@ -71,6 +73,7 @@ pub use event::{
     IDENTIFY,
 };
 pub use json::{JsonObject, MAX_DEPTH};
+pub use outbox::{Outbox, Redelivery, Storing};
 pub use report::{Fate, FlushReport, Reason, Stats};
 pub use retry::{parse_retry_after, Attempt, Decision, RetryPolicy};
 pub use transport::{Clock, Random, Request, Response, Transport, TransportError};

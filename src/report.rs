@@ -15,6 +15,8 @@ pub enum Fate {
     Failed,
     /// Refused for good and discarded.
     Dropped,
+    /// Not delivered; handed to the outbox, which redelivers them.
+    Stored,
 }
 
 /// Why some events were not delivered.
@@ -43,6 +45,8 @@ pub struct FlushReport {
     pub dropped: u32,
     /// Events still undelivered when the flush ended (queued or in flight elsewhere).
     pub pending: u32,
+    /// Events this flush could not deliver and handed to the outbox.
+    pub stored: u32,
     /// Requests sent again after a failure.
     pub retries: u32,
     /// Requests sent.
@@ -67,6 +71,8 @@ pub struct Stats {
     pub dropped: u64,
     /// Tracking calls not recorded because of `opt_out()`.
     pub opted_out: u64,
+    /// Events handed to the outbox.
+    pub stored: u64,
 }
 
 /// A set of event sequence numbers.
@@ -100,6 +106,8 @@ pub(crate) struct FlushRun {
     pub report: FlushReport,
     /// Events that failed during this flush and are not delivered or dropped since.
     pub failed: SeqSet,
+    /// Events this flush handed to the outbox.
+    stored: SeqSet,
     /// The events behind each reason (an event retried for the same reason
     /// counts once); few distinct reasons, so a Vec.
     reasons: Vec<(Fate, Option<u16>, String, SeqSet)>,
@@ -127,25 +135,44 @@ impl FlushRun {
         }
     }
 
-    /// The report, with failure reasons limited to events still undelivered.
+    /// Events that left for the outbox: no longer failed, stored.
+    pub fn stored(&mut self, seqs: &[u64]) {
+        for seq in seqs {
+            self.failed.remove(seq);
+            self.stored.insert(*seq);
+        }
+    }
+
+    /// The report, with failure reasons limited to events still undelivered;
+    /// a failure's events that were stored since are reported under the
+    /// same reason as stored.
     pub fn finish(mut self) -> FlushReport {
-        let failed = &self.failed;
-        self.report.reasons = self
-            .reasons
-            .into_iter()
-            .filter_map(|(fate, status, message, seqs)| {
-                let events = match fate {
-                    Fate::Failed => seqs.iter().filter(|seq| failed.contains(*seq)).count(),
-                    Fate::Dropped => seqs.len(),
-                };
-                (events > 0).then_some(Reason {
-                    fate,
-                    status,
-                    message,
-                    events: events as u32,
-                })
-            })
-            .collect();
+        let (failed, stored) = (&self.failed, &self.stored);
+        let mut reasons = Vec::new();
+        for (fate, status, message, seqs) in self.reasons {
+            let mut push = |fate, events: usize, message: String| {
+                if events > 0 {
+                    reasons.push(Reason {
+                        fate,
+                        status,
+                        message,
+                        events: events as u32,
+                    });
+                }
+            };
+            match fate {
+                Fate::Failed => {
+                    let now_stored = seqs.iter().filter(|seq| stored.contains(*seq)).count();
+                    let still = seqs.iter().filter(|seq| failed.contains(*seq)).count();
+                    if now_stored > 0 {
+                        push(Fate::Stored, now_stored, message.clone());
+                    }
+                    push(Fate::Failed, still, message);
+                }
+                fate => push(fate, seqs.len(), message),
+            }
+        }
+        self.report.reasons = reasons;
         self.report
     }
 }

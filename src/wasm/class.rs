@@ -17,6 +17,7 @@ use super::{js, EdgeClient, EdgeOptions};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event, OptimizationType, RecordBuilder, Selector, ValidUntil};
 use crate::json::write_str;
+use crate::outbox::Redelivery;
 use crate::report::{Fate, FlushReport};
 use crate::text::{cat, put_u64};
 
@@ -35,14 +36,15 @@ const _: () = assert!(
 static ERROR_CLASS: ErrorClass = ErrorClass(RefCell::new(None));
 
 // Called once by the runtime entry: the class errors are made with (the
-// package's `IntemptError`), and the fetch-shaped transport a client uses when
+// package's `IntemptError`), the fetch-shaped transport a client uses when
 // its options give no `fetch` (the Node entry's, on node:http; anything but a
-// function: the global fetch). (Plain comments: a doc comment would be copied
+// function: the global fetch), and the package's outbox adapter. (Plain comments: a doc comment would be copied
 // into the shipped JS glue.)
 #[wasm_bindgen]
-pub fn configure(error_class: Function, default_fetch: JsValue) {
+pub fn configure(error_class: Function, default_fetch: JsValue, outbox_adapter: JsValue) {
     *ERROR_CLASS.0.borrow_mut() = Some(error_class);
     js::set_default_fetch(&default_fetch);
+    js::set_outbox_adapter(&outbox_adapter);
 }
 
 /// An [`Error`] as a JS `Error` with `code` (and `status` for HTTP errors).
@@ -77,6 +79,7 @@ fn report_to_js(report: &FlushReport) -> JsValue {
         (",\"failed\":", report.failed),
         (",\"dropped\":", report.dropped),
         (",\"pending\":", report.pending),
+        (",\"stored\":", report.stored),
         (",\"retries\":", report.retries),
         (",\"requests\":", report.requests),
     ];
@@ -93,6 +96,7 @@ fn report_to_js(report: &FlushReport) -> JsValue {
         let fate = match reason.fate {
             Fate::Failed => "failed",
             Fate::Dropped => "dropped",
+            Fate::Stored => "stored",
         };
         json.push_str(if i == 0 { "" } else { "," });
         json.push_str(r#"{"fate":""#);
@@ -153,6 +157,7 @@ impl Core {
             fetch: built.fetch,
             wait_until: built.wait_until.map(edge::guarded),
             logger,
+            outbox: built.outbox,
         };
         Ok(Core {
             edge: EdgeClient::new(built.config, options),
@@ -432,6 +437,39 @@ impl Core {
         edge::to_promise(async move { Ok(report_to_js(&closed.await)) })
     }
 
+    /// Sends a batch an outbox stored, once (`attempts`: deliveries so far,
+    /// this one included); resolves (never rejects) with what to do with the
+    /// message: `{outcome: "delivered"}`, `{outcome: "retry", retryAfterMs,
+    /// status, reason}` or `{outcome: "dropped", status, reason}`.
+    pub fn redeliver(&self, body: JsValue, attempts: u32, max_delay_ms: f64) -> Promise {
+        let body = js::str_within(&body, MAX_STRING as f64).unwrap_or_default();
+        let redelivered = self.edge.redeliver(body, attempts, max_delay_ms as u64);
+        edge::to_promise(async move {
+            let (outcome, after, status, reason) = match redelivered.await {
+                Redelivery::Delivered => return Ok(from_json(r#"{"outcome":"delivered"}"#)),
+                Redelivery::Retry {
+                    after_ms,
+                    status,
+                    reason,
+                } => ("retry", Some(after_ms), status, reason),
+                Redelivery::Dropped { status, reason } => ("dropped", None, status, reason),
+            };
+            let mut json = cat!(r#"{"outcome":""#, outcome, r#"","status":"#);
+            match status {
+                Some(status) => put_u64(&mut json, u64::from(status)),
+                None => json.push_str("null"),
+            }
+            if let Some(after) = after {
+                json.push_str(r#","retryAfterMs":"#);
+                put_u64(&mut json, after);
+            }
+            json.push_str(r#","reason":"#);
+            write_str(&mut json, &reason);
+            json.push('}');
+            Ok(from_json(&json))
+        })
+    }
+
     /// Counters over the client's life.
     pub fn stats(&self) -> JsValue {
         let stats = self.edge.stats();
@@ -446,6 +484,8 @@ impl Core {
             stats.dropped,
             r#","optedOut":"#,
             stats.opted_out,
+            r#","stored":"#,
+            stats.stored,
             r#"}"#
         ))
     }

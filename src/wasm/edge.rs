@@ -17,12 +17,13 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::host::{FetchTransport, HostClock, HostRandom, Sleep};
+use super::host::{FetchTransport, HostClock, HostRandom, JsOutbox, Sleep};
 use super::js;
 use crate::client::{Client, Logger, Trigger};
 use crate::config::Config;
 use crate::error::Error;
 use crate::event::{Choose, Consent, Event};
+use crate::outbox::Redelivery;
 use crate::report::{FlushReport, Stats};
 
 /// Hands a promise to the host to keep alive after the response: Cloudflare's
@@ -62,6 +63,8 @@ pub struct EdgeOptions {
     pub wait_until: Option<WaitUntil>,
     /// Receives one line per request and outcome (the API key never appears).
     pub logger: Option<Logger>,
+    /// Where a flush puts what it could not deliver (see [`JsOutbox`]).
+    pub outbox: Option<JsOutbox>,
 }
 
 impl EdgeOptions {
@@ -82,6 +85,12 @@ impl EdgeOptions {
         self.logger = Some(Box::new(logger));
         self
     }
+
+    /// Hands what a flush cannot deliver before its deadline to `outbox`.
+    pub fn outbox(mut self, outbox: JsOutbox) -> Self {
+        self.outbox = Some(outbox);
+        self
+    }
 }
 
 impl fmt::Debug for EdgeOptions {
@@ -90,6 +99,7 @@ impl fmt::Debug for EdgeOptions {
             .field("fetch", &self.fetch.is_some())
             .field("wait_until", &self.wait_until.is_some())
             .field("logger", &self.logger.is_some())
+            .field("outbox", &self.outbox.is_some())
             .finish()
     }
 }
@@ -139,6 +149,9 @@ impl EdgeClient {
         let mut client = Client::new(config, transport, HostClock, HostRandom);
         if let Some(logger) = options.logger {
             client = client.with_logger(logger);
+        }
+        if let Some(outbox) = options.outbox {
+            client = client.with_outbox(outbox);
         }
         EdgeClient {
             shared: Rc::new(Shared {
@@ -223,6 +236,22 @@ impl EdgeClient {
     pub fn choose(&self, choose: Choose) -> impl Future<Output = Result<String, Error>> + 'static {
         let shared = self.shared.clone();
         async move { shared.client.choose(&choose).await }
+    }
+
+    /// Sends a batch an outbox stored, once; see [`Client::redeliver`].
+    pub fn redeliver(
+        &self,
+        body: String,
+        attempts: u32,
+        max_delay_ms: u64,
+    ) -> impl Future<Output = Redelivery> + 'static {
+        let shared = self.shared.clone();
+        async move {
+            shared
+                .client
+                .redeliver(&body, attempts, max_delay_ms)
+                .await
+        }
     }
 
     /// Stops tracking calls until [`opt_in`](EdgeClient::opt_in).

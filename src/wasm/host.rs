@@ -20,6 +20,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::code;
 use super::js::{self, MAX_STRING};
+use crate::outbox::{Outbox, Storing};
 use crate::transport::{Clock, Random, Request, Response, Transport, TransportError};
 
 /// A `setTimeout` as a future; dropping it clears the timer, so an
@@ -164,5 +165,51 @@ impl Transport for FetchTransport {
                 _ => Err(TransportError::Network(sent.error())),
             }
         }
+    }
+}
+
+/// A JavaScript outbox for [`EdgeOptions::outbox`](super::EdgeOptions::outbox):
+/// an object whose `store(messages)` (an array of strings, each a stored
+/// batch) returns a promise that resolves once they are stored durably.
+/// It is called through the guarded path: a throw, a rejection or a
+/// promise that never settles (cut at the flush deadline) leaves the
+/// events queued in memory.
+#[derive(Debug)]
+pub struct JsOutbox {
+    target: JsValue,
+    max: usize,
+}
+
+impl JsOutbox {
+    /// `target` has a `store(messages)` method; no message will be longer
+    /// than `max_message_bytes` bytes of UTF-8.
+    pub fn new(target: JsValue, max_message_bytes: usize) -> JsOutbox {
+        JsOutbox {
+            target,
+            max: max_message_bytes,
+        }
+    }
+}
+
+impl Outbox for JsOutbox {
+    fn max_message_bytes(&self) -> usize {
+        self.max
+    }
+
+    fn store(&self, messages: alloc::vec::Vec<String>, timeout_ms: u32, detached: bool) -> Storing {
+        let array = js_sys::Array::new();
+        for message in &messages {
+            array.push(&JsValue::from_str(message));
+        }
+        let promise = js::store(&self.target, &array, timeout_ms, detached);
+        alloc::boxed::Box::pin(async move {
+            match JsFuture::from(promise).await {
+                Ok(why) => match why.as_string() {
+                    Some(why) => Err(why),
+                    None => Ok(()),
+                },
+                Err(_) => Err("it failed".to_owned()),
+            }
+        })
     }
 }

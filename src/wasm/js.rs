@@ -344,6 +344,49 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
     );
   });
 }
+// ---- the outbox ---------------------------------------------------------------
+// The package's adapter (outbox.js): turns the `outbox` option (a Queue
+// binding, a Deno.Kv, an object with store()) into one with store(messages)
+// and maxMessageBytes. Without it (Rust callers), the value is used as is.
+let outboxAdapter;
+export function setOutboxAdapter(f) {
+  outboxAdapter = typeof f === 'function' ? f : undefined;
+}
+// { target, max } (max: the largest message in bytes; Infinity: no limit of
+// its own), or a string saying what is wrong.
+export function adaptOutbox(v) {
+  try {
+    const a = outboxAdapter !== undefined ? outboxAdapter(v) : v;
+    if (typeof a === 'string') return a;
+    if (a === null || typeof a !== 'object' || typeof a.store !== 'function') {
+      return 'outbox must be a Cloudflare Queue binding, a Deno.Kv, or an object with a store(messages) method';
+    }
+    const max = a.maxMessageBytes;
+    if (max === undefined) return { target: a, max: Infinity };
+    if (typeof max !== 'number' || !(max >= 1024)) return 'outbox.maxMessageBytes must be a number of at least 1024';
+    return { target: a, max };
+  } catch (e) {
+    return 'outbox threw when read: ' + describe(e, 'a non-Error');
+  }
+}
+export function store(target, messages, timeoutMs, detached) {
+  return new Promise((resolve) => {
+    let done = false, timer;
+    const finish = (why) => {
+      if (done) return;
+      done = true;
+      clearTimer(timer);
+      resolve(why);
+    };
+    timer = setTimer(() => finish('it did not finish within ' + timeoutMs + ' ms'), timeoutMs, detached);
+    try {
+      const p = target.store(messages);
+      new Promise((ok) => ok(p)).then(() => finish(undefined), (e) => finish(describe(e, 'it rejected')));
+    } catch (e) {
+      finish(describe(e, 'it threw'));
+    }
+  });
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = kindOf)]
@@ -411,6 +454,22 @@ extern "C" {
         detached: bool,
         max_body: u32,
     ) -> Promise;
+    /// The package's outbox adapter (`adaptOutbox` uses it when set).
+    #[wasm_bindgen(js_name = setOutboxAdapter)]
+    pub(super) fn set_outbox_adapter(adapter: &JsValue);
+    /// The `outbox` option as an [`Adapted`], or a string saying what is wrong.
+    #[wasm_bindgen(js_name = adaptOutbox)]
+    pub(super) fn adapt_outbox(value: &JsValue) -> JsValue;
+    /// `target.store(messages)`; the promise always resolves, within
+    /// `timeout_ms`: to `undefined` once stored, or to a string saying why not.
+    pub(super) fn store(target: &JsValue, messages: &Array, timeout_ms: u32, detached: bool) -> Promise;
+
+    /// `adaptOutbox`'s answer.
+    pub(super) type Adapted;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn target(this: &Adapted) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn max(this: &Adapted) -> f64;
 
     /// `readField`'s answer.
     pub(super) type Field;

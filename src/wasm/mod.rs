@@ -17,6 +17,7 @@ mod options;
 mod value;
 
 pub use edge::{EdgeClient, EdgeOptions, WaitUntil};
+pub use host::JsOutbox;
 
 #[cfg(all(test, feature = "npm"))]
 use class::{configure, Core};

@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::js;
+use super::JsOutbox;
 use super::value::{self, got, kind, Kind, MAX_STRING};
 use crate::config::{AuthMode, Config, ConfigBuilder, OPTION_NAMES};
 use crate::error::{Error, ErrorCode};
@@ -130,6 +131,7 @@ pub(super) struct Built {
     pub wait_until: Option<Function>,
     pub logger: Option<Function>,
     pub debug: bool,
+    pub outbox: Option<JsOutbox>,
 }
 
 pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
@@ -169,6 +171,7 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
         builder = builder.max_batch_size(n);
     }
     let (mut fetch, mut wait_until, mut logger, mut debug) = (None, None, None, false);
+    let mut outbox = None;
     for (key, value) in &options {
         builder = match key.as_str() {
             "endpoint" => builder.endpoint(config_string(value, "endpoint")?),
@@ -191,6 +194,10 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
             }
             "logger" => {
                 logger = function(value, key)?;
+                builder
+            }
+            "outbox" => {
+                outbox = adapt_outbox(value)?;
                 builder
             }
             "debug" => match kind(value, MAX_STRING) {
@@ -225,5 +232,22 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
         wait_until,
         logger,
         debug,
+        outbox,
     })
+}
+
+/// The `outbox` option through the package's adapter (a Queue binding, a
+/// Deno.Kv, or an object with `store(messages)`).
+fn adapt_outbox(value: &JsValue) -> Result<Option<JsOutbox>, Error> {
+    if matches!(kind(value, MAX_STRING), Kind::Undefined | Kind::Null) {
+        return Ok(None);
+    }
+    let adapted = js::adapt_outbox(value);
+    if let Some(why) = adapted.as_string() {
+        return Err(config_error(why));
+    }
+    let adapted: js::Adapted = adapted.unchecked_into();
+    // Infinity (no limit of its own) saturates: the batch limit applies.
+    let max = adapted.max() as usize;
+    Ok(Some(JsOutbox::new(adapted.target(), max)))
 }

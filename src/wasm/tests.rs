@@ -370,11 +370,12 @@ fn an_error_class_that_throws_still_gives_a_coded_error() {
     super::configure(
         js("class { constructor() { throw new Error('ctor'); } }").into(),
         JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
     );
     let err = core()
         .track(JsValue::NULL, "T".into(), JsValue::UNDEFINED)
         .unwrap_err();
-    super::configure(js("class E extends Error { constructor(code, message) { super(message); this.code = code; } }").into(), JsValue::UNDEFINED);
+    super::configure(js("class E extends Error { constructor(code, message) { super(message); this.code = code; } }").into(), JsValue::UNDEFINED, JsValue::UNDEFINED);
     assert_eq!(
         get(&err, "code").as_string().as_deref(),
         Some("INVALID_ARGUMENT")
@@ -459,7 +460,7 @@ async fn the_default_fetch_is_used_only_without_a_fetch_option() {
     };
     calls();
     // No fetch option: the runtime's default is used.
-    super::configure(error_class.clone(), recording("default").into());
+    super::configure(error_class.clone(), recording("default").into(), JsValue::UNDEFINED);
     let report = flush(make(None)).await;
     assert_eq!(get(&report, "delivered").as_f64(), Some(1.0));
     assert_eq!(calls(), "default");
@@ -471,10 +472,11 @@ async fn the_default_fetch_is_used_only_without_a_fetch_option() {
     super::configure(
         error_class.clone(),
         js("() => { throw new Error('no socket'); }"),
+        JsValue::UNDEFINED,
     );
     let report = flush(make(None)).await;
     assert_eq!(get(&report, "delivered").as_f64(), Some(0.0));
     assert_eq!(get(&report, "pending").as_f64(), Some(1.0));
     // None: the global fetch again (the other tests pass their own).
-    super::configure(error_class, JsValue::UNDEFINED);
+    super::configure(error_class, JsValue::UNDEFINED, JsValue::UNDEFINED);
 }

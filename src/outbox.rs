@@ -1,0 +1,244 @@
+//! The durable outbox: where a flush puts the batches it could not deliver
+//! (the API down past the flush deadline), so that they outlive the isolate
+//! or the process; and redelivery, which a queue consumer uses to resend a
+//! stored batch with its key.
+//!
+//! A stored message is the batch's request body exactly as it was sent
+//! (`{"track":[…]}`), so a redelivery carries the original `eventId`s and
+//! timestamps. It never holds the API key: the consumer signs with its own.
+//! Delivery is at-least-once: a batch that reached the server but whose
+//! answer was lost may also be stored, and sent again.
+
+use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::Pin;
+
+use crate::client::Client;
+use crate::report::{Fate, FlushRun};
+use crate::retry::{Decision, RetryPolicy};
+use crate::state::LEASE_GRACE_MS;
+use crate::text::cat;
+use crate::transport::{
+    attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Transport,
+};
+use crate::wire::{TRACK_PREFIX, TRACK_SUFFIX};
+
+/// What [`Outbox::store`] returns: `Err` says why nothing was stored.
+pub type Storing = Pin<Box<dyn Future<Output = Result<(), String>>>>;
+
+/// A durable store for batches a flush could not deliver: a Cloudflare
+/// Queue, a Deno KV queue, or anything that outlives the process.
+pub trait Outbox {
+    /// The largest message the store accepts, in bytes of UTF-8.
+    fn max_message_bytes(&self) -> usize;
+
+    /// Stores `messages` (each a track request body of at most
+    /// [`max_message_bytes`](Outbox::max_message_bytes)), all or nothing as
+    /// far as the client knows: on `Err` the events stay queued in memory.
+    /// It must end within `timeout_ms`; `detached`: nothing awaits it (its
+    /// timers must not keep a process alive).
+    fn store(&self, messages: Vec<String>, timeout_ms: u32, detached: bool) -> Storing;
+}
+
+/// How one redelivery of a stored batch ended.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Redelivery {
+    /// The server accepted the batch.
+    Delivered,
+    /// A passing failure: try the same message again after `after_ms`.
+    Retry {
+        /// The wait the server asked for (`Retry-After`) or the backoff.
+        after_ms: u64,
+        /// The HTTP status, when the server answered.
+        status: Option<u16>,
+        /// What happened.
+        reason: String,
+    },
+    /// Refused for good (a `4xx` other than 408/429, or not a stored batch):
+    /// do not retry.
+    Dropped {
+        /// The HTTP status, when the server answered.
+        status: Option<u16>,
+        /// Why, with the server's message when it gave one.
+        reason: String,
+    },
+}
+
+/// The first redelivery backoff; it doubles with every attempt up to the
+/// caller's ceiling.
+const REDELIVERY_BASE_MS: u64 = 1_000;
+/// The longest `Retry-After` a redelivery honours.
+const MAX_REDELIVERY_RETRY_AFTER_MS: u64 = 3_600_000;
+
+impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
+    /// Uses `outbox` for what a flush cannot deliver before its deadline:
+    /// the flush keeps part of its deadline (a quarter, at most a second)
+    /// to store those batches, and they leave memory once stored.
+    pub fn with_outbox(mut self, outbox: impl Outbox + 'static) -> Self {
+        self.outbox = Some(Box::new(outbox));
+        self
+    }
+
+    /// The part of the flush deadline kept for storing in the outbox.
+    pub(crate) fn outbox_reserve_ms(&self) -> u64 {
+        match self.outbox {
+            Some(_) => u64::from(self.config.flush_deadline_ms / 4).min(1_000),
+            None => 0,
+        }
+    }
+
+    /// Hands what is still queued to the outbox, in messages that fit it;
+    /// once stored, the events leave memory (counted as stored). If the
+    /// outbox fails, they stay queued and the report says why.
+    pub(crate) async fn store_undelivered(
+        &self,
+        deadline: u64,
+        detached: bool,
+        run: &RefCell<FlushRun>,
+    ) {
+        let Some(outbox) = &self.outbox else { return };
+        let now = self.clock.now_ms();
+        if now >= deadline {
+            return;
+        }
+        let cap = outbox
+            .max_message_bytes()
+            .min(self.config.max_batch_bytes as usize);
+        let (mut ids, mut messages, mut events) = (Vec::new(), Vec::new(), 0);
+        let mut too_large = None;
+        {
+            let mut state = self.state.borrow_mut();
+            while let Some(taken) = state.take_batch(
+                self.config.max_batch_size as usize,
+                cap,
+                deadline + LEASE_GRACE_MS,
+            ) {
+                if taken.body.len() > cap {
+                    too_large = state.give_back(taken.id);
+                    break;
+                }
+                ids.push(taken.id);
+                events += taken.len;
+                messages.push(taken.body);
+            }
+        }
+        if let Some(seqs) = too_large {
+            let message = cat!(
+                "an event is larger than the outbox's largest message (",
+                cap,
+                " bytes); it stays queued"
+            );
+            let mut run = run.borrow_mut();
+            run.add_reason(Fate::Failed, None, message, &seqs);
+            run.failed.extend(seqs);
+        }
+        if messages.is_empty() {
+            return;
+        }
+        let count = messages.len();
+        let timeout = (deadline - now).min(u64::from(u32::MAX)) as u32;
+        let result = outbox.store(messages, timeout, detached).await;
+        self.log(|| match &result {
+            Ok(()) => cat!("outbox: stored ", events, " events in ", count, " messages"),
+            Err(why) => cat!("outbox: could not store ", events, " events: ", why),
+        });
+        let mut state = self.state.borrow_mut();
+        let mut run = run.borrow_mut();
+        match result {
+            Ok(()) => {
+                for id in ids {
+                    if let Some(seqs) = state.retire(id) {
+                        state.totals.stored += seqs.len() as u64;
+                        run.report.stored += seqs.len() as u32;
+                        run.stored(&seqs);
+                    }
+                }
+            }
+            Err(why) => {
+                let message = cat!("the outbox did not store them: ", why);
+                // Given back last first, so the queue keeps its order.
+                for id in ids.into_iter().rev() {
+                    if let Some(seqs) = state.give_back(id) {
+                        run.add_reason(Fate::Failed, None, message.clone(), &seqs);
+                        run.failed.extend(seqs);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends a batch that an outbox stored, once, with this client's key,
+    /// and says what the consumer should do with the message: done, retry
+    /// later (after `Retry-After`, or a backoff that doubles from one second
+    /// with `attempts`, the deliveries so far including this one, up to
+    /// `max_delay_ms`), or drop it for good.
+    pub async fn redeliver(&self, body: &str, attempts: u32, max_delay_ms: u64) -> Redelivery {
+        if !(body.starts_with(TRACK_PREFIX) && body.ends_with(TRACK_SUFFIX)) {
+            return Redelivery::Dropped {
+                status: None,
+                reason: "not a batch stored by intempt-edge (a track request body)".to_owned(),
+            };
+        }
+        let policy = RetryPolicy {
+            base_ms: REDELIVERY_BASE_MS,
+            max_backoff_ms: max_delay_ms.max(REDELIVERY_BASE_MS),
+            max_retry_after_ms: MAX_REDELIVERY_RETRY_AFTER_MS,
+        };
+        let attempts = attempts.max(1);
+        let random = self.random_u32();
+        if self.state.borrow().closed {
+            return Redelivery::Retry {
+                after_ms: policy.backoff_ms(attempts, random),
+                status: None,
+                reason: "the client was closed".to_owned(),
+            };
+        }
+        let request = Request {
+            url: self.urls.track.clone(),
+            headers: self.headers.clone(),
+            body: body.to_owned(),
+            timeout_ms: self.config.request_timeout_ms,
+            detached: false,
+        };
+        let sent_at = self.clock.now_ms();
+        let result = self.transport.send(request).await;
+        let now = self.clock.now_ms();
+        self.log(|| {
+            cat!(
+                "redeliver: POST ",
+                redact(&self.urls.track),
+                " (",
+                body.len(),
+                " bytes) -> ",
+                outcome_line(&result),
+                " in ",
+                now - sent_at,
+                " ms"
+            )
+        });
+        // One event's worth: a 413 is not split here (a stored message
+        // is never larger than the batches the server took).
+        let (status, reason) = outcome_text(&result);
+        match policy.decide(attempt_of(&result), attempts, 1, now, random) {
+            Decision::Delivered => Redelivery::Delivered,
+            Decision::Retry { after_ms } => Redelivery::Retry {
+                after_ms,
+                status,
+                reason,
+            },
+            // A redirect: the endpoint is misplaced, which a deploy fixes.
+            Decision::Keep => Redelivery::Retry {
+                after_ms: policy.backoff_ms(attempts, random),
+                status,
+                reason,
+            },
+            _ => Redelivery::Dropped { status, reason },
+        }
+    }
+}
