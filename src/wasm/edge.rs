@@ -246,12 +246,7 @@ impl EdgeClient {
         max_delay_ms: u64,
     ) -> impl Future<Output = Redelivery> + 'static {
         let shared = self.shared.clone();
-        async move {
-            shared
-                .client
-                .redeliver(&body, attempts, max_delay_ms)
-                .await
-        }
+        async move { shared.client.redeliver(&body, attempts, max_delay_ms).await }
     }
 
     /// Stops tracking calls until [`opt_in`](EdgeClient::opt_in).

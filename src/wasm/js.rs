@@ -462,7 +462,12 @@ extern "C" {
     pub(super) fn adapt_outbox(value: &JsValue) -> JsValue;
     /// `target.store(messages)`; the promise always resolves, within
     /// `timeout_ms`: to `undefined` once stored, or to a string saying why not.
-    pub(super) fn store(target: &JsValue, messages: &Array, timeout_ms: u32, detached: bool) -> Promise;
+    pub(super) fn store(
+        target: &JsValue,
+        messages: &Array,
+        timeout_ms: u32,
+        detached: bool,
+    ) -> Promise;
 
     /// `adaptOutbox`'s answer.
     pub(super) type Adapted;

@@ -11,8 +11,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::js;
-use super::JsOutbox;
 use super::value::{self, got, kind, Kind, MAX_STRING};
+use super::JsOutbox;
 use crate::config::{AuthMode, Config, ConfigBuilder, OPTION_NAMES};
 use crate::error::{Error, ErrorCode};
 use crate::text::cat;

@@ -10,6 +10,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use super::Core;
 
 mod guarded;
+mod outbox;
 
 fn js(source: &str) -> JsValue {
     Function::new_no_args(&format!("return ({source});"))
@@ -460,7 +461,11 @@ async fn the_default_fetch_is_used_only_without_a_fetch_option() {
     };
     calls();
     // No fetch option: the runtime's default is used.
-    super::configure(error_class.clone(), recording("default").into(), JsValue::UNDEFINED);
+    super::configure(
+        error_class.clone(),
+        recording("default").into(),
+        JsValue::UNDEFINED,
+    );
     let report = flush(make(None)).await;
     assert_eq!(get(&report, "delivered").as_f64(), Some(1.0));
     assert_eq!(calls(), "default");

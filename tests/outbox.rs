@@ -1,0 +1,308 @@
+//! The outbox in virtual time: what a failed flush stores (and only then),
+//! in messages that fit, within the flush deadline; an outbox that fails
+//! keeps the events in memory; and redelivery's verdicts.
+
+mod sim;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use intempt_edge::{Event, Fate, JsonObject, Outbox, Redelivery, Storing};
+use sim::*;
+
+/// How the simulated outbox answers.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Stores after 5 ms.
+    Stores,
+    /// Refuses after 5 ms.
+    Refuses,
+    /// Never answers; gives up at the timeout it was given.
+    Hangs,
+}
+
+#[derive(Clone)]
+struct SimOutbox {
+    sim: Rc<Sim>,
+    mode: Mode,
+    max: usize,
+    stored: Rc<RefCell<Vec<String>>>,
+    /// (time of the call, timeout given)
+    calls: Rc<RefCell<Vec<(u64, u32)>>>,
+}
+
+impl Outbox for SimOutbox {
+    fn max_message_bytes(&self) -> usize {
+        self.max
+    }
+
+    fn store(&self, messages: Vec<String>, timeout_ms: u32, _detached: bool) -> Storing {
+        let (sim, mode, stored) = (self.sim.clone(), self.mode, self.stored.clone());
+        let now = sim.now.get();
+        self.calls.borrow_mut().push((now, timeout_ms));
+        Box::pin(async move {
+            match mode {
+                Mode::Stores => {
+                    sim.sleep_until(now + 5).await;
+                    stored.borrow_mut().extend(messages);
+                    Ok(())
+                }
+                Mode::Refuses => {
+                    sim.sleep_until(now + 5).await;
+                    Err("queue unavailable".to_owned())
+                }
+                Mode::Hangs => {
+                    sim.sleep_until(now + u64::from(timeout_ms)).await;
+                    Err("it did not finish".to_owned())
+                }
+            }
+        })
+    }
+}
+
+fn with_outbox(config: intempt_edge::ConfigBuilder, mode: Mode, max: usize) -> (World, SimOutbox) {
+    let w = world(config);
+    let outbox = SimOutbox {
+        sim: w.sim.clone(),
+        mode,
+        max,
+        stored: Rc::default(),
+        calls: Rc::default(),
+    };
+    let client = w.client.with_outbox(outbox.clone());
+    (World { client, ..w }, outbox)
+}
+
+fn track(w: &World, n: usize) {
+    for i in 0..n {
+        let props =
+            JsonObject::parse(&format!(r#"{{"i":{i},"pad":"{}"}}"#, "x".repeat(40))).unwrap();
+        w.client
+            .enqueue(&Event::track("p1", "Purchase", Some(props)).unwrap())
+            .unwrap();
+    }
+}
+
+fn ids_of(body: &str) -> Vec<String> {
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    body["track"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["payload"][0]["eventId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn down() -> Step {
+    Step::Fail { latency: 5 }
+}
+
+#[test]
+fn a_flush_that_cannot_deliver_stores_every_event_before_its_deadline() {
+    let (w, outbox) = with_outbox(
+        config().flush_deadline_ms(2_000).max_batch_size(20),
+        Mode::Stores,
+        1_000,
+    );
+    *w.transport.fallback.borrow_mut() = down();
+    track(&w, 50);
+    let start = w.sim.now.get();
+    let report = run(&w.sim, w.client.flush());
+    assert!(
+        w.sim.now.get() - start <= 2_000,
+        "the flush ended within its deadline"
+    );
+    assert_eq!(
+        (
+            report.stored,
+            report.failed,
+            report.pending,
+            report.delivered
+        ),
+        (50, 0, 0, 0)
+    );
+    assert!(report.timed_out);
+    assert_eq!(report.reasons.len(), 1, "{:?}", report.reasons);
+    assert_eq!(report.reasons[0].fate, Fate::Stored);
+    assert_eq!(report.reasons[0].events, 50);
+    assert!(report.reasons[0].message.contains("connection reset"));
+    let stats = w.client.stats();
+    assert_eq!((stats.stored, stats.queued, stats.in_flight), (50, 0, 0));
+    // Every message fits the outbox, holds a track body with the events
+    // exactly as they were sent (same ids, in order), and no key.
+    let stored = outbox.stored.borrow();
+    assert!(
+        stored.len() > 1,
+        "50 events of ~150 bytes need several 1000-byte messages"
+    );
+    let mut stored_ids = Vec::new();
+    for message in stored.iter() {
+        assert!(message.len() <= 1_000, "{} bytes", message.len());
+        assert!(!message.contains("secret") && !message.contains("Basic"));
+        stored_ids.extend(ids_of(message));
+    }
+    let mut sent_ids = w.sent_ids().concat();
+    sent_ids.sort();
+    sent_ids.dedup();
+    assert_eq!(stored_ids.len(), 50);
+    let mut sorted = stored_ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 50, "no event stored twice");
+    assert!(
+        sent_ids.iter().all(|id| stored_ids.contains(id)),
+        "the ids tried are the ids stored"
+    );
+    // The store was called once, with the time left until the deadline.
+    let calls = outbox.calls.borrow();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(u64::from(calls[0].1), start + 2_000 - calls[0].0);
+}
+
+#[test]
+fn a_healthy_flush_never_touches_the_outbox() {
+    let (w, outbox) = with_outbox(config().max_batch_size(20), Mode::Stores, 1_000);
+    track(&w, 50);
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!((report.delivered, report.stored), (50, 0));
+    assert!(outbox.calls.borrow().is_empty());
+    // Passing failures that a retry fixes within the deadline: nothing stored.
+    w.script([status(503), down()]);
+    track(&w, 5);
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!((report.delivered, report.stored, report.retries), (5, 0, 2));
+    assert!(outbox.calls.borrow().is_empty());
+}
+
+#[test]
+fn a_permanent_refusal_is_dropped_not_stored() {
+    let (w, outbox) = with_outbox(config(), Mode::Stores, 1_000);
+    w.script([with_body(400, r#"{"errors":[{"message":"bad event"}]}"#)]);
+    track(&w, 3);
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!((report.dropped, report.stored), (3, 0));
+    assert!(outbox.calls.borrow().is_empty());
+}
+
+#[test]
+fn an_outbox_that_refuses_leaves_the_events_queued_for_the_next_flush() {
+    let (w, outbox) = with_outbox(config().flush_deadline_ms(2_000), Mode::Refuses, 1_000);
+    *w.transport.fallback.borrow_mut() = down();
+    track(&w, 10);
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!((report.stored, report.failed, report.pending), (0, 10, 10));
+    assert!(report.reasons.iter().any(|r| r.fate == Fate::Failed
+        && r.message == "the outbox did not store them: queue unavailable"));
+    assert_eq!(outbox.calls.borrow().len(), 1);
+    // The server is back: the same events, in their order, are delivered.
+    let tried = w.sent_ids()[0].clone();
+    *w.transport.fallback.borrow_mut() = status(201);
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!((report.delivered, report.pending), (10, 0));
+    assert_eq!(w.sent_ids().last().unwrap(), &tried);
+}
+
+#[test]
+fn an_outbox_that_never_answers_is_cut_at_the_flush_deadline() {
+    let (w, _) = with_outbox(config().flush_deadline_ms(2_000), Mode::Hangs, 1_000);
+    *w.transport.fallback.borrow_mut() = down();
+    track(&w, 10);
+    let start = w.sim.now.get();
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!(w.sim.now.get() - start, 2_000);
+    assert_eq!((report.stored, report.pending), (0, 10));
+    assert_eq!(w.client.stats().queued, 10);
+}
+
+#[test]
+fn an_event_larger_than_a_message_stays_in_memory() {
+    let (w, outbox) = with_outbox(config().flush_deadline_ms(2_000), Mode::Stores, 1_024);
+    *w.transport.fallback.borrow_mut() = down();
+    let big = JsonObject::parse(&format!(r#"{{"blob":"{}"}}"#, "y".repeat(2_000))).unwrap();
+    w.client
+        .enqueue(&Event::track("p1", "Big", Some(big)).unwrap())
+        .unwrap();
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!((report.stored, report.pending), (0, 1));
+    assert!(report.reasons.iter().any(|r| r
+        .message
+        .contains("larger than the outbox's largest message")));
+    assert!(outbox.calls.borrow().is_empty());
+}
+
+#[test]
+fn redelivery_sends_the_stored_body_with_the_key_and_reads_the_answer() {
+    let w = world(config());
+    let body = r#"{"track":[{"name":"Purchase","payload":[{"eventId":"e1","timestamp":1714631904000,"profileId":"p1"}]}]}"#;
+    let answer = |step: Step, attempts: u32| {
+        w.script([step]);
+        run(&w.sim, w.client.redeliver(body, attempts, 8_000))
+    };
+    assert_eq!(answer(status(201), 1), Redelivery::Delivered);
+    let sent = w.transport.sent.borrow().last().unwrap().1.clone();
+    assert_eq!(sent.body, body, "the stored bytes, unchanged");
+    assert!(sent.url.ends_with("/sources/616010376811536384/track"));
+    assert!(sent
+        .headers
+        .iter()
+        .any(|(name, value)| *name == "Authorization" && value.starts_with("Basic ")));
+
+    let retry_after = Step::Answer {
+        status: 503,
+        retry_after: Some("30".into()),
+        body: String::new(),
+        latency: 10,
+    };
+    assert!(matches!(
+        answer(retry_after, 1),
+        Redelivery::Retry {
+            after_ms: 30_000,
+            status: Some(503),
+            ..
+        }
+    ));
+    // Backoff doubles from a second with the attempts, up to the ceiling.
+    let Redelivery::Retry { after_ms, .. } = answer(status(503), 1) else {
+        panic!()
+    };
+    assert!((500..=1_000).contains(&after_ms), "{after_ms}");
+    let Redelivery::Retry { after_ms, .. } = answer(down(), 3) else {
+        panic!()
+    };
+    assert!((2_000..=4_000).contains(&after_ms), "{after_ms}");
+    let Redelivery::Retry { after_ms, .. } = answer(status(429), 30) else {
+        panic!()
+    };
+    assert!((4_000..=8_000).contains(&after_ms), "{after_ms}");
+
+    let refused = answer(
+        with_body(400, r#"{"errors":[{"message":"bad event name"}]}"#),
+        1,
+    );
+    assert_eq!(
+        refused,
+        Redelivery::Dropped {
+            status: Some(400),
+            reason: "bad event name".into()
+        }
+    );
+    assert!(matches!(
+        answer(status(413), 1),
+        Redelivery::Dropped {
+            status: Some(413),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn redelivery_drops_what_is_not_a_stored_batch_without_sending() {
+    let w = world(config());
+    for body in ["", "hello", r#"{"events":[]}"#, r#"{"track":[1,2"#] {
+        assert!(matches!(
+            run(&w.sim, w.client.redeliver(body, 1, 8_000)),
+            Redelivery::Dropped { status: None, .. }
+        ));
+    }
+    assert!(w.transport.sent.borrow().is_empty());
+}
