@@ -1,8 +1,11 @@
 // The size budget: what a Worker loads from the package (the wasm and the JS
 // the workerd entry imports), gzip-compressed, must stay within BUDGET. It is
-// a regression guard: the size measured when it was last set (58.5 KiB,
-// issue 11: no std, talc, no core::fmt, minified glue) plus 2 KiB. The goal
-// (issues 6 and 11) is 40 KB. Raise it only with a reason in the commit.
+// a regression guard: the size measured when it was last set plus about
+// 0.6–2 KiB. 58.5 KiB after issue 11 (no std, talc, no core::fmt, minified
+// glue); 62.9 KiB with the durable outbox (issue 13: storing and redelivery
+// in the wasm, +2.4 KiB; the Queue/KV adapters and consumers in sdk.js,
+// which now ships minified). The goal (issues 6 and 11) is 40 KB. Raise it
+// only with a reason in the commit.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +14,7 @@ import { test } from "node:test";
 
 import { ROOT } from "./harness.mjs";
 
-const BUDGET_GZIP = 60.5 * 1024;
+const BUDGET_GZIP = 63.5 * 1024;
 
 function workerFiles(pkg) {
   const files = ["intempt_edge_bg.wasm", "intempt_edge.js", "sdk.js", "workerd.js"].map((f) => join(pkg, f));
