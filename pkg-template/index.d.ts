@@ -95,6 +95,17 @@ export interface RedeliveryOptions {
   maxAttempts?: number;
 }
 
+/** What one {@link SDK.redeliver} says to do with the message. */
+export interface Redelivery {
+  outcome: "delivered" | "retry" | "dropped";
+  /** For `"retry"`: the server's `Retry-After`, or the backoff. */
+  retryAfterMs?: number;
+  /** The HTTP status, or `null` for network errors and timeouts (and for `"delivered"`, absent). */
+  status?: number | null;
+  /** What happened, for `"retry"` and `"dropped"`. */
+  reason?: string;
+}
+
 /** What {@link SDK.handleQueueBatch} did with a batch of queue messages. */
 export interface QueueBatchSummary {
   /** Messages whose batch the server accepted (acknowledged). */
@@ -230,6 +241,8 @@ export declare class SDK {
   chooseExperimentsByNames(profileId: string, names?: string[]): Promise<Choice[]>;
   /** Sends everything queued; never rejects; resolves within `flushDeadlineMs` with what it did. On Workers: `ctx.waitUntil(sdk.flush())`. */
   flush(): Promise<FlushReport>;
+  /** Resends one message an {@link Outbox} stored (the consumer of your own durable store), once, with this client's key; never rejects for the server's answer. Do what `outcome` says: `"delivered"` — done; `"retry"` — try again after `retryAfterMs`; `"dropped"` — refused for good (log `reason`). */
+  redeliver(message: string, options?: RedeliveryOptions & { /** Deliveries so far, this one included (default 1): the backoff grows with it. */ attempts?: number }): Promise<Redelivery>;
   /** Cloudflare Workers: the `queue(batch, env, ctx)` handler of the outbox's queue. Resends each stored batch once with this client's key (original eventIds and timestamps): acks it when delivered, `retry({ delaySeconds })` on a passing failure (`Retry-After` or backoff), acks and logs it when refused for good. */
   handleQueueBatch(batch: QueueMessageBatch, options?: RedeliveryOptions): Promise<QueueBatchSummary>;
   /** Deno: for `kv.listenQueue`. Resolves `false` for a value that is not a stored batch (handle it yourself); otherwise resends it once, enqueues it again with a delay on a passing failure, logs it when refused for good, and resolves `true`. Rejects only if enqueueing again failed (Deno then redelivers the message). */

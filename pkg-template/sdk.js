@@ -53,7 +53,12 @@ function redeliveryOptions(options) {
   const out = { ...REDELIVERY_DEFAULTS };
   if (options === undefined || options === null) return out;
   for (const name of Object.keys(out)) {
-    const value = options[name];
+    let value;
+    try {
+      value = options[name];
+    } catch {
+      throw new IntemptError("INVALID_ARGUMENT", `options.${name} threw when read; pass a plain object`);
+    }
     if (value === undefined) continue;
     if (!Number.isInteger(value) || value < 1) {
       throw new IntemptError("INVALID_ARGUMENT", `${name} must be a positive integer (default ${out[name]})`);
@@ -141,6 +146,18 @@ export class SDK {
     const result = await this.#core.redeliver(body, attempts, maxDelayMs);
     if (result.outcome !== "delivered" && result.status !== null) result.reason = `HTTP ${result.status}: ${result.reason}`;
     return result;
+  }
+
+  async redeliver(message, options) {
+    const { maxRetryDelayMs } = redeliveryOptions(options);
+    let attempts = 1;
+    try {
+      if (options?.attempts !== undefined) attempts = options.attempts;
+    } catch {}
+    if (!Number.isInteger(attempts) || attempts < 1) {
+      throw new IntemptError("INVALID_ARGUMENT", "attempts must be a positive integer: the deliveries so far, this one included");
+    }
+    return this.#redeliver(message, attempts, maxRetryDelayMs);
   }
 
   async handleQueueBatch(batch, options) {

@@ -21,3 +21,5 @@ intempt.choosePersonalizationsByGroups("1845348", "banner"); // expect-error: gr
 intempt.chooseExperimentsByNames("1845348", [1, 2]); // expect-error: names are strings
 const n: number = intempt.flush(); // expect-error: flush returns a promise
 const s: string = (await intempt.flush()).delivered; // expect-error: delivered is a number
+new SDK("o", "p", "id.secret", "1", 100, 20, { outbox: 42 }); // expect-error: outbox is an object
+intempt.handleKvMessage({}); // expect-error: the Deno.Kv is required

@@ -1,5 +1,5 @@
 // Every method and option with its documented types: must type-check.
-import { SDK, IntemptError, type FlushReport, type Choice, type SDKStats } from "intempt-edge";
+import { SDK, IntemptError, type FlushReport, type Choice, type SDKStats, type Outbox, type QueueBatchSummary, type Redelivery } from "intempt-edge";
 
 const intempt = new SDK("demo-organization", "demo-project", "id.secret", "616010376811536384", 100, 20, {
   endpoint: "http://127.0.0.1:8787",
@@ -34,7 +34,14 @@ async function all(): Promise<void> {
   await intempt.chooseExperimentsByNames("1845348", ["new year banner"]);
   const report: FlushReport = await intempt.flush();
   const delivered: number = report.delivered + report.failed + report.dropped + report.pending;
-  const reasons: Array<"failed" | "dropped"> = report.reasons.map((r) => r.fate);
+  const reasons: Array<"failed" | "dropped" | "stored"> = report.reasons.map((r) => r.fate);
+  const outbox: Outbox = { maxMessageBytes: 64_000, store: async (messages: string[]) => void messages };
+  const withOutbox = new SDK("o", "p", "id.secret", "1", 100, 20, { outbox, flushDeadlineMs: 2_000 });
+  const summary: QueueBatchSummary = await withOutbox.handleQueueBatch({ messages: [] }, { maxRetryDelayMs: 5_000 });
+  const ours: boolean = await withOutbox.handleKvMessage({}, { enqueue: async () => ({}), listenQueue: async () => {} }, { maxAttempts: 10 });
+  const verdict: Redelivery = await withOutbox.redeliver('{"track":[]}', { attempts: 2 });
+  const stored: number = report.stored + seedForm.stats().stored + (verdict.retryAfterMs ?? 0);
+  void [summary, ours, stored];
   const closed: FlushReport = await fromObject.close();
   const stats: SDKStats = seedForm.stats();
   void [choices, delivered, reasons, closed, stats];
