@@ -14,6 +14,7 @@ const SHORT = {
   "floor: JSON.stringify": "floor: stringify",
   "intempt-edge (fetch)": "intempt (fetch)",
   "intempt-edge (node:http)": "intempt (node:http)",
+  "intempt-edge (outbox)": "intempt (outbox)",
 };
 /** A column's short name. */
 export const short = (name) => SHORT[name] ?? name;
@@ -109,6 +110,13 @@ export function buildRows(r) {
   add(`Node e2e, ${n.toLocaleString("en")} events`, "CPU per event", "µs", sdkCells("cpuUsPerEvent"), "< every peer", belowPeers);
   add(`Node e2e, ${n.toLocaleString("en")} events`, `CPU per event ÷ ${REFERENCE}`, "×", ratioCells(sdkCells("cpuUsPerEvent"), REFERENCE), `≤ ${REF_TARGET}`, atMost(REF_TARGET));
   add(`Node e2e, ${n.toLocaleString("en")} events`, `wall ÷ ${REFERENCE}`, "×", ratioCells(sdkCells("wallUsPerEvent"), REFERENCE), `≤ ${REF_TARGET}`, atMost(REF_TARGET));
+  // The outbox's cost while the API is up: the same package with and without one, same run.
+  const outboxRatio = (key) => {
+    const cell = ratioCells(sdkCells(key), "intempt-edge")["intempt-edge (outbox)"];
+    return cell ? { "intempt-edge (outbox)": cell } : {};
+  };
+  add(`Node e2e, ${n.toLocaleString("en")} events`, "CPU per event ÷ intempt-edge without outbox", "×", outboxRatio("cpuUsPerEvent"));
+  add(`Node e2e, ${n.toLocaleString("en")} events`, "wall ÷ intempt-edge without outbox", "×", outboxRatio("wallUsPerEvent"));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "requests", "", sdkCells("requests"), `= ${Math.ceil(n / BATCH)}`, equals(Math.ceil(n / BATCH)));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "events delivered (sink)", "", sdkCells("delivered"), `= ${n}`, equals(n));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "events delivered per the SDK (stats().delivered)", "", sdkCells("reported"), `= ${n}`, equals(n));
@@ -276,7 +284,9 @@ ${failed.length ? `## Failed checks\n\n${failed.map((c) => `- ${c.what}: ${c.det
   \`node:http\` and a keep-alive \`Agent\` (maxSockets 6), or with the global \`fetch\`; the sink counts their events too.
   Node's targets are ratios to the node:http reference's medians in the same run. *intempt (fetch)* is
   intempt-edge given \`fetch: globalThis.fetch\` (the path of any caller's \`fetch\`); *intempt (node:http)* is
-  its Node entry imported in Bun.
+  its Node entry imported in Bun; *intempt (outbox)* is intempt-edge with an \`outbox\` (one that counts what it is
+  given) against the healthy sink: the outbox is never called (a store would count as failed), and its cost per
+  event is its ratio to intempt-edge without one, same run.
 - **Bun e2e**: the Node e2e measurement (\`bench/measure.mjs\`) run under \`bun\`; \`intempt-edge\` resolves to
   the package's Bun entry (Bun's fetch).
 - **workerd**: each SDK's Worker (bench/workers/) bundled with esbuild, all in one Miniflare; one request

@@ -112,7 +112,7 @@ async function phaseCalls(sink) {
  * intempt-edge on its Node entry's node:http transport, and the references.
  */
 const E2E_NAMES = {
-  node: [...SDK_NAMES, "intempt-edge (fetch)", ...REF_NAMES],
+  node: [...SDK_NAMES, "intempt-edge (fetch)", "intempt-edge (outbox)", ...REF_NAMES],
   bun: ["intempt-edge", "intempt-edge (node:http)", ...REF_NAMES],
 };
 

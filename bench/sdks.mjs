@@ -44,6 +44,9 @@ export const SDKS = {
   // is its fetch).
   "intempt-edge (fetch)": variant({ fetch: true }),
   "intempt-edge (node:http)": variant({ file: "node.js" }),
+  // With an outbox configured, against a healthy sink: the outbox must never
+  // be called and cost nothing per event (finish counts any store as failed).
+  "intempt-edge (outbox)": variant({ outbox: true }),
   "posthog-node": {
     kind: "sdk",
     pkgDir: () => join(BENCH, "node_modules", "posthog-node"),
@@ -119,15 +122,28 @@ export const SDKS = {
   ),
 };
 
-/** intempt-edge with `fetch: globalThis.fetch`, or imported from one of its entry files. */
-function variant({ fetch = false, file }) {
+/** Messages handed to the bench's outbox (the "outbox" variant's). */
+let outboxMessages = 0;
+const countingOutbox = { store: async (messages) => void (outboxMessages += messages.length) };
+
+/** intempt-edge with `fetch: globalThis.fetch` or an outbox, or imported from one of its entry files. */
+function variant({ fetch = false, outbox = false, file }) {
   return {
     kind: "variant",
     of: "intempt-edge",
     file,
-    create: (m, endpoint) => new m.SDK(...INTEMPT_ARGS, { endpoint, maxQueueSize: QUEUE, ...(fetch ? { fetch: globalThis.fetch } : {}) }),
+    create: (m, endpoint) =>
+      new m.SDK(...INTEMPT_ARGS, {
+        endpoint,
+        maxQueueSize: QUEUE,
+        ...(fetch ? { fetch: globalThis.fetch } : {}),
+        ...(outbox ? { outbox: countingOutbox } : {}),
+      }),
     track: (...a) => SDKS["intempt-edge"].track(...a),
-    finish: (c) => SDKS["intempt-edge"].finish(c),
+    finish: async (c) => {
+      const done = await SDKS["intempt-edge"].finish(c);
+      return { ...done, failed: done.failed + c.stats().stored + outboxMessages };
+    },
   };
 }
 
