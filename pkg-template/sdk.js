@@ -48,6 +48,8 @@ function promised(call) {
 // deliveries a stored batch gets before it is dropped with a logged reason
 // (Cloudflare Queues count them with the consumer's max_retries).
 const REDELIVERY_DEFAULTS = { maxRetryDelayMs: 300_000, maxAttempts: 100 };
+// More messages than a Cloudflare consumer batch holds (100) is not one.
+const MAX_QUEUE_BATCH = 10_000;
 
 function redeliveryOptions(options) {
   const out = { ...REDELIVERY_DEFAULTS };
@@ -164,28 +166,38 @@ export class SDK {
     const { maxRetryDelayMs } = redeliveryOptions(options);
     let messages;
     try {
-      messages = Array.from(batch.messages);
-    } catch {
+      messages = batch.messages;
+      if (!Array.isArray(messages) || messages.length > MAX_QUEUE_BATCH) messages = undefined;
+      else messages = Array.from(messages);
+    } catch {}
+    if (messages === undefined) {
       throw new IntemptError("INVALID_ARGUMENT", "batch must be the MessageBatch your Worker's queue() handler received");
     }
     const summary = { delivered: 0, retried: 0, dropped: 0, reasons: [] };
+    const drop = (reason) => {
+      summary.dropped++;
+      summary.reasons.push(reason);
+      warnDropped(reason);
+    };
     await Promise.all(
       messages.map(async (message) => {
-        const attempts = Number.isInteger(message.attempts) ? message.attempts : 1;
-        const result = await this.#redeliver(message.body, attempts, maxRetryDelayMs);
+        let body, attempts;
+        try {
+          body = message.body;
+          attempts = message.attempts;
+        } catch {
+          drop("the queue message threw when read");
+          return;
+        }
+        const result = await this.#redeliver(body, Number.isInteger(attempts) && attempts > 0 ? attempts : 1, maxRetryDelayMs);
         try {
           if (result.outcome === "retry") {
             summary.retried++;
             message.retry({ delaySeconds: Math.ceil(result.retryAfterMs / 1000) });
             return;
           }
-          if (result.outcome === "dropped") {
-            summary.dropped++;
-            summary.reasons.push(result.reason);
-            warnDropped(result.reason);
-          } else {
-            summary.delivered++;
-          }
+          if (result.outcome === "dropped") drop(result.reason);
+          else summary.delivered++;
           message.ack();
         } catch {}
       }),

@@ -50,6 +50,9 @@ export const METHODS = [
   "chooseExperimentsByNames",
   "flush",
   "stats",
+  "redeliver",
+  "handleQueueBatch",
+  "handleKvMessage",
 ];
 
 const TRACKING = new Set(["identify", "group", "track", "alias", "record"]);
@@ -195,6 +198,12 @@ const PLAUSIBLE = {
   email: [undefined, "a@b.c"],
   message: [undefined, "consents message"],
   list: [undefined, null, ["banner"], ["new year banner"], []],
+  // The outbox's consumers: nothing here is a stored batch, so nothing is sent.
+  stored: ["not a batch", "", "{}", '{"track":'],
+  redelivery: [undefined, {}, { maxRetryDelayMs: 1_000 }, { attempts: 0 }, { maxAttempts: -1 }, { maxRetryDelayMs: "1" }],
+  queueBatch: [{ messages: [] }, { messages: [{ body: "x", attempts: 1, ack() {}, retry() {} }] }, {}, { messages: { length: 1e9 } }],
+  kvValue: [undefined, {}, { intemptEdgeBatch: "x" }, { intemptEdgeBatch: [1, 2] }],
+  kv: [undefined, {}],
 };
 
 const PARAMS = {
@@ -213,6 +222,9 @@ const PARAMS = {
   chooseExperimentsByNames: ["profileId", "list"],
   flush: [],
   stats: [],
+  redeliver: ["stored", "redelivery"],
+  handleQueueBatch: ["queueBatch", "redelivery"],
+  handleKvMessage: ["kvValue", "kv", "redelivery"],
 };
 
 // Relative weights per call (the rest are valid tracking calls, see `validEvery`).
@@ -233,6 +245,9 @@ const WEIGHTS = {
   chooseExperimentsByNames: 3,
   flush: 6,
   stats: 20,
+  redeliver: 3,
+  handleQueueBatch: 3,
+  handleKvMessage: 3,
 };
 
 const describe = (e) => {
@@ -344,6 +359,8 @@ export class HostileRun {
       maxBatchBytes: [262_144],
       debug: [false, true, undefined, null],
       logger: [() => {}],
+      // Never used to send (see call()); an outbox that throws, and a Queue-shaped one.
+      outbox: [{ store: () => { throw new Error("hostile outbox"); } }, { send() {}, sendBatch() {} }],
     };
     const badValues = {
       organization: ["", ".", "..", 1, null],
@@ -364,6 +381,7 @@ export class HostileRun {
       maxBatchBytes: [1_000],
       debug: ["yes", 1],
       logger: ["console"],
+      outbox: [42, {}, { store: 1 }, { store() {}, maxMessageBytes: 5 }, { store() {}, get maxMessageBytes() { throw new Error("hostile getter"); } }],
       bogusOption: [1],
     };
     const options = {};
