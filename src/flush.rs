@@ -124,8 +124,16 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             let run = run.borrow();
             run.report.timed_out || !run.failed.is_empty()
         };
-        if failed {
+        if failed && self.outbox.is_some() {
             self.store_undelivered(end, detached, &run).await;
+            // Batches that other flushes hold are stored by those flushes
+            // at their deadline, no later than ours (they started first).
+            // A background flush's waits do not keep a process alive:
+            // this flush does, until they settle, and then stores what
+            // they gave back.
+            if self.wait_for_others(end, detached).await {
+                self.store_undelivered(end, detached, &run).await;
+            }
         }
         self.finish(run.into_inner(), start)
     }
@@ -364,6 +372,27 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             }
         })
         .await
+    }
+
+    /// Waits until no batch is in flight (in other flushes) or `end`;
+    /// whether there was any to wait for.
+    async fn wait_for_others(&self, end: u64, detached: bool) -> bool {
+        let mut waited = false;
+        loop {
+            let now = self.clock.now_ms();
+            let Some(lease_end) = self.state.borrow().first_lease_end() else {
+                return waited;
+            };
+            if now >= end {
+                return waited;
+            }
+            waited = true;
+            self.wait_for_settled(lease_end.min(end).max(now + 1) - now, detached)
+                .await;
+            self.state
+                .borrow_mut()
+                .reclaim_expired_leases(self.clock.now_ms());
+        }
     }
 
     /// The longest a tracking request may take.

@@ -5,6 +5,8 @@
 mod sim;
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use intempt_edge::{Event, Fate, JsonObject, Outbox, Redelivery, Storing};
@@ -305,4 +307,46 @@ fn redelivery_drops_what_is_not_a_stored_batch_without_sending() {
         ));
     }
     assert!(w.transport.sent.borrow().is_empty());
+}
+
+#[test]
+fn a_flush_that_ends_first_keeps_going_until_other_flushes_have_stored_their_batches() {
+    // A full batch starts a background flush (nothing awaits it: its waits
+    // would not keep a process alive); the caller's flush gives up early
+    // (no latency known, half its deadline needed per request). When the
+    // caller's flush returns, nothing may be left only in memory.
+    let (w, outbox) = with_outbox(
+        config().flush_deadline_ms(2_000).max_batch_size(25),
+        Mode::Stores,
+        100_000,
+    );
+    *w.transport.fallback.borrow_mut() = down();
+    // The background flush's first answer is slow: it is still retrying
+    // when the caller's flush, whose requests fail at once, gives up.
+    w.script([Step::Answer {
+        status: 503,
+        retry_after: None,
+        body: String::new(),
+        latency: 250,
+    }]);
+    track(&w, 50);
+    let background: Pin<Box<dyn Future<Output = Option<(u32, u32)>>>> = Box::pin(async {
+        w.client.background_flush(true).await;
+        None
+    });
+    let awaited: Pin<Box<dyn Future<Output = Option<(u32, u32)>>>> = Box::pin(async {
+        let report = w.client.flush().await;
+        let stats = w.client.stats();
+        Some((report.stored, stats.queued + stats.in_flight))
+    });
+    let out = run_all(&w.sim, vec![background, awaited]);
+    let (stored_by_caller, left_in_memory) = out[1].unwrap();
+    assert_eq!(
+        left_in_memory, 0,
+        "nothing is left only in memory when flush() returns"
+    );
+    assert!(stored_by_caller >= 25);
+    assert_eq!(w.client.stats().stored, 50);
+    let ids: usize = outbox.stored.borrow().iter().map(|m| ids_of(m).len()).sum();
+    assert_eq!(ids, 50);
 }

@@ -357,7 +357,6 @@ export function setOutboxAdapter(f) {
 export function adaptOutbox(v) {
   try {
     const a = outboxAdapter !== undefined ? outboxAdapter(v) : v;
-    if (typeof a === 'string') return a;
     if (a === null || typeof a !== 'object' || typeof a.store !== 'function') {
       return 'outbox must be a Cloudflare Queue binding, a Deno.Kv, or an object with a store(messages) method';
     }

@@ -119,6 +119,7 @@ fn an_outbox_option_that_is_not_one_is_a_config_error() {
     let cases = [
         ("42", "outbox must be a Cloudflare Queue binding, a Deno.Kv, or an object with a store(messages) method"),
         ("{}", "outbox must be"),
+        ("'my-queue'", "outbox must be a Cloudflare Queue binding"),
         ("{ store: 1 }", "outbox must be"),
         ("{ store() {}, maxMessageBytes: 10 }", "outbox.maxMessageBytes must be a number of at least 1024"),
         ("{ store() {}, get maxMessageBytes() { throw new Error('trap'); } }", "outbox threw when read: Error: trap"),
