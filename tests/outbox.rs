@@ -309,6 +309,9 @@ fn redelivery_drops_what_is_not_a_stored_batch_without_sending() {
     assert!(w.transport.sent.borrow().is_empty());
 }
 
+/// A flush run beside another; the caller's says what it saw when it returned.
+type Racing<'a> = Pin<Box<dyn Future<Output = Option<(u32, u32)>> + 'a>>;
+
 #[test]
 fn a_flush_that_ends_first_keeps_going_until_other_flushes_have_stored_their_batches() {
     // A full batch starts a background flush (nothing awaits it: its waits
@@ -330,11 +333,11 @@ fn a_flush_that_ends_first_keeps_going_until_other_flushes_have_stored_their_bat
         latency: 250,
     }]);
     track(&w, 50);
-    let background: Pin<Box<dyn Future<Output = Option<(u32, u32)>>>> = Box::pin(async {
+    let background: Racing<'_> = Box::pin(async {
         w.client.background_flush(true).await;
         None
     });
-    let awaited: Pin<Box<dyn Future<Output = Option<(u32, u32)>>>> = Box::pin(async {
+    let awaited: Racing<'_> = Box::pin(async {
         let report = w.client.flush().await;
         let stats = w.client.stats();
         Some((report.stored, stats.queued + stats.in_flight))

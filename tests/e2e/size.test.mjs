@@ -2,9 +2,9 @@
 // the workerd entry imports), gzip-compressed, must stay within BUDGET. It is
 // a regression guard: the size measured when it was last set plus about
 // 0.6–2 KiB. 58.5 KiB after issue 11 (no std, talc, no core::fmt, minified
-// glue); 62.9 KiB with the durable outbox (issue 13: storing and redelivery
-// in the wasm, +2.4 KiB; the Queue/KV adapters and consumers in sdk.js,
-// which now ships minified). The goal (issues 6 and 11) is 40 KB. Raise it
+// glue); 63.4 KiB with the durable outbox (issue 13: storing, waiting for
+// other flushes' batches and redelivery in the wasm, +2.7 KiB; the Queue/KV
+// adapters and consumers in sdk.js, which now ships minified). The goal (issues 6 and 11) is 40 KB. Raise it
 // only with a reason in the commit.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
@@ -14,7 +14,7 @@ import { test } from "node:test";
 
 import { ROOT } from "./harness.mjs";
 
-const BUDGET_GZIP = 63.5 * 1024;
+const BUDGET_GZIP = 64.5 * 1024;
 
 function workerFiles(pkg) {
   const files = ["intempt_edge_bg.wasm", "intempt_edge.js", "sdk.js", "workerd.js"].map((f) => join(pkg, f));
