@@ -229,7 +229,7 @@ async function checkOutage(srv, mf, output, name) {
   return { messages: s.messages.length, reported, duplicates, ...t, maxAttempts: Math.max(...attempts), requests: requests.length, byStatus: stats.byStatus };
 }
 
-/** One outage: `down()` has started it; 200 requests during it; `up()` ends it after 60 s; all must arrive within the bound. */
+/** One outage, already started by the caller: 200 requests during it, `up()` ends it after 60 s, then all events must arrive within the bound. */
 async function outage(name, mf, output, srvOf, up) {
   const started = Date.now();
   await sendRequests(mf, REQUESTS, OUTAGE_MS - 5_000);
