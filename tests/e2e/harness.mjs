@@ -106,9 +106,12 @@ export async function bundleWorker(appDir, entry, outDir) {
 /**
  * Starts Miniflare on a wrangler bundle; the caller must `dispose()` it.
  * `output`: an array that receives workerd's own stdout and stderr lines
- * (where a Worker's console output and the runtime's warnings go).
+ * (where a Worker's console output and the runtime's warnings go); a line
+ * that arrives in several chunks is pushed once, whole.
+ * `options`: more Miniflare options (e.g. `queueProducers`, `queueConsumers`),
+ * spread over the defaults.
  */
-export async function startWorker(bundlePath, { log, bindings, output } = {}) {
+export async function startWorker(bundlePath, { log, bindings, output, options } = {}) {
   const { Miniflare, Log, LogLevel } = await import("miniflare");
   return new Miniflare({
     modules: true,
@@ -123,9 +126,19 @@ export async function startWorker(bundlePath, { log, bindings, output } = {}) {
     bindings,
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) {
-        stream.on("data", (chunk) => output?.push(...String(chunk).split("\n").filter(Boolean)));
+        let partial = "";
+        stream.on("data", (chunk) => {
+          const lines = (partial + String(chunk)).split("\n");
+          partial = lines.pop();
+          output?.push(...lines.filter(Boolean));
+        });
+        stream.on("end", () => {
+          if (partial) output?.push(partial);
+          partial = "";
+        });
       }
     },
+    ...options,
   });
 }
 
