@@ -1,0 +1,242 @@
+// The outbox interface in Node ({ store(messages), maxMessageBytes }), with
+// the installed package (app/outbox-node.mjs): with the API down, a flush
+// hands every event to a file-backed outbox in messages of at most
+// maxMessageBytes, without the key and with the original eventIds; hostile
+// outboxes never make flush() reject or outlast its deadline, and their events
+// stay in memory until a later flush delivers them; stored messages resent
+// with handleKvMessage by a fresh client arrive with their original ids.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { startIngestServer } from "../server/ingest-server.mjs";
+import { API_KEY, BASIC, ROOT, UUID_V4, control, freePort, prepareApp } from "./harness.mjs";
+
+let app;
+let server;
+let child;
+
+before(async () => {
+  app = await prepareApp("outbox-node");
+});
+after(async () => {
+  child?.kill("SIGKILL");
+  await server?.close();
+});
+
+const HOSTILE = [
+  "throws",
+  "throws a non-Error",
+  "rejects",
+  "never settles",
+  "thenable that throws",
+  "store getter throws at flush",
+  "resolves after the deadline",
+];
+// Every form of the key a message must never hold.
+const SECRET_FORMS = [API_KEY, "test-id:test-secret", "test-secret", BASIC.slice("Basic ".length)];
+
+test("node: the outbox interface: stored messages within maxMessageBytes, no key, original ids; hostile outboxes never break flush(); redelivery", async (t) => {
+  const dir = join(ROOT, "target", "e2e", "outbox-node-files");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+
+  child = spawn(process.execPath, [join(app, "outbox-node.mjs"), endpoint, API_KEY, dir], { cwd: app, stdio: ["pipe", "pipe", "pipe"] });
+  const steps = [];
+  let stdout = "";
+  let stderr = "";
+  let partial = "";
+  let onStep = () => {};
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+    partial += chunk;
+    let newline;
+    while ((newline = partial.indexOf("\n")) >= 0) {
+      const text = partial.slice(0, newline);
+      partial = partial.slice(newline + 1);
+      if (text.trim() === "") continue;
+      steps.push(JSON.parse(text));
+      onStep();
+    }
+  });
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 90_000);
+  const exited = new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, at: Date.now() })));
+  const output = () => `stdout:\n${stdout.slice(-6000)}\nstderr:\n${stderr.slice(-3000)}`;
+  const step = (type) => steps.find((s) => s.type === type);
+
+  // While the app works with the API down, nothing may listen on its port.
+  const waiting = await new Promise((resolve, reject) => {
+    onStep = () => step("waiting") && resolve(true);
+    exited.then(() => reject(new Error(`the app ended before the server came up\n${output()}`)));
+  });
+  assert.ok(waiting);
+  server = await startIngestServer({ port, apiKey: API_KEY });
+  await fetch(`${server.url}/_intempt/faults`, {
+    method: "POST",
+    body: JSON.stringify({ queue: [{ status: 429, retryAfter: "7" }, { status: 503 }, { status: 400 }] }),
+  });
+  child.stdin.end("up\n");
+  const { code, signal, at } = await exited;
+  clearTimeout(killer);
+  assert.equal(signal, null, `the app was killed (it did not exit by itself)\n${output()}`);
+  assert.equal(code, 0, output());
+  const end = step("end");
+  assert.ok(end, output());
+  // The store that resolves after 3 s holds the process at most that long; no SDK timer may hold it.
+  assert.ok(at - end.at < 6_000, `the app exited ${at - end.at} ms after its last step`);
+
+  // ---- 1. config: what the constructor refuses, with an IntemptError.
+  const { refusals } = step("config");
+  for (const [name, refusal] of Object.entries(refusals)) {
+    assert.deepEqual({ isIntemptError: refusal.isIntemptError, code: refusal.code }, { isIntemptError: true, code: "INVALID_CONFIG" }, `${name}: ${JSON.stringify(refusal)}`);
+  }
+  assert.match(refusals["maxMessageBytes getter throws"].message, /outbox threw when read/);
+  assert.match(refusals["maxMessageBytes 100"].message, /at least 1024/);
+  assert.match(refusals["maxMessageBytes NaN"].message, /at least 1024/);
+  assert.match(refusals["no store"].message, /store\(messages\)/);
+
+  // ---- 2. file: every event stored, in several messages of ≤ 2048 UTF-8 bytes.
+  const file = step("file");
+  assert.equal(file.rejected, undefined);
+  assert.ok(file.tookMs <= 3_000, `the flush took ${file.tookMs} ms (deadline 2000)`);
+  assert.deepEqual(
+    { stored: file.report.stored, delivered: file.report.delivered, pending: file.report.pending, failed: file.report.failed },
+    { stored: 40, delivered: 0, pending: 0, failed: 0 },
+    JSON.stringify(file.report),
+  );
+  assert.ok(file.report.reasons.some((r) => r.fate === "stored" && /ECONNREFUSED/.test(r.message)), JSON.stringify(file.report.reasons));
+  assert.deepEqual({ stored: file.stats.stored, queued: file.stats.queued, inFlight: file.stats.inFlight }, { stored: 40, queued: 0, inFlight: 0 });
+  assert.deepEqual(file.storeCalls.map((c) => ({ isArray: c.isArray, types: c.types })), [{ isArray: true, types: ["string"] }], "one store() call with an array of strings");
+  assert.equal(file.files.length, file.storeCalls[0].count, "each message in its own file");
+  assert.ok(file.files.length >= 4, `40 events of ~130 bytes in ${file.files.length} messages of at most 2048 bytes`);
+  const storedItems = new Map();
+  for (const { name, text } of file.files) {
+    const bytes = Buffer.byteLength(text, "utf8");
+    assert.ok(bytes <= 2_048, `${name} is ${bytes} bytes of UTF-8 (maxMessageBytes 2048)`);
+    assert.ok(bytes > text.length, `${name} holds multi-byte characters (the limit counts bytes)`);
+    for (const form of SECRET_FORMS) assert.ok(!text.includes(form), `${name} holds a form of the API key`);
+    assert.doesNotMatch(text, /authorization|apikey|basic /i, `${name} holds auth text`);
+    const body = JSON.parse(text);
+    assert.deepEqual(Object.keys(body), ["track"]);
+    for (const entry of body.track) {
+      const item = entry.payload[0];
+      assert.match(item.eventId, UUID_V4);
+      assert.ok(!storedItems.has(item.eventId), "each eventId in one message only");
+      storedItems.set(item.eventId, item);
+    }
+  }
+  assert.deepEqual([...storedItems.values()].map((item) => item.data.i).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
+
+  // ---- 3. hostile: the flush resolves by its deadline, stores nothing, keeps the events.
+  for (const kind of HOSTILE) {
+    const h = steps.find((s) => s.type === "hostile" && s.kind === kind);
+    assert.ok(h, `hostile ${kind} ran`);
+    assert.equal(h.rejected, undefined, `${kind}: flush() rejected: ${h.rejected}`);
+    assert.ok(h.tookMs <= 3_000, `${kind}: the flush took ${h.tookMs} ms (deadline 2000)`);
+    assert.deepEqual(
+      { stored: h.report.stored, delivered: h.report.delivered, pending: h.report.pending },
+      { stored: 0, delivered: 0, pending: 5 },
+      `${kind}: ${JSON.stringify(h.report)}`,
+    );
+    assert.ok(h.report.reasons.some((r) => r.fate === "failed" && /the outbox did not store them/.test(r.message)), `${kind}: ${JSON.stringify(h.report.reasons)}`);
+    assert.deepEqual({ queued: h.stats.queued + h.stats.inFlight, stored: h.stats.stored }, { queued: 5, stored: 0 }, `${kind}: ${JSON.stringify(h.stats)}`);
+  }
+  const hostile = Object.fromEntries(steps.filter((s) => s.type === "hostile").map((s) => [s.kind, s]));
+  assert.match(hostile["never settles"].report.reasons.at(-1).message, /did not finish within \d+ ms/);
+  assert.match(hostile.throws.report.reasons.at(-1).message, /disk on fire/);
+  assert.match(hostile.rejects.report.reasons.at(-1).message, /quota exceeded/);
+  assert.match(hostile["store getter throws at flush"].report.reasons.at(-1).message, /store trap/);
+  assert.ok(step("store-reads").storeReads >= 2, "the store getter was read again at flush time (and threw)");
+
+  // ---- 4. a maxMessageBytes getter that throws after its first read: read once, used as the cap.
+  const late = step("late-getter");
+  assert.equal(late.rejected, undefined);
+  assert.equal(late.maxReads, 1, "maxMessageBytes is read once, when the client is built");
+  assert.equal(late.report.stored, 12);
+  assert.ok(late.messages.length >= 2, `12 events in ${late.messages.length} messages of at most 1024 bytes`);
+  for (const m of late.messages) assert.ok(Buffer.byteLength(m) <= 1_024, `a message of ${Buffer.byteLength(m)} bytes`);
+
+  // ---- 5. redelivery while the API is down: enqueued again with the same bytes and a backoff.
+  const { down } = step("down");
+  const again = (name) => {
+    assert.equal(down[name].result, true, name);
+    assert.equal(down[name].enqueued.length, 1, `${name}: enqueued again once`);
+    const [e] = down[name].enqueued;
+    assert.deepEqual(e.keys, ["attempts", "intemptEdgeBatch"]);
+    assert.ok(e.same, `${name}: the same batch`);
+    return e;
+  };
+  const first = again("first");
+  assert.equal(first.attempts, 1);
+  assert.ok(first.delay >= 500 && first.delay <= 1_000, `first backoff ${first.delay} ms (1 s, half jittered)`);
+  const fourth = again("fourth");
+  assert.equal(fourth.attempts, 4);
+  assert.ok(fourth.delay >= 4_000 && fourth.delay <= 8_000, `fourth backoff ${fourth.delay} ms (8 s, half jittered)`);
+  const capped = again("capped");
+  assert.equal(capped.attempts, 6);
+  assert.ok(capped.delay >= 1_000 && capped.delay <= 2_000, `backoff ${capped.delay} ms with maxRetryDelayMs 2000`);
+  assert.deepEqual(down["last allowed"], { result: true, enqueued: [] }, "the 5th delivery with maxAttempts 5 gives up");
+  assert.match(stderr, /\[intempt-edge\] outbox: dropped a stored batch: gave up after 5 deliveries \(maxAttempts\); the last: network error/);
+  assert.deepEqual(down["enqueue throws"], { rejected: true, message: "kv is gone" }, "a failed enqueue rejects (Deno then redelivers the message)");
+  assert.deepEqual(down["bad option"], { rejected: true, code: "INVALID_ARGUMENT" });
+
+  // ---- 6. the server answers 429 Retry-After: 7, then 503, then 400.
+  const { faults } = step("faults");
+  assert.deepEqual(faults[0], { result: true, enqueued: [{ attempts: 1, delay: 7_000, same: true }] }, "429: the server's Retry-After");
+  assert.equal(faults[1].enqueued.length, 1);
+  assert.ok(faults[1].enqueued[0].delay >= 500 && faults[1].enqueued[0].delay <= 1_000, `503: backoff ${faults[1].enqueued[0].delay} ms`);
+  assert.deepEqual(faults[2], { result: true, enqueued: [] }, "400: dropped, not enqueued again");
+  assert.match(stderr, /\[intempt-edge\] outbox: dropped a stored batch: HTTP 400: injected 400/);
+
+  // ---- 7–8. every stored message resent once by a fresh client; every hostile client's next flush delivers.
+  const { redelivered } = step("redeliver");
+  assert.equal(redelivered.length, file.files.length + late.messages.length);
+  assert.ok(redelivered.every((r) => r.result === true && r.enqueued === 0), JSON.stringify(redelivered));
+  for (const kind of HOSTILE) {
+    const r = steps.find((s) => s.type === "recovered" && s.kind === kind);
+    assert.deepEqual({ delivered: r.report.delivered, pending: r.report.pending, stored: r.report.stored, queued: r.stats.queued }, { delivered: 5, pending: 0, stored: 0, queued: 0 }, `${kind}: ${JSON.stringify(r)}`);
+  }
+  const fileAgain = steps.find((s) => s.type === "recovered" && s.kind === "file");
+  assert.equal(fileAgain.report.requests, 0, "stored events left the client's memory: nothing to send");
+
+  // What the server holds: every file event once, with its stored eventId,
+  // timestamp and data; each hostile client's 5 events once.
+  const events = await control(server, "events");
+  const fileEvents = events.filter((e) => e.item.data?.phase === "file");
+  assert.equal(fileEvents.length, 40);
+  for (const e of fileEvents) {
+    const item = storedItems.get(e.item.eventId);
+    assert.ok(item, `event ${e.item.eventId} is one the outbox stored`);
+    assert.deepEqual(e.item, item, "as stored: timestamp, profile and data");
+    assert.ok(e.item.timestamp < end.at && e.item.timestamp >= started);
+  }
+  assert.equal(new Set(fileEvents.map((e) => e.item.eventId)).size, 40, "no duplicates");
+  for (const kind of [...HOSTILE, "late-getter"]) {
+    const mine = events.filter((e) => e.item.data?.phase === kind);
+    const expected = kind === "late-getter" ? 12 : 5;
+    assert.equal(mine.length, expected, `${kind}: ${mine.length} events`);
+    assert.equal(new Set(mine.map((e) => e.item.eventId)).size, expected, `${kind}: once each`);
+    assert.deepEqual(mine.map((e) => e.item.data.i).sort((a, b) => a - b), Array.from({ length: expected }, (_, i) => i));
+  }
+  assert.equal(events.length, 40 + 5 * HOSTILE.length + 12, "nothing else arrived");
+  const requests = (await control(server, "requests")).filter((r) => r.kind === "track");
+  assert.ok(requests.every((r) => r.authMode === "header"), "every request signed with the key in the header");
+
+  // ---- 9. values that are not stored batches.
+  const { notOurs } = step("not-ours");
+  for (const [name, r] of Object.entries(notOurs)) {
+    if (name === "bytes that are not a batch") continue;
+    assert.deepEqual(r, { result: false, enqueued: 0 }, name);
+  }
+  assert.deepEqual(notOurs["bytes that are not a batch"], { result: true, enqueued: 0 });
+  assert.match(stderr, /dropped a stored batch: not a batch stored by intempt-edge/);
+  assert.equal(stderr.match(/dropped a stored batch/g).length, 3, `three drops logged:\n${stderr}`);
+
+  t.diagnostic(`node: ${file.files.length} messages (${file.files.map((f) => Buffer.byteLength(f.text)).join(", ")} bytes) for 40 events; ${HOSTILE.length} hostile outboxes; ${Date.now() - started} ms`);
+});
