@@ -240,3 +240,37 @@ test("node: the outbox interface: stored messages within maxMessageBytes, no key
 
   t.diagnostic(`node: ${file.files.length} messages (${file.files.map((f) => Buffer.byteLength(f.text)).join(", ")} bytes) for 40 events; ${HOSTILE.length} hostile outboxes; ${Date.now() - started} ms`);
 });
+
+// A full batch starts a background flush, whose waits do not keep the
+// process alive; the awaited flush must not return (and let the process
+// exit) while that batch is neither sent nor stored. Repeated: the race
+// depends on the retries' jitter.
+test("node: a process that exits after its awaited flush leaves nothing unstored when a background flush held a batch", async () => {
+  const script = `
+    import { SDK } from "intempt-edge";
+    const stored = [];
+    const sdk = new SDK("o", "p", ${JSON.stringify(API_KEY)}, "1", 60000, 25, {
+      endpoint: "http://127.0.0.1:9", flushDeadlineMs: 2000,
+      outbox: { async store(messages) { stored.push(...messages); } },
+    });
+    for (let i = 0; i < 50; i++) await sdk.track("p", "E", { i });
+    const report = await sdk.flush();
+    process.on("exit", () => {
+      const ids = stored.flatMap((m) => JSON.parse(m).track.map((e) => e.payload[0].eventId));
+      console.log(JSON.stringify({ report, stats: sdk.stats(), ids: new Set(ids).size }));
+    });`;
+  for (let run = 0; run < 6; run++) {
+    const result = await new Promise((resolve) => {
+      const c = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: app, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      c.stdout.on("data", (d) => (out += d));
+      c.stderr.on("data", (d) => (out += d));
+      c.on("close", (code) => resolve({ code, out }));
+    });
+    assert.equal(result.code, 0, result.out);
+    const { report, stats, ids } = JSON.parse(result.out.trim().split("\n").pop());
+    assert.equal(ids, 50, `run ${run}: every event stored once before exit: ${result.out}`);
+    assert.deepEqual([stats.queued, stats.inFlight, stats.stored], [0, 0, 50], `run ${run}`);
+    assert.equal(report.pending, 0, `run ${run}: the awaited flush left nothing pending`);
+  }
+});
