@@ -259,9 +259,17 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// `waitUntil`), so its waits and requests are marked not to keep the
     /// host process alive.
     pub async fn background_flush(&self, detached: bool) -> FlushReport {
-        self.state.borrow_mut().background_flushes += 1;
+        let detached_count = u32::from(detached);
+        {
+            let mut state = self.state.borrow_mut();
+            state.background_flushes += 1;
+            state.detached_flushes += detached_count;
+        }
         let report = self.run_flush(detached).await;
-        self.state.borrow_mut().background_flushes -= 1;
+        let mut state = self.state.borrow_mut();
+        state.background_flushes -= 1;
+        state.detached_flushes -= detached_count;
+        drop(state);
         report
     }
 

@@ -128,10 +128,13 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             self.store_undelivered(end, detached, &run).await;
             // Batches that other flushes hold are stored by those flushes
             // at their deadline, no later than ours (they started first).
-            // A background flush's waits do not keep a process alive:
-            // this flush does, until they settle, and then stores what
-            // they gave back.
-            if self.wait_for_others(end, detached).await {
+            // A background flush that nothing awaits (no waitUntil) does
+            // not keep a process alive: this flush does, until they settle,
+            // and then stores what they gave back. (With a waitUntil, as on
+            // Workers, they are kept alive, and waking a flush from another
+            // request's context is what workerd cancels.)
+            let unheld = self.state.borrow().detached_flushes > 0;
+            if unheld && self.wait_for_others(end, detached).await {
                 self.store_undelivered(end, detached, &run).await;
             }
         }

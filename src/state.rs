@@ -63,6 +63,9 @@ pub(crate) struct State {
     pub timer_due: Option<u64>,
     /// Background flushes running now.
     pub background_flushes: u32,
+    /// Of those, the ones nothing awaits (no `waitUntil`): their waits do
+    /// not keep a process alive.
+    pub detached_flushes: u32,
     /// A background flush was asked for (`Trigger::FlushNow`) and no flush
     /// has started since (any flush takes the full batches, so any start
     /// clears it); until this time one is taken to be on its way.
@@ -92,6 +95,7 @@ impl Default for State {
             next_waiter: 0,
             timer_due: None,
             background_flushes: 0,
+            detached_flushes: 0,
             background_requested_until: None,
             opted_out: false,
             closed: false,
