@@ -2,7 +2,7 @@
 // the workerd entry imports), gzip-compressed, must stay within BUDGET. It is
 // a regression guard: the size measured when it was last set plus about
 // 0.6–2 KiB. 58.5 KiB after issue 11 (no std, talc, no core::fmt, minified
-// glue); 63.4 KiB with the durable outbox (issue 13: storing, waiting for
+// glue); 63.5 KiB with the durable outbox (issue 13: storing, waiting for
 // other flushes' batches and redelivery in the wasm, +2.7 KiB; the Queue/KV
 // adapters and consumers in sdk.js, which now ships minified). The goal (issues 6 and 11) is 40 KB. Raise it
 // only with a reason in the commit.
