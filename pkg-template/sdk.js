@@ -2,7 +2,8 @@
 // the seed SDK's method names onto the core and turns synchronous errors into
 // rejected promises (the seed API is `await`ed): every method but stats()
 // returns a promise and none throws (only the constructor does, with an
-// IntemptError). Every rule lives in Rust.
+// IntemptError). Every rule lives in Rust; the outbox's consumers below only
+// carry the core's verdict on a stored batch out on each platform's queue.
 import { Core, configure } from "./intempt_edge.js";
 import { adaptOutbox, kvBatch, kvValue } from "./outbox.js";
 

@@ -129,11 +129,11 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             // Batches that other flushes hold are stored by those flushes
             // at their deadline, no later than ours (they started first).
             // A background flush that nothing awaits (no waitUntil) does
-            // not keep a process alive: this flush does, until they settle,
+            // not keep a process alive: an awaited flush does, until they settle,
             // and then stores what they gave back. (With a waitUntil, as on
             // Workers, they are kept alive, and waking a flush from another
             // request's context is what workerd cancels.)
-            let unheld = self.state.borrow().detached_flushes > 0;
+            let unheld = !detached && self.state.borrow().detached_flushes > 0;
             if unheld && self.wait_for_others(end, detached).await {
                 self.store_undelivered(end, detached, &run).await;
             }
