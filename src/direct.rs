@@ -13,6 +13,7 @@ use crate::retry::Decision;
 use crate::text::cat;
 use crate::transport::{
     attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Response, Transport,
+    TransportError,
 };
 use crate::wire;
 
@@ -37,6 +38,40 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         }
     }
 
+    /// Sends one request outside a flush (a consent, a choose, a
+    /// redelivery) and logs its outcome after `label`.
+    pub(crate) async fn send_logged(
+        &self,
+        label: &str,
+        url: &str,
+        body: String,
+        timeout_ms: u32,
+    ) -> Result<Response, TransportError> {
+        let request = Request {
+            url: url.to_owned(),
+            headers: self.headers.clone(),
+            body,
+            timeout_ms,
+            detached: false,
+        };
+        let sent_at = self.clock.now_ms();
+        let result = self.transport.send(request).await;
+        self.log(|| {
+            let elapsed = self.clock.now_ms() - sent_at;
+            cat!(
+                label,
+                "POST ",
+                redact(url),
+                " -> ",
+                outcome_line(&result),
+                " in ",
+                elapsed,
+                " ms"
+            )
+        });
+        result
+    }
+
     /// One call on the caller's request path: a short timeout, at most one
     /// retry, and a clear error to fall back on.
     async fn send_now(&self, url: &str, body: String) -> Result<Response, Error> {
@@ -45,27 +80,9 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         }
         let mut failures = 0;
         loop {
-            let request = Request {
-                url: url.to_owned(),
-                headers: self.headers.clone(),
-                body: body.clone(),
-                timeout_ms: self.config.choose_timeout_ms,
-                detached: false,
-            };
-            let sent_at = self.clock.now_ms();
-            let result = self.transport.send(request).await;
-            self.log(|| {
-                let elapsed = self.clock.now_ms() - sent_at;
-                cat!(
-                    "POST ",
-                    redact(url),
-                    " -> ",
-                    outcome_line(&result),
-                    " in ",
-                    elapsed,
-                    " ms"
-                )
-            });
+            let result = self
+                .send_logged("", url, body.clone(), self.config.choose_timeout_ms)
+                .await;
             failures += 1;
             let decision = self.policy.decide(
                 attempt_of(&result),

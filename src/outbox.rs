@@ -23,9 +23,7 @@ use crate::report::{Fate, FlushRun};
 use crate::retry::{Decision, RetryPolicy};
 use crate::state::LEASE_GRACE_MS;
 use crate::text::cat;
-use crate::transport::{
-    attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Transport,
-};
+use crate::transport::{attempt_of, outcome_text, Clock, Random, Transport};
 use crate::wire::{TRACK_PREFIX, TRACK_SUFFIX};
 
 /// What [`Outbox::store`] returns: `Err` says why nothing was stored.
@@ -199,29 +197,15 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 reason: "the client was closed".to_owned(),
             };
         }
-        let request = Request {
-            url: self.urls.track.clone(),
-            headers: self.headers.clone(),
-            body: body.to_owned(),
-            timeout_ms: self.config.request_timeout_ms,
-            detached: false,
-        };
-        let sent_at = self.clock.now_ms();
-        let result = self.transport.send(request).await;
-        let now = self.clock.now_ms();
-        self.log(|| {
-            cat!(
-                "redeliver: POST ",
-                redact(&self.urls.track),
-                " (",
-                body.len(),
-                " bytes) -> ",
-                outcome_line(&result),
-                " in ",
-                now - sent_at,
-                " ms"
+        let result = self
+            .send_logged(
+                "redeliver: ",
+                &self.urls.track,
+                body.to_owned(),
+                self.config.request_timeout_ms,
             )
-        });
+            .await;
+        let now = self.clock.now_ms();
         // One event's worth: a 413 is not split here (a stored message
         // is never larger than the batches the server took).
         let (status, reason) = outcome_text(&result);
