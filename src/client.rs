@@ -12,8 +12,12 @@
 //! flush, a size flush, the caller's `flush()`); each takes whole batches off
 //! the queue and only ever awaits its own requests, which is what Cloudflare
 //! Workers require of a client shared by concurrent requests. A flush that
-//! finds batches in flight elsewhere waits for them with its own timer and a
-//! wake-up when one settles, never by awaiting another flush's promise.
+//! finds batches in flight elsewhere looks again on a timer of its own every
+//! few milliseconds; it is never woken by another flush (nor by a `track()`
+//! call): on Workers a flush resumed from another request's I/O would go on,
+//! and start its requests and timers, in that request's context, where they
+//! die when that request ends. So each flush runs only in the request that
+//! started it.
 //!
 //! A batch in flight holds a *lease* that ends a little after its flush's
 //! deadline. If the flush never comes back (its request context was
@@ -64,10 +68,10 @@ pub type Logger = Box<dyn Fn(&str)>;
 /// It is single-threaded but shared: calls arrive while flushes await the
 /// network. Several flushes may run at once; each takes whole batches and
 /// awaits only its own requests (what Cloudflare Workers require of a client
-/// shared by concurrent requests), waits for batches in flight elsewhere
-/// with its own timer (woken early when one settles), and takes back a batch whose flush never returned
-/// once its lease (that flush's deadline plus a grace) has passed: delivery
-/// is at-least-once.
+/// shared by concurrent requests), looks again at batches in flight
+/// elsewhere on its own timer (never woken by another flush), and takes back
+/// a batch whose flush never returned once its lease (that flush's deadline
+/// plus a grace) has passed: delivery is at-least-once.
 ///
 /// On wasm32, `EdgeClient` wraps it with the host's `fetch`, timers and
 /// crypto; elsewhere, bring your own [`Transport`], [`Clock`] and [`Random`]:
@@ -208,10 +212,6 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let seq = state.next_seq;
         state.next_seq += 1;
         state.queue.push_back(Entry { seq, json });
-        if state.queue.len() == 1 {
-            // A flush waiting for batches in flight elsewhere can send this.
-            state.wake_waiters();
-        }
 
         let full = state.queue.len() >= self.config.max_batch_size as usize
             || state.queue.body_len() >= self.config.max_batch_bytes as usize;

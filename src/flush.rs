@@ -10,13 +10,13 @@ use alloc::vec::Vec;
 
 use core::cell::RefCell;
 use core::future::{poll_fn, Future};
-use core::pin::{pin, Pin};
+use core::pin::Pin;
 use core::task::Poll;
 
 use crate::client::Client;
 use crate::report::{Fate, FlushReport, FlushRun};
 use crate::retry::Decision;
-use crate::state::{Settled, State, Taken, LEASE_GRACE_MS};
+use crate::state::{State, Taken, LEASE_GRACE_MS, WAIT_POLL_MS};
 use crate::text::cat;
 use crate::transport::{
     attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Response, Transport,
@@ -105,7 +105,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                     continue;
                 }
                 Step::WaitForOthers { until } => {
-                    self.wait_for_settled(until.min(deadline) - now, detached)
+                    self.look_again_in(until.min(deadline) - now, detached)
                         .await;
                     continue;
                 }
@@ -174,8 +174,8 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             );
             return taken.map_or(Step::Done, Step::Send);
         }
-        // Batches in flight elsewhere: wait until one settles (or its lease
-        // ends), never on another flush's promise.
+        // Batches in flight elsewhere: look again on our own timer (until
+        // they settle or their lease ends), never woken by their flush.
         match state.first_lease_end() {
             Some(until) => Step::WaitForOthers { until },
             None => Step::Done,
@@ -362,19 +362,13 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         }
     }
 
-    /// Waits until a batch in flight settles (delivered, dropped, given
-    /// back), an event is queued, or `ms` pass, whichever comes first.
-    async fn wait_for_settled(&self, ms: u64, detached: bool) {
-        let mut sleep = pin!(self.sleep(ms, detached));
-        let mut settled = pin!(Settled::new(&self.state));
-        poll_fn(|cx| {
-            if settled.as_mut().poll(cx).is_ready() || sleep.as_mut().poll(cx).is_ready() {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            }
-        })
-        .await
+    /// Waits, on a timer of this flush's own, before it looks again at
+    /// batches in flight elsewhere: `ms` (when the first lease ends) or
+    /// [`WAIT_POLL_MS`], whichever is shorter. Never woken by another flush:
+    /// on Cloudflare Workers, the flush would then go on in the other's
+    /// request context, and its requests and timers would die with it.
+    async fn look_again_in(&self, ms: u64, detached: bool) {
+        self.sleep(ms.clamp(1, WAIT_POLL_MS), detached).await
     }
 
     /// Waits until no batch is in flight (in other flushes) or `end`;
@@ -390,7 +384,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 return waited;
             }
             waited = true;
-            self.wait_for_settled(lease_end.min(end).max(now + 1) - now, detached)
+            self.look_again_in(lease_end.min(end).saturating_sub(now), detached)
                 .await;
             self.state
                 .borrow_mut()

@@ -6,7 +6,7 @@ mod sim;
 use std::pin::Pin;
 use std::task::{Context, Waker};
 
-use intempt_edge::{ErrorCode, Event, Fate, JsonObject, Trigger};
+use intempt_edge::{ErrorCode, Event, Fate, FlushReport, JsonObject, Trigger};
 use sim::*;
 
 fn track(w: &World, n: usize) -> Vec<Trigger> {
@@ -715,20 +715,30 @@ fn a_redirect_is_never_a_delivery_the_batch_stays_queued() {
     }
 }
 
+/// The poll interval of a flush waiting for batches in flight elsewhere
+/// (the crate's `WAIT_POLL_MS`).
+const WAIT_POLL_MS: u64 = 25;
+
 #[test]
-fn a_flush_waiting_for_another_is_woken_not_polled() {
+fn a_flush_waiting_for_another_looks_again_on_its_own_timer() {
     let w = world(config().max_batch_size(10));
     track(&w, 10);
     w.script([answers(201, 3_000)]);
-    let reports = run_all(
+    let tasks = run_tasks(
         &w.sim,
         vec![Box::pin(w.client.flush()), Box::pin(w.client.flush())],
     );
+    let reports = &tasks.outputs;
     assert_eq!(reports[0].delivered, 10);
     assert_eq!((reports[1].delivered, reports[1].pending), (0, 0));
+    // The second ends at its first look after the batch settled.
     assert_eq!(w.sim.now.get(), T0 + 3_000);
-    // Polling every 25 ms would have slept 120 times.
-    assert_eq!(w.sim.sleeps.get(), 1, "one wait, ended by the settle");
+    assert_eq!(
+        w.sim.sleeps.get() as u64,
+        3_000 / WAIT_POLL_MS,
+        "one wait per look"
+    );
+    assert_eq!(tasks.cross_wakes, [], "no flush woke another");
 }
 
 #[test]
@@ -736,19 +746,76 @@ fn a_waiting_flush_sends_what_is_queued_meanwhile() {
     let w = world(config().max_batch_size(10));
     track(&w, 10);
     w.script([answers(201, 3_000), answers(201, 10)]);
-    let reports = run(&w.sim, async {
-        let mut first = Box::pin(w.client.flush());
-        let mut second = Box::pin(w.client.flush());
-        let cx = &mut Context::from_waker(Waker::noop());
-        let _ = first.as_mut().poll(cx);
-        let _ = second.as_mut().poll(cx);
-        track(&w, 2); // the second flush is woken and sends these at once
-        let _ = second.as_mut().poll(cx);
-        futures_join(first, second).await
-    });
-    assert_eq!(reports.1.delivered, 2);
+    let tasks = run_tasks(
+        &w.sim,
+        vec![
+            Box::pin(w.client.flush()),
+            Box::pin(w.client.flush()),
+            Box::pin(async {
+                // Another request records two events 10 ms later.
+                w.sim.sleep_until(T0 + 10).await;
+                track(&w, 2);
+                FlushReport::default()
+            }),
+        ],
+    );
+    assert_eq!(tasks.outputs[1].delivered, 2);
     let sent = w.transport.sent.borrow();
-    assert_eq!(sent[1].0, T0, "sent while the first batch was in flight");
+    assert_eq!(
+        sent[1].0,
+        T0 + WAIT_POLL_MS,
+        "sent at the second flush's next look, while the first batch was in flight"
+    );
+    assert_eq!(tasks.cross_wakes, [], "recording an event woke no flush");
+}
+
+/// A module-scope client shared by many requests, as on Cloudflare Workers:
+/// each request's flush must be resumed only by its own requests and timers,
+/// never by another flush settling a batch or by another request recording
+/// an event (on Workers the woken flush would go on in the other request's
+/// context, and its requests and timers would die with that request).
+#[test]
+fn concurrent_flushes_are_never_woken_by_each_other() {
+    for step in [
+        status(201),
+        status(503),
+        answers(201, 700),
+        Step::Answer {
+            status: 429,
+            retry_after: Some("1".into()),
+            body: String::new(),
+            latency: 5,
+        },
+        Step::Fail { latency: 3 },
+    ] {
+        let w = world(config().max_batch_size(5));
+        // 20 requests 37 ms apart: each records 5 events and flushes; the
+        // server misbehaves for the first 8 requests, then accepts.
+        w.script(std::iter::repeat_n(step.clone(), 8));
+        let requests: Vec<Pin<Box<dyn Future<Output = FlushReport> + '_>>> = (0..20u64)
+            .map(|r| {
+                let w = &w;
+                Box::pin(async move {
+                    w.sim.sleep_until(T0 + r * 37).await;
+                    track(w, 5);
+                    w.client.flush().await
+                }) as Pin<Box<dyn Future<Output = FlushReport>>>
+            })
+            .collect();
+        let tasks = run_tasks(&w.sim, requests);
+        assert_eq!(
+            tasks.cross_wakes,
+            [],
+            "{step:?}: a flush was woken by another task"
+        );
+        assert_eq!(w.distinct_ids(), 100, "{step:?}: every event was sent");
+        let stats = w.client.stats();
+        assert_eq!(
+            (stats.queued, stats.in_flight, stats.delivered),
+            (0, 0, 100),
+            "{step:?}"
+        );
+    }
 }
 
 /// A flush of `batches` batches of 5 events, each answered 201 after
@@ -877,33 +944,6 @@ fn after_one_batch_runs_out_of_time_a_flush_starts_no_other_and_waits_for_its_ow
         T0 + 1_100,
         "it waited for batch 3, started nothing after +1000"
     );
-}
-
-/// Awaits two futures (the tests' executor polls both each round).
-async fn futures_join<A: Future, B: Future>(
-    a: Pin<Box<A>>,
-    b: Pin<Box<B>>,
-) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (a, b);
-    let (mut ra, mut rb) = (None, None);
-    std::future::poll_fn(|cx| {
-        if ra.is_none() {
-            if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
-                ra = Some(v);
-            }
-        }
-        if rb.is_none() {
-            if let std::task::Poll::Ready(v) = b.as_mut().poll(cx) {
-                rb = Some(v);
-            }
-        }
-        if ra.is_some() && rb.is_some() {
-            std::task::Poll::Ready((ra.take().unwrap(), rb.take().unwrap()))
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await
 }
 
 #[test]

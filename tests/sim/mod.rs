@@ -1,7 +1,11 @@
 //! A virtual-time world for host tests of the client: a manual clock whose
 //! `sleep` completes when the simulation reaches its time, a scripted
-//! transport, deterministic randomness, and a tiny executor that runs several
-//! futures concurrently and jumps the clock to the next timer when all wait.
+//! transport, deterministic randomness, and two tiny executors that run
+//! several futures concurrently and jump the clock to the next timer when
+//! all wait: [`run_all`] polls every future each turn; [`run_tasks`] polls a
+//! task only when its own waker was woken, and records every wake that one
+//! task's poll gave another (what, on Cloudflare Workers, resumes one
+//! request's work in another request's context).
 
 #![allow(dead_code)]
 
@@ -10,7 +14,9 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 
 use intempt_edge::{Client, Clock, Config, Random, Request, Response, Transport, TransportError};
 
@@ -18,7 +24,8 @@ use intempt_edge::{Client, Clock, Config, Random, Request, Response, Transport, 
 #[derive(Default)]
 pub struct Sim {
     pub now: Cell<u64>,
-    timers: RefCell<Vec<u64>>,
+    /// Pending sleeps: when each ends, and the waker of the task that waits.
+    timers: RefCell<Vec<(u64, Waker)>>,
     /// Waits asked of the clock: `sleep` and `sleep_detached`.
     pub sleeps: Cell<u32>,
     pub detached_sleeps: Cell<u32>,
@@ -48,11 +55,14 @@ pub struct SleepFuture {
 
 impl Future for SleepFuture {
     type Output = ();
-    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.sim.now.get() >= self.until {
             Poll::Ready(())
         } else {
-            self.sim.timers.borrow_mut().push(self.until);
+            self.sim
+                .timers
+                .borrow_mut()
+                .push((self.until, cx.waker().clone()));
             Poll::Pending
         }
     }
@@ -322,6 +332,7 @@ pub fn run_all<'a, T>(
             .timers
             .borrow_mut()
             .drain(..)
+            .map(|(t, _)| t)
             .filter(|t| *t > sim.now.get())
             .min();
         match next {
@@ -333,4 +344,111 @@ pub fn run_all<'a, T>(
 
 pub fn run<T>(sim: &Rc<Sim>, future: impl Future<Output = T>) -> T {
     run_all(sim, vec![Box::pin(future)]).pop().unwrap()
+}
+
+thread_local! {
+    /// The task [`run_tasks`] is polling now (`None`: its timer driver).
+    static POLLING: Cell<Option<usize>> = const { Cell::new(None) };
+    /// Wakes of one task made while another was being polled: (waker, woken).
+    static CROSS_WAKES: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A task's waker: marks it to be polled, and records a wake that comes
+/// from another task's poll.
+struct TaskWake {
+    id: usize,
+    woken: AtomicBool,
+}
+
+impl Wake for TaskWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(polling) = POLLING.with(Cell::get) {
+            if polling != self.id {
+                CROSS_WAKES.with(|w| w.borrow_mut().push((polling, self.id)));
+            }
+        }
+        self.woken.store(true, Ordering::SeqCst);
+    }
+}
+
+/// What [`run_tasks`] returns.
+pub struct Tasks<T> {
+    pub outputs: Vec<T>,
+    /// Every wake of a task made while another task was being polled:
+    /// (the task being polled, the task woken).
+    pub cross_wakes: Vec<(usize, usize)>,
+    /// How many times each task was polled.
+    pub polls: Vec<u32>,
+}
+
+/// Runs futures as tasks in virtual time, as a JavaScript host does: a task
+/// is polled only after its waker was woken, and timers are the only other
+/// source of wakes (fired by the driver, outside any task). Returns their
+/// outputs in order and the wakes that crossed from one task to another.
+pub fn run_tasks<'a, T>(
+    sim: &Rc<Sim>,
+    futures: Vec<Pin<Box<dyn Future<Output = T> + 'a>>>,
+) -> Tasks<T> {
+    CROSS_WAKES.with(|w| w.borrow_mut().clear());
+    let mut futures: Vec<Option<Pin<Box<dyn Future<Output = T> + 'a>>>> =
+        futures.into_iter().map(Some).collect();
+    let wakes: Vec<Arc<TaskWake>> = (0..futures.len())
+        .map(|id| {
+            Arc::new(TaskWake {
+                id,
+                woken: AtomicBool::new(true),
+            })
+        })
+        .collect();
+    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    let mut polls = vec![0; futures.len()];
+    loop {
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for (i, slot) in futures.iter_mut().enumerate() {
+                let Some(fut) = slot else { continue };
+                if !wakes[i].woken.swap(false, Ordering::SeqCst) {
+                    continue;
+                }
+                progressed = true;
+                polls[i] += 1;
+                let waker = Waker::from(wakes[i].clone());
+                POLLING.with(|p| p.set(Some(i)));
+                let ready = fut.as_mut().poll(&mut Context::from_waker(&waker));
+                POLLING.with(|p| p.set(None));
+                if let Poll::Ready(out) = ready {
+                    outputs[i] = Some(out);
+                    *slot = None;
+                }
+            }
+        }
+        if futures.iter().all(Option::is_none) {
+            return Tasks {
+                outputs: outputs.into_iter().map(Option::unwrap).collect(),
+                cross_wakes: CROSS_WAKES.with(|w| w.borrow_mut().drain(..).collect()),
+                polls,
+            };
+        }
+        // Fire the timers that are due; if none is, jump to the next one.
+        let now = sim.now.get();
+        let (due, later): (Vec<_>, Vec<_>) = sim
+            .timers
+            .borrow_mut()
+            .drain(..)
+            .partition(|(t, _)| *t <= now);
+        *sim.timers.borrow_mut() = later;
+        if due.is_empty() {
+            match sim.timers.borrow().iter().map(|(t, _)| *t).min() {
+                Some(t) => sim.now.set(t),
+                None => panic!("deadlock: tasks wait but no timer is pending"),
+            }
+        }
+        for (_, waker) in due {
+            waker.wake();
+        }
+    }
 }
