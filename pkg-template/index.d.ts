@@ -61,8 +61,10 @@ export interface SDKOptions {
   maxConcurrentRequests?: number;
   /** Log one line per request and outcome (and per flush) with `console.log`. The API key is never logged. */
   debug?: boolean;
-  /** Receives the same lines as `debug` instead of `console.log`. */
+  /** Receives the same lines as `debug` instead of `console.log`, and the warnings instead of `console.warn`. */
   logger?: (line: string) => void;
+  /** When events cannot leave (a wrong endpoint or key, an outage, a transport or outbox that fails), one line with `console.warn` (or to `logger`) says what failed, what happens to the events and what to fix: the first failure at once, then at most one a minute, and one when deliveries resume. Never the key. Default `true`; `false` turns them off. */
+  warnings?: boolean;
   /** Where a flush puts the batches it could not deliver before its deadline, so they outlive the isolate or process: a Cloudflare Queue producer binding, a `Deno.Kv`, or an {@link Outbox}. A consumer resends them: {@link SDK.handleQueueBatch}, {@link SDK.handleKvMessage}. */
   outbox?: Outbox | CloudflareQueue | DenoKv;
 }

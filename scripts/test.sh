@@ -20,7 +20,7 @@ cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 # are host tests; built for wasm32 they would link std beside our panic handler).
 cargo clippy --lib --target wasm32-unknown-unknown --features npm -- -D warnings
 cargo clippy --lib --profile test --target wasm32-unknown-unknown --features npm -- -D warnings
-cargo clippy -p intempt-edge-rust-worker --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p intempt-edge-rust-worker -p intempt-edge-rust-shared --target wasm32-unknown-unknown -- -D warnings
 
 section "API docs (cargo doc, warnings are errors, host and wasm32)"
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge

@@ -119,6 +119,8 @@ pub struct Client<T, C, R> {
     pub(crate) state: RefCell<State>,
     pub(crate) outbox: Option<Box<dyn Outbox>>,
     logger: Option<Logger>,
+    /// Where warnings go (see [`Client::with_warnings`]); none by default.
+    pub(crate) warnings: Option<Logger>,
 }
 impl<T, C, R> fmt::Debug for Client<T, C, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -127,6 +129,7 @@ impl<T, C, R> fmt::Debug for Client<T, C, R> {
             .field("config", &self.config)
             .field("outbox", &self.outbox.is_some())
             .field("logger", &self.logger.is_some())
+            .field("warnings", &self.warnings.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -146,6 +149,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             state: RefCell::new(State::default()),
             outbox: None,
             logger: None,
+            warnings: None,
         }
     }
 
@@ -153,6 +157,16 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// Lines carry no API key: URLs are logged without their query.
     pub fn with_logger(mut self, logger: impl Fn(&str) + 'static) -> Self {
         self.logger = Some(Box::new(logger));
+        self
+    }
+
+    /// Sends a line to `sink` when events cannot leave: what failed, what
+    /// happens to the events (retried, kept, stored, dropped) and what to
+    /// fix. The first failure is written at once, then at most one line a
+    /// minute while failures go on (with how many were not written), and
+    /// one line when deliveries resume. Lines carry no API key.
+    pub fn with_warnings(mut self, sink: impl Fn(&str) + 'static) -> Self {
+        self.warnings = Some(Box::new(sink));
         self
     }
 

@@ -22,6 +22,7 @@ use crate::transport::{
     attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Response, Transport,
     TransportError,
 };
+use crate::warn;
 
 /// One turn of the flush loop.
 enum Step {
@@ -53,7 +54,12 @@ enum BatchEnd {
 /// What a flush does with a batch after one attempt.
 #[derive(Clone, Copy)]
 enum Next {
-    Done,
+    /// Delivered: done with it.
+    Delivered,
+    /// Split after a 413, its halves back in the queue: done with it.
+    Split,
+    /// Refused for good: done with it.
+    Dropped,
     RetryIn(u64),
     Keep,
 }
@@ -209,14 +215,13 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             let now = self.clock.now_ms();
             self.observe_latency(&result, now - sent_at, timeout);
             failures += 1;
-            let next = self
-                .settle(id, len, &result, failures, now, &mut run.borrow_mut())
-                .unwrap_or(Next::Done);
+            // None: taken over by another flush, which reports it.
+            let next = self.settle(id, len, &result, failures, now, &mut run.borrow_mut());
             self.log(|| {
                 let then = match next {
-                    Next::RetryIn(ms) => cat!("; retrying in ", ms, " ms"),
-                    Next::Keep => "; kept queued".to_owned(),
-                    Next::Done => String::new(),
+                    Some(Next::RetryIn(ms)) => cat!("; retrying in ", ms, " ms"),
+                    Some(Next::Keep) => "; kept queued".to_owned(),
+                    _ => String::new(),
                 };
                 cat!(
                     "POST ",
@@ -234,9 +239,23 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 )
             });
             let wait = match next {
-                Next::Done => return BatchEnd::Settled,
-                Next::Keep => return BatchEnd::Stop,
-                Next::RetryIn(wait) => wait,
+                None | Some(Next::Split) => return BatchEnd::Settled,
+                Some(Next::Delivered) => {
+                    self.warn_delivered();
+                    return BatchEnd::Settled;
+                }
+                Some(Next::Dropped) => {
+                    self.warn_request(len, &result, warn::Fate::Dropped);
+                    return BatchEnd::Settled;
+                }
+                Some(Next::Keep) => {
+                    self.warn_request(len, &result, warn::Fate::Kept);
+                    return BatchEnd::Stop;
+                }
+                Some(Next::RetryIn(wait)) => {
+                    self.warn_request(len, &result, warn::Fate::Retried);
+                    wait
+                }
             };
             // Retry only if the wait and the request both fit before the deadline.
             let needed = self.needed_ms(&self.state.borrow());
@@ -279,7 +298,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 }
                 run.report.delivered += seqs.len() as u32;
                 run.settled(&seqs);
-                Some(Next::Done)
+                Some(Next::Delivered)
             }
             Decision::Drop => {
                 let seqs = state.retire(batch_id)?;
@@ -288,12 +307,12 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 let (status, message) = reason();
                 run.add_reason(Fate::Dropped, status, message, &seqs);
                 run.settled(&seqs);
-                Some(Next::Done)
+                Some(Next::Dropped)
             }
             Decision::Split => {
                 state.give_back(batch_id)?;
                 state.split_limit = Some(len.div_ceil(2));
-                Some(Next::Done)
+                Some(Next::Split)
             }
             Decision::Keep => {
                 let seqs = state.give_back(batch_id)?;

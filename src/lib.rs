@@ -30,7 +30,9 @@
 //! `state` (the client's shared state and leases), `flush` (the flush
 //! loop), `report` (flush reports and stats), `outbox` (storing what a flush
 //! could not deliver, and redelivering it), `direct` (consent and choose
-//! calls), `error` (codes), and `wasm` (the JavaScript boundary, wasm32 only).
+//! calls), `warn` (failure lines without `debug`), `text` (messages
+//! without `core::fmt`), `error` (codes), and `wasm` (the JavaScript
+//! boundary, wasm32 only).
 
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
@@ -56,6 +58,7 @@ mod retry;
 mod state;
 mod text;
 mod transport;
+mod warn;
 mod wire;
 
 #[cfg(target_arch = "wasm32")]
@@ -63,7 +66,7 @@ mod wasm;
 
 /// The client on a JavaScript host, for Rust callers (wasm32 only).
 #[cfg(target_arch = "wasm32")]
-pub use wasm::{EdgeClient, EdgeOptions, JsOutbox, WaitUntil};
+pub use wasm::{EdgeClient, EdgeOptions, JsOutbox, WaitUntil, Warnings};
 
 pub use client::{Client, Logger, Trigger};
 pub use config::{defaults, ApiKey, AuthMode, Config, ConfigBuilder, Endpoint};

@@ -167,6 +167,16 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                         run.failed.extend(seqs);
                     }
                 }
+                drop((state, run));
+                self.warn_failure(|| {
+                    cat!(
+                        "could not store ",
+                        events,
+                        " undelivered events in the outbox: ",
+                        why,
+                        "; they stay queued in memory. Check the outbox option."
+                    )
+                });
             }
         }
     }

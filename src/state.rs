@@ -17,6 +17,7 @@ use crate::batch::{self, Entry, Queue};
 use crate::report::{SeqSet, Stats};
 use crate::retry::{Latency, Pause};
 use crate::transport::Random;
+use crate::warn::WarnState;
 
 /// Random bytes fetched from the host at a time: one call into its crypto
 /// per 256 events (the call, not the bytes, is what costs).
@@ -73,6 +74,8 @@ pub(crate) struct State {
     pub background_requested_until: Option<u64>,
     pub opted_out: bool,
     pub closed: bool,
+    /// Failure lines written without `debug`, and when.
+    pub warnings: WarnState,
     random_pool: Box<[u8; RANDOM_POOL]>,
     random_used: usize,
     pub totals: Stats,
@@ -95,6 +98,7 @@ impl Default for State {
             background_requested_until: None,
             opted_out: false,
             closed: false,
+            warnings: WarnState::default(),
             random_pool: Box::new([0; RANDOM_POOL]),
             random_used: RANDOM_POOL,
             totals: Stats::default(),

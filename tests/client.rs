@@ -523,6 +523,135 @@ fn a_flush_keeps_the_batch_it_is_retrying_and_reports_it_honestly() {
     assert_eq!(ids[0], ids[1], "the same bytes were resent");
 }
 
+/// A client in a world of its own whose warnings go to the returned lines.
+fn warned_world(
+    config: intempt_edge::ConfigBuilder,
+) -> (World, std::rc::Rc<std::cell::RefCell<Vec<String>>>) {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let lines = Rc::new(RefCell::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let w = world(config);
+    let client = intempt_edge::Client::new(
+        w.client.config().clone(),
+        SimNet(w.transport.clone()),
+        SimClock(w.sim.clone()),
+        SimRandom::default(),
+    )
+    .with_warnings(move |line| sink.borrow_mut().push(line.to_owned()));
+    (World { client, ..w }, lines)
+}
+
+#[test]
+fn warnings_say_what_failed_once_a_minute_and_when_deliveries_resume() {
+    let (w, lines) = warned_world(config().auth_mode(intempt_edge::AuthMode::Query));
+    // An outage of 90 s: every flush fails; lines at the first failure and a
+    // minute later, with the count of the failures in between.
+    *w.transport.fallback.borrow_mut() = with_body(503, r#"{"errors":[{"message":"busy"}]}"#);
+    let mut failed_requests = 0;
+    while w.sim.now.get() < T0 + 90_000 {
+        track(&w, 1);
+        failed_requests += run(&w.sim, w.client.flush()).requests;
+        w.sim.now.set(w.sim.now.get() + 5_000);
+    }
+    let track_url = "http://127.0.0.1:9/v1/demo-organization/projects/demo-project/sources/616010376811536384/track";
+    {
+        let lines = lines.borrow();
+        assert_eq!(
+            lines.len(),
+            2,
+            "{failed_requests} failed requests: {lines:#?}"
+        );
+        assert_eq!(
+            lines[0],
+            format!("[intempt-edge] could not deliver 1 events: POST {track_url} -> HTTP 503: busy; they stay queued and are retried. The API is unavailable or limiting requests; an outbox keeps batches through an outage. (option warnings: false turns these lines off; debug: true logs every request)")
+        );
+        let unreported = lines[1]
+            .split(" (")
+            .last()
+            .and_then(|tail| tail.strip_suffix(" more failures since the last warning)"))
+            .unwrap_or_else(|| panic!("{}", lines[1]))
+            .parse::<u32>()
+            .unwrap();
+        assert!(
+            unreported > 0 && unreported < failed_requests,
+            "{}",
+            lines[1]
+        );
+        for line in lines.iter() {
+            assert!(
+                !line.contains("secret") && !line.contains("apiKey"),
+                "{line}"
+            );
+        }
+    }
+    // Deliveries resume: one line, then nothing while they go on.
+    *w.transport.fallback.borrow_mut() = status(201);
+    for _ in 0..3 {
+        track(&w, 1);
+        run(&w.sim, w.client.flush());
+    }
+    let lines = lines.borrow();
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert_eq!(
+        lines[2],
+        format!("[intempt-edge] delivering again to {track_url}")
+    );
+}
+
+#[test]
+fn warnings_say_what_was_dropped_and_what_to_fix() {
+    for (step, fate, fix) in [
+        (
+            status(401),
+            "they were dropped",
+            "Check the API key (identifier.secret).",
+        ),
+        (
+            status(404),
+            "they were dropped",
+            "Check organization, project, sourceId and the endpoint option.",
+        ),
+        (
+            Step::Fail { latency: 5 },
+            "they stay queued and are retried",
+            "Check the endpoint option and that this host can reach it.",
+        ),
+        (
+            status(308),
+            "they stay queued",
+            "Set endpoint to the URL the API answers at.",
+        ),
+    ] {
+        let (w, lines) = warned_world(config().flush_deadline_ms(1_000));
+        *w.transport.fallback.borrow_mut() = step.clone();
+        track(&w, 2);
+        run(&w.sim, w.client.flush());
+        let lines = lines.borrow();
+        assert_eq!(lines.len(), 1, "{step:?}: {lines:#?}");
+        assert!(
+            lines[0]
+                .starts_with("[intempt-edge] could not deliver 2 events: POST http://127.0.0.1:9/"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].contains(&format!("; {fate}. {fix}")),
+            "{step:?}: {}",
+            lines[0]
+        );
+    }
+}
+
+#[test]
+fn without_a_sink_a_failing_client_writes_nothing_and_delivers_as_before() {
+    let w = world(config());
+    w.script([status(503)]);
+    track(&w, 3);
+    let report = run(&w.sim, w.client.flush());
+    assert_eq!((report.delivered, report.retries), (3, 1));
+}
+
 #[test]
 fn debug_lines_describe_each_request_and_never_carry_the_key() {
     use std::cell::RefCell;

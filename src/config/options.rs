@@ -60,6 +60,7 @@ pub(crate) const OPTIONS: &[OptionSpec] = {
         ),
         option("debug", Bool(false)),
         option("logger", Host),
+        option("warnings", Bool(true)),
         option("outbox", Host),
     ]
 };

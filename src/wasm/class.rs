@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use super::edge;
 use super::options::build_config;
 use super::value::{self, got, kind, Kind, MAX_STRING};
-use super::{js, EdgeClient, EdgeOptions};
+use super::{js, EdgeClient, EdgeOptions, Warnings};
 
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event, OptimizationType, RecordBuilder, Selector, ValidUntil};
@@ -143,6 +143,17 @@ impl Core {
             &options,
         ])
         .map_err(to_js)?;
+        // Warnings go to the logger when there is one, else to console.warn.
+        let warnings = match (built.warnings, &built.logger) {
+            (false, _) => Warnings::Off,
+            (true, Some(logger)) => {
+                let logger = logger.clone();
+                Warnings::To(Box::new(move |line| {
+                    js::call_guarded(&logger, &JsValue::from_str(line))
+                }))
+            }
+            (true, None) => Warnings::Console,
+        };
         let logger: Option<crate::client::Logger> = match (built.logger, built.debug) {
             // A logger (or console.log) that throws loses its line, nothing else.
             (Some(logger), _) => Some(Box::new(move |line| {
@@ -158,6 +169,7 @@ impl Core {
             wait_until: built.wait_until.map(edge::guarded),
             logger,
             outbox: built.outbox,
+            warnings,
         };
         Ok(Core {
             edge: EdgeClient::new(built.config, options),

@@ -65,6 +65,33 @@ pub struct EdgeOptions {
     pub logger: Option<Logger>,
     /// Where a flush puts what it could not deliver (see [`JsOutbox`]).
     pub outbox: Option<JsOutbox>,
+    /// Where warnings go when events cannot leave (`console.warn` by default).
+    pub warnings: Warnings,
+}
+
+/// Where an [`EdgeClient`]'s warnings go: one line when events cannot leave
+/// (what failed, what happens to them, what to fix), the first failure at
+/// once, then at most one a minute, and one when deliveries resume; see
+/// [`Client::with_warnings`]. Never the API key.
+#[derive(Default)]
+pub enum Warnings {
+    /// `console.warn` (through the guarded path).
+    #[default]
+    Console,
+    /// This function.
+    To(Logger),
+    /// Nowhere.
+    Off,
+}
+
+impl fmt::Debug for Warnings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Warnings::Console => "Console",
+            Warnings::To(_) => "To(..)",
+            Warnings::Off => "Off",
+        })
+    }
 }
 
 impl EdgeOptions {
@@ -91,6 +118,18 @@ impl EdgeOptions {
         self.outbox = Some(outbox);
         self
     }
+
+    /// Sends warnings to `sink` instead of `console.warn`.
+    pub fn warnings(mut self, sink: impl Fn(&str) + 'static) -> Self {
+        self.warnings = Warnings::To(Box::new(sink));
+        self
+    }
+
+    /// Writes no warnings.
+    pub fn no_warnings(mut self) -> Self {
+        self.warnings = Warnings::Off;
+        self
+    }
 }
 
 impl fmt::Debug for EdgeOptions {
@@ -100,6 +139,7 @@ impl fmt::Debug for EdgeOptions {
             .field("wait_until", &self.wait_until.is_some())
             .field("logger", &self.logger.is_some())
             .field("outbox", &self.outbox.is_some())
+            .field("warnings", &self.warnings)
             .finish()
     }
 }
@@ -152,6 +192,11 @@ impl EdgeClient {
         }
         if let Some(outbox) = options.outbox {
             client = client.with_outbox(outbox);
+        }
+        match options.warnings {
+            Warnings::Console => client = client.with_warnings(js::console_warn),
+            Warnings::To(sink) => client = client.with_warnings(sink),
+            Warnings::Off => {}
         }
         EdgeClient {
             shared: Rc::new(Shared {

@@ -168,6 +168,9 @@ export function callGuarded(f, arg) {
 export function consoleLog(line) {
   try { console.log(line); } catch (_) {}
 }
+export function consoleWarn(line) {
+  try { console.warn(line); } catch (_) {}
+}
 export function makeError(Class, code, message, status) {
   try { if (typeof Class === 'function') return new Class(code, message, status); } catch (_) {}
   const e = new Error(message);
@@ -424,6 +427,8 @@ extern "C" {
     pub(super) fn call_guarded(f: &Function, arg: &JsValue);
     #[wasm_bindgen(js_name = consoleLog)]
     pub(super) fn console_log(line: &str);
+    #[wasm_bindgen(js_name = consoleWarn)]
+    pub(super) fn console_warn(line: &str);
     /// `new Class(code, message, status)`, or a plain `Error` with `code` if that throws.
     #[wasm_bindgen(js_name = makeError)]
     pub(super) fn make_error(

@@ -16,7 +16,7 @@ mod options;
 #[cfg(feature = "npm")]
 mod value;
 
-pub use edge::{EdgeClient, EdgeOptions, WaitUntil};
+pub use edge::{EdgeClient, EdgeOptions, WaitUntil, Warnings};
 pub use host::JsOutbox;
 
 #[cfg(all(test, feature = "npm"))]

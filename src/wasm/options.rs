@@ -131,6 +131,7 @@ pub(super) struct Built {
     pub wait_until: Option<Function>,
     pub logger: Option<Function>,
     pub debug: bool,
+    pub warnings: bool,
     pub outbox: Option<JsOutbox>,
 }
 
@@ -171,6 +172,7 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
         builder = builder.max_batch_size(n);
     }
     let (mut fetch, mut wait_until, mut logger, mut debug) = (None, None, None, false);
+    let mut warnings = true;
     let mut outbox = None;
     for (key, value) in &options {
         builder = match key.as_str() {
@@ -200,18 +202,14 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
                 outbox = adapt_outbox(value)?;
                 builder
             }
-            "debug" => match kind(value, MAX_STRING) {
-                Kind::Boolean | Kind::Undefined | Kind::Null => {
-                    debug = value.is_truthy();
-                    builder
-                }
-                other => {
-                    return Err(config_error(cat!(
-                        "debug must be true or false",
-                        got(other)
-                    )))
-                }
-            },
+            "debug" => {
+                debug = flag(value, "debug")?.unwrap_or(false);
+                builder
+            }
+            "warnings" => {
+                warnings = flag(value, "warnings")?.unwrap_or(true);
+                builder
+            }
             numeric => match integer(value, numeric)? {
                 None => builder,
                 Some(n) => match numeric {
@@ -232,8 +230,22 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
         wait_until,
         logger,
         debug,
+        warnings,
         outbox,
     })
+}
+
+/// A boolean option: `None` when not given (`undefined` or `null`).
+fn flag(value: &JsValue, name: &str) -> Result<Option<bool>, Error> {
+    match kind(value, MAX_STRING) {
+        Kind::Undefined | Kind::Null => Ok(None),
+        Kind::Boolean => Ok(Some(value.is_truthy())),
+        other => Err(config_error(cat!(
+            name,
+            " must be true or false",
+            got(other)
+        ))),
+    }
 }
 
 /// The `outbox` option through the package's adapter (a Queue binding, a

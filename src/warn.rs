@@ -1,0 +1,173 @@
+//! Warnings without `debug`: when events cannot leave, one line says what
+//! failed, what happens to the events and what to fix — the first failure at
+//! once, then at most one line a minute while failures go on, and one line
+//! when deliveries resume. Debug lines (every request) are separate.
+
+use alloc::string::String;
+
+use crate::client::Client;
+use crate::text::cat;
+use crate::transport::{outcome_line, redact, Clock, Random, Response, Transport, TransportError};
+
+/// The least time between two failure lines.
+pub(crate) const WARN_INTERVAL_MS: u64 = 60_000;
+
+/// When the last failure line was written and what happened since.
+#[derive(Debug, Default)]
+pub(crate) struct WarnState {
+    /// Failures since the last delivery.
+    failing: bool,
+    /// A failure line was written during this streak.
+    warned: bool,
+    last_line_at: Option<u64>,
+    /// Failures since the last line that no line reported.
+    unreported: u32,
+}
+
+impl WarnState {
+    /// A failure at `now`: `Some(failures left unreported since the last
+    /// line)` when a line is due (the first of a streak, or a minute after
+    /// the last), `None` when it only counts.
+    pub fn failure(&mut self, now: u64) -> Option<u32> {
+        self.failing = true;
+        let due = self
+            .last_line_at
+            .is_none_or(|at| now >= at + WARN_INTERVAL_MS);
+        if !due {
+            self.unreported += 1;
+            return None;
+        }
+        self.warned = true;
+        self.last_line_at = Some(now);
+        Some(core::mem::take(&mut self.unreported))
+    }
+
+    /// A delivery: ends a streak. Whether a failure line was written during
+    /// it (then a line says that deliveries resumed).
+    pub fn delivered(&mut self) -> bool {
+        let recovered = self.failing && self.warned;
+        self.failing = false;
+        self.warned = false;
+        self.unreported = 0;
+        recovered
+    }
+}
+
+/// What happens to events whose request failed.
+#[derive(Clone, Copy)]
+pub(crate) enum Fate {
+    Retried,
+    Kept,
+    Dropped,
+}
+
+impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
+    /// Writes `line` to the warnings sink (`console.warn` by default on
+    /// wasm32), outside any borrow of the state.
+    fn warn_line(&self, line: String) {
+        if let Some(sink) = &self.warnings {
+            sink(&cat!("[intempt-edge] ", line));
+        }
+    }
+
+    /// A failure that `failed` describes (it names the events and what
+    /// happened to them): written now if one is due, else counted.
+    pub(crate) fn warn_failure(&self, failed: impl FnOnce() -> String) {
+        if self.warnings.is_none() {
+            return;
+        }
+        let now = self.clock.now_ms();
+        let due = self.state.borrow_mut().warnings.failure(now);
+        if let Some(unreported) = due {
+            let more = match unreported {
+                0 => String::new(),
+                n => cat!(" (", n, " more failures since the last warning)"),
+            };
+            self.warn_line(cat!(failed(), more));
+        }
+    }
+
+    /// A batch was delivered: after warnings, says that deliveries resumed.
+    pub(crate) fn warn_delivered(&self) {
+        if self.warnings.is_none() {
+            return;
+        }
+        if self.state.borrow_mut().warnings.delivered() {
+            self.warn_line(cat!("delivering again to ", redact(&self.urls.track)));
+        }
+    }
+
+    /// A request of `events` events failed with `result`, and the events were
+    /// `fate`: what failed, what happens to them, and what to fix.
+    pub(crate) fn warn_request(
+        &self,
+        events: usize,
+        result: &Result<Response, TransportError>,
+        fate: Fate,
+    ) {
+        self.warn_failure(|| {
+            let fate = match fate {
+                Fate::Retried => "they stay queued and are retried",
+                Fate::Kept => "they stay queued",
+                Fate::Dropped => "they were dropped",
+            };
+            cat!(
+                "could not deliver ",
+                events,
+                " events: POST ",
+                redact(&self.urls.track),
+                " -> ",
+                outcome_line(result),
+                "; ",
+                fate,
+                ". ",
+                hint(result),
+                " (option warnings: false turns these lines off; debug: true logs every request)"
+            )
+        });
+    }
+}
+
+/// What to fix, judged from how a request failed.
+fn hint(result: &Result<Response, TransportError>) -> &'static str {
+    match result {
+        Err(TransportError::Redirected) => "Set endpoint to the URL the API answers at.",
+        Err(_) => "Check the endpoint option and that this host can reach it.",
+        Ok(Response { status, .. }) => match status {
+            300..=399 => "Set endpoint to the URL the API answers at.",
+            401 | 403 => "Check the API key (identifier.secret).",
+            404 => "Check organization, project, sourceId and the endpoint option.",
+            408 | 429 | 500..=599 => {
+                "The API is unavailable or limiting requests; an outbox keeps batches through an outage."
+            }
+            _ => "The server refused the events: see its message.",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_failure_of_a_streak_then_one_line_a_minute() {
+        let mut w = WarnState::default();
+        assert_eq!(w.failure(1_000), Some(0), "the first failure is written");
+        assert_eq!(w.failure(2_000), None);
+        assert_eq!(w.failure(60_999), None);
+        assert_eq!(w.failure(61_000), Some(2), "a minute later, with the count");
+        assert!(w.delivered(), "a streak with a line ends with one");
+        assert!(!w.delivered(), "only once");
+        // A new streak within the minute of the last line waits for it.
+        assert_eq!(w.failure(62_000), None);
+        assert_eq!(w.failure(121_000), Some(1));
+    }
+
+    #[test]
+    fn deliveries_without_failures_write_nothing() {
+        let mut w = WarnState::default();
+        assert!(!w.delivered());
+        assert_eq!(w.failure(5), Some(0));
+        assert!(w.delivered());
+    }
+}
