@@ -51,10 +51,12 @@ pub enum Trigger {
     /// Nothing: a flush or a timer is already on its way.
     None,
     /// A batch timer: after this many milliseconds, call
-    /// [`Client::timer_fired`] and then [`Client::background_flush`].
+    /// [`Client::timer_fired`], then [`Client::background_flush`], then
+    /// [`Client::follow_up`].
     ArmTimer(u32),
     /// A batch is full: call [`Client::background_flush`] now (it runs in
-    /// the background; nothing needs to await it). Until a flush starts —
+    /// the background; nothing needs to await it), and
+    /// [`Client::follow_up`] when it ends. Until a flush starts —
     /// any flush, [`Client::flush`] included, since it takes the full
     /// batches — further full batches answer [`Trigger::None`].
     FlushNow,
@@ -248,6 +250,26 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         Ok(Trigger::None)
     }
 
+    /// After a [`background_flush`](Client::background_flush) ends: what the
+    /// caller should arrange for events recorded while it ran that no flush
+    /// or timer covers (a background flush sends only the events recorded
+    /// before it started). [`Trigger::ArmTimer`] or [`Trigger::None`].
+    pub fn follow_up(&self) -> Trigger {
+        let now = self.clock.now_ms();
+        let mut state = self.state.borrow_mut();
+        let timer_alive = state
+            .timer_due
+            .is_some_and(|due| now <= due + TIMER_GRACE_MS);
+        let requested = state
+            .background_requested_until
+            .is_some_and(|until| now <= until);
+        if state.queue.len() == 0 || state.background_flushes > 0 || timer_alive || requested {
+            return Trigger::None;
+        }
+        state.timer_due = Some(now + u64::from(self.config.batch_time_ms));
+        Trigger::ArmTimer(self.config.batch_time_ms)
+    }
+
     /// Tells the client that the timer it asked for ([`Trigger::ArmTimer`])
     /// has fired, before the caller starts the timer's
     /// [`background_flush`](Client::background_flush).
@@ -255,9 +277,12 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         self.state.borrow_mut().timer_due = None;
     }
 
-    /// Sends everything queued — including what is recorded while it runs —
-    /// waits for batches other flushes have in flight, and returns within the
-    /// flush deadline with a report of what this call did. Never fails.
+    /// Sends every event recorded before the call (waiting for those that
+    /// other flushes have in flight), and returns once they are delivered,
+    /// dropped or stored, or at the flush deadline, with a report of what this
+    /// call did. Never fails. Events recorded while it runs may leave with
+    /// its batches; the flush does not wait for them (they have flushes or
+    /// triggers of their own).
     ///
     /// During a `Retry-After` pause it waits for the pause to end (at most
     /// until its deadline) rather than returning at once, and it starts a

@@ -71,12 +71,20 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// The flush loop: each turn starts batches (up to the client's
     /// `max_concurrent_requests` in flight), waits for one of its own to
     /// settle, waits out a pause, or waits for batches in flight elsewhere,
-    /// until nothing is left or the deadline. After a batch runs out of time
+    /// until the events recorded before it started are settled (delivered,
+    /// dropped or stored), or the deadline. After a batch runs out of time
     /// or is kept (a redirect), it starts no other and ends once its own
     /// batches have settled. If it failed to deliver, what is still queued
     /// goes to the outbox (when there is one) before the deadline.
+    ///
+    /// Its own events only: under a steady stream of requests on a shared
+    /// client, a flush that waited for every later event too would rarely
+    /// see the queue empty, and would end at its deadline (and, with an
+    /// outbox, store healthy traffic). Later events have flushes or
+    /// triggers of their own.
     pub(crate) async fn run_flush(&self, detached: bool) -> FlushReport {
         let start = self.clock.now_ms();
+        let mine = self.state.borrow().next_seq;
         let end = start + u64::from(self.config.flush_deadline_ms);
         // With an outbox, sending stops early enough to store what is left.
         let deadline = end - self.outbox_reserve_ms();
@@ -91,7 +99,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             let step = if stopped {
                 Step::Busy
             } else {
-                self.next_step(now, deadline, sending.len())
+                self.next_step(now, deadline, sending.len(), mine)
             };
             match step {
                 Step::Send(batch) => {
@@ -147,15 +155,22 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         self.finish(run.into_inner(), start)
     }
 
-    /// What a flush does next, at `now`, with `own` batches of its own in flight.
-    fn next_step(&self, now: u64, deadline: u64, own: usize) -> Step {
+    /// What a flush does next, at `now`, with `own` batches of its own in
+    /// flight, for the events recorded before sequence number `mine`.
+    fn next_step(&self, now: u64, deadline: u64, own: usize, mine: u64) -> Step {
         let mut state = self.state.borrow_mut();
+        let mine_left = state.has_undelivered_before(mine);
         if now >= deadline {
-            return if state.has_undelivered() {
+            return if mine_left {
                 Step::OutOfTime
             } else {
                 Step::Done
             };
+        }
+        if !mine_left {
+            // Its events are settled: it waits for its own requests (Busy
+            // while any is in flight) and starts none for later events.
+            return Step::Busy;
         }
         state.reclaim_expired_leases(now);
         if state.queue.len() > 0 {
@@ -180,8 +195,8 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             );
             return taken.map_or(Step::Done, Step::Send);
         }
-        // Batches in flight elsewhere: look again on our own timer (until
-        // they settle or their lease ends), never woken by their flush.
+        // Its events are in flight elsewhere: look again on our own timer
+        // (until they settle or their lease ends), never woken by their flush.
         match state.first_lease_end() {
             Some(until) => Step::WaitForOthers { until },
             None => Step::Done,

@@ -107,9 +107,14 @@ impl Default for State {
 }
 
 impl State {
-    /// Whether any event is queued or in flight.
-    pub fn has_undelivered(&self) -> bool {
-        self.queue.len() > 0 || !self.in_flight.is_empty()
+    /// Whether any event recorded before sequence number `seq` is still
+    /// queued or in flight.
+    pub fn has_undelivered_before(&self, seq: u64) -> bool {
+        self.queue.seqs().any(|s| s < seq)
+            || self
+                .in_flight
+                .iter()
+                .any(|b| b.entries.iter().any(|e| e.seq < seq))
     }
 
     /// When the first lease of a batch in flight ends, if any is in flight.

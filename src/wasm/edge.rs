@@ -229,17 +229,27 @@ impl EdgeClient {
         // requests must not keep a Node, Bun or Deno process alive (unref).
         // With one, the caller asked for it to be kept alive.
         let detached = self.shared.wait_until.borrow().is_none();
-        match self.shared.client.enqueue(event)? {
-            Trigger::None => {}
-            Trigger::ArmTimer(ms) => self.spawn(async move {
-                Sleep::new(u64::from(ms), detached).await;
-                shared.client.timer_fired();
+        let delay = match self.shared.client.enqueue(event)? {
+            Trigger::ArmTimer(ms) => Some(ms),
+            Trigger::FlushNow => None,
+            _ => return Ok(()),
+        };
+        // A timer's flush or a full batch's, then the follow-ups for what was
+        // recorded meanwhile, all in this request's context.
+        self.spawn(async move {
+            let mut delay = delay;
+            loop {
+                if let Some(ms) = delay {
+                    Sleep::new(u64::from(ms), detached).await;
+                    shared.client.timer_fired();
+                }
                 shared.client.background_flush(detached).await;
-            }),
-            Trigger::FlushNow => self.spawn(async move {
-                shared.client.background_flush(detached).await;
-            }),
-        }
+                match shared.client.follow_up() {
+                    Trigger::ArmTimer(ms) => delay = Some(ms),
+                    _ => break,
+                }
+            }
+        });
         Ok(())
     }
 
