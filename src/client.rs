@@ -12,12 +12,13 @@
 //! flush, a size flush, the caller's `flush()`); each takes whole batches off
 //! the queue and only ever awaits its own requests, which is what Cloudflare
 //! Workers require of a client shared by concurrent requests. A flush that
-//! finds batches in flight elsewhere looks again on a timer of its own every
-//! few milliseconds; it is never woken by another flush (nor by a `track()`
-//! call): on Workers a flush resumed from another request's I/O would go on,
-//! and start its requests and timers, in that request's context, where they
-//! die when that request ends. So each flush runs only in the request that
-//! started it.
+//! finds batches in flight elsewhere waits for them: on Node, Deno and Bun
+//! it is woken when one settles; on Workers ([`Client::with_request_contexts`])
+//! it looks again on a timer of its own every 25 ms and is never woken by
+//! another flush (nor by a `track()` call), because a flush resumed from
+//! another request's I/O would go on, and start its requests and timers, in
+//! that request's context, where they die when that request ends. So each
+//! flush runs only in the request that started it.
 //!
 //! A batch in flight holds a *lease* that ends a little after its flush's
 //! deadline. If the flush never comes back (its request context was
@@ -70,8 +71,8 @@ pub type Logger = Box<dyn Fn(&str)>;
 /// It is single-threaded but shared: calls arrive while flushes await the
 /// network. Several flushes may run at once; each takes whole batches and
 /// awaits only its own requests (what Cloudflare Workers require of a client
-/// shared by concurrent requests), looks again at batches in flight
-/// elsewhere on its own timer (never woken by another flush), and takes back
+/// shared by concurrent requests), waits for batches in flight elsewhere
+/// (woken when one settles, or on Workers on its own timer), and takes back
 /// a batch whose flush never returned once its lease (that flush's deadline
 /// plus a grace) has passed: delivery is at-least-once.
 ///
@@ -123,6 +124,8 @@ pub struct Client<T, C, R> {
     logger: Option<Logger>,
     /// Where warnings go (see [`Client::with_warnings`]); none by default.
     pub(crate) warnings: Option<Logger>,
+    /// See [`Client::with_request_contexts`].
+    pub(crate) request_contexts: bool,
 }
 impl<T, C, R> fmt::Debug for Client<T, C, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -132,6 +135,7 @@ impl<T, C, R> fmt::Debug for Client<T, C, R> {
             .field("outbox", &self.outbox.is_some())
             .field("logger", &self.logger.is_some())
             .field("warnings", &self.warnings.is_some())
+            .field("request_contexts", &self.request_contexts)
             .finish_non_exhaustive()
     }
 }
@@ -152,7 +156,21 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             outbox: None,
             logger: None,
             warnings: None,
+            request_contexts: false,
         }
+    }
+
+    /// Tells the client that its host runs each request in a context of
+    /// its own, whose timers and I/O die with it (Cloudflare Workers; the
+    /// wasm32 `EdgeClient` sets it there itself). A flush is then never
+    /// woken by another flush or by a recorded event, which would resume it
+    /// in that other request's context: while it waits for batches in
+    /// flight elsewhere, it looks again on a timer of its own every 25 ms.
+    /// Elsewhere (Node, Deno, Bun) a waiting flush is woken, which costs
+    /// nothing while it waits.
+    pub fn with_request_contexts(mut self) -> Self {
+        self.request_contexts = true;
+        self
     }
 
     /// Sends one line per request and outcome (and per flush) to `logger`.
@@ -228,6 +246,10 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let seq = state.next_seq;
         state.next_seq += 1;
         state.queue.push_back(Entry { seq, json });
+        if state.queue.len() == 1 {
+            // A flush waiting for batches in flight elsewhere can send this.
+            state.wake_waiters();
+        }
 
         let full = state.queue.len() >= self.config.max_batch_size as usize
             || state.queue.body_len() >= self.config.max_batch_bytes as usize;

@@ -10,13 +10,13 @@ use alloc::vec::Vec;
 
 use core::cell::RefCell;
 use core::future::{poll_fn, Future};
-use core::pin::Pin;
+use core::pin::{pin, Pin};
 use core::task::Poll;
 
 use crate::client::Client;
 use crate::report::{Fate, FlushReport, FlushRun};
 use crate::retry::Decision;
-use crate::state::{State, Taken, LEASE_GRACE_MS, WAIT_POLL_MS};
+use crate::state::{Settled, State, Taken, LEASE_GRACE_MS, WAIT_POLL_MS};
 use crate::text::cat;
 use crate::transport::{
     attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Response, Transport,
@@ -195,8 +195,8 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             );
             return taken.map_or(Step::Done, Step::Send);
         }
-        // Its events are in flight elsewhere: look again on our own timer
-        // (until they settle or their lease ends), never woken by their flush.
+        // Its events are in flight elsewhere: wait until they settle (or
+        // their lease ends), never on another flush's promise.
         match state.first_lease_end() {
             Some(until) => Step::WaitForOthers { until },
             None => Step::Done,
@@ -396,13 +396,26 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         }
     }
 
-    /// Waits, on a timer of this flush's own, before it looks again at
-    /// batches in flight elsewhere: `ms` (when the first lease ends) or
-    /// [`WAIT_POLL_MS`], whichever is shorter. Never woken by another flush:
-    /// on Cloudflare Workers, the flush would then go on in the other's
-    /// request context, and its requests and timers would die with it.
+    /// Waits before it looks again at batches in flight elsewhere, at most
+    /// `ms` (when the first lease ends). Woken when one settles or an event
+    /// is queued; with request contexts (Workers), never woken by another
+    /// flush (it would go on in the other's request context, and its
+    /// requests and timers would die with it): it looks again on a timer of
+    /// its own every [`WAIT_POLL_MS`].
     async fn look_again_in(&self, ms: u64, detached: bool) {
-        self.sleep(ms.clamp(1, WAIT_POLL_MS), detached).await
+        if self.request_contexts {
+            return self.sleep(ms.clamp(1, WAIT_POLL_MS), detached).await;
+        }
+        let mut sleep = pin!(self.sleep(ms.max(1), detached));
+        let mut settled = pin!(Settled::new(&self.state));
+        poll_fn(|cx| {
+            if settled.as_mut().poll(cx).is_ready() || sleep.as_mut().poll(cx).is_ready() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
     }
 
     /// Waits until no batch is in flight (in other flushes) or `end`;

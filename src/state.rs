@@ -2,16 +2,21 @@
 //! leases, the server's pause, recent latencies, and the pool of random
 //! bytes. It lives in a `RefCell` that is never borrowed across an `.await`.
 //!
-//! Nothing here wakes a task: a flush that waits for batches in flight
-//! elsewhere looks again on a timer of its own ([`WAIT_POLL_MS`]). A waker
-//! kept in shared state would let one flush be resumed by another's I/O,
-//! and on Cloudflare Workers the resumed flush would then run, and start its
-//! requests and timers, in the other's request context, where they die with
-//! that request (see docs/reliability.md, "One request, one flush").
+//! A flush that waits for batches in flight elsewhere is woken when one
+//! settles or an event is queued ([`Settled`]) — except on hosts that run
+//! each request in a context of its own (Cloudflare Workers), where a flush
+//! woken by another's I/O would go on, and start its requests and timers,
+//! in that request's context, and die with it: there it looks again on a
+//! timer of its own every [`WAIT_POLL_MS`] (see `Client::with_request_contexts`).
 
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
+
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
 
 use crate::batch::{self, Entry, Queue};
 use crate::report::{SeqSet, Stats};
@@ -28,9 +33,9 @@ pub(crate) const LEASE_GRACE_MS: u64 = 2_000;
 /// A timer that has not fired this long after it was due is taken as lost
 /// (its request context ended without `waitUntil`) and armed again.
 pub(crate) const TIMER_GRACE_MS: u64 = 1_000;
-/// How often a flush that waits for batches in flight elsewhere (or for a
-/// free request slot) looks again, on its own timer. It is also the most an
-/// awaited `flush()` can end later than the last batch it waited for.
+/// On hosts with request contexts, how often a flush that waits for batches
+/// in flight elsewhere (or for a free request slot) looks again, on its own
+/// timer: also the most it can end later than the last batch it waited for.
 pub(crate) const WAIT_POLL_MS: u64 = 25;
 
 /// A batch that a flush took off the queue.
@@ -60,6 +65,12 @@ pub(crate) struct State {
     pub pause: Pause,
     /// Recent response times: whether a request can finish before a deadline.
     pub latency: Latency,
+    /// Flushes waiting for batches in flight elsewhere, woken when one
+    /// settles or an event is queued (see [`Settled`]).
+    waiters: Vec<(u64, Waker)>,
+    /// Bumped at every such change; a waiter compares it with what it saw.
+    settled: u64,
+    next_waiter: u64,
     pub timer_due: Option<u64>,
     /// Background flushes running now.
     pub background_flushes: u32,
@@ -92,6 +103,9 @@ impl Default for State {
             split_limit: None,
             pause: Pause::default(),
             latency: Latency::default(),
+            waiters: Vec::new(),
+            settled: 0,
+            next_waiter: 0,
             timer_due: None,
             background_flushes: 0,
             detached_flushes: 0,
@@ -107,6 +121,15 @@ impl Default for State {
 }
 
 impl State {
+    /// Tells the flushes waiting on [`Settled`] to look again.
+    pub fn wake_waiters(&mut self) {
+        self.settled += 1;
+        for (_, waker) in self.waiters.drain(..) {
+            // Wakers only schedule a poll; none runs code of ours here.
+            waker.wake();
+        }
+    }
+
     /// Whether any event recorded before sequence number `seq` is still
     /// queued or in flight.
     pub fn has_undelivered_before(&self, seq: u64) -> bool {
@@ -156,10 +179,15 @@ impl State {
     /// Puts batches whose lease ended (their flush never came back) back at
     /// the front of the queue.
     pub fn reclaim_expired_leases(&mut self, now: u64) {
+        let mut reclaimed = false;
         while let Some(i) = self.in_flight.iter().position(|b| b.lease_until <= now) {
             let batch = self.in_flight.swap_remove(i);
             self.in_flight_events -= batch.entries.len();
             self.queue.push_front_all(batch.entries);
+            reclaimed = true;
+        }
+        if reclaimed {
+            self.wake_waiters();
         }
     }
 
@@ -170,6 +198,7 @@ impl State {
         self.in_flight_events -= batch.entries.len();
         let seqs = batch.entries.iter().map(|e| e.seq).collect();
         self.queue.push_front_all(batch.entries);
+        self.wake_waiters();
         Some(seqs)
     }
 
@@ -177,6 +206,7 @@ impl State {
     pub fn retire(&mut self, batch_id: u64) -> Option<Vec<u64>> {
         let batch = self.remove_in_flight(batch_id)?;
         self.in_flight_events -= batch.entries.len();
+        self.wake_waiters();
         Some(batch.entries.iter().map(|e| e.seq).collect())
     }
 
@@ -217,5 +247,53 @@ impl State {
             .unwrap_or_default();
         self.random_used += 16;
         out
+    }
+}
+
+/// Completes when the client's state says a batch settled or an event was
+/// queued since it was made (the waiting flush then looks again). The waker
+/// is registered under the future's own id and removed when it is dropped,
+/// so many waiters cost one entry each, however often they are polled.
+pub(crate) struct Settled<'a> {
+    state: &'a RefCell<State>,
+    seen: u64,
+    id: u64,
+}
+
+impl<'a> Settled<'a> {
+    pub fn new(state: &'a RefCell<State>) -> Settled<'a> {
+        let mut s = state.borrow_mut();
+        let id = s.next_waiter;
+        s.next_waiter += 1;
+        Settled {
+            state,
+            seen: s.settled,
+            id,
+        }
+    }
+}
+
+impl Future for Settled<'_> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state.borrow_mut();
+        if state.settled != self.seen {
+            return Poll::Ready(());
+        }
+        let waker = cx.waker();
+        match state.waiters.iter_mut().find(|(id, _)| *id == self.id) {
+            Some((_, w)) => w.clone_from(waker),
+            None => state.waiters.push((self.id, waker.clone())),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Settled<'_> {
+    fn drop(&mut self) {
+        let id = self.id;
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            state.waiters.retain(|(w, _)| *w != id);
+        }
     }
 }

@@ -452,7 +452,7 @@ fn a_flush_settles_the_events_recorded_before_it_not_later_ones() {
 /// is stored while the server accepts everything.
 #[test]
 fn under_a_steady_stream_each_flush_ends_with_its_own_events() {
-    let w = world(config().max_batch_size(20).flush_deadline_ms(2_000));
+    let w = workers_world(config().max_batch_size(20).flush_deadline_ms(2_000));
     let w = World {
         client: w.client.with_outbox(NeverCalledOutbox),
         ..w
@@ -937,8 +937,56 @@ fn a_redirect_is_never_a_delivery_the_batch_stays_queued() {
 const WAIT_POLL_MS: u64 = 25;
 
 #[test]
-fn a_flush_waiting_for_another_looks_again_on_its_own_timer() {
+fn a_flush_waiting_for_another_is_woken_not_polled() {
     let w = world(config().max_batch_size(10));
+    track(&w, 10);
+    w.script([answers(201, 3_000)]);
+    let reports = run_all(
+        &w.sim,
+        vec![Box::pin(w.client.flush()), Box::pin(w.client.flush())],
+    );
+    assert_eq!(reports[0].delivered, 10);
+    assert_eq!((reports[1].delivered, reports[1].pending), (0, 0));
+    assert_eq!(w.sim.now.get(), T0 + 3_000);
+    // Polling every 25 ms would have slept 120 times.
+    assert_eq!(w.sim.sleeps.get(), 1, "one wait, ended by the settle");
+}
+
+#[test]
+fn a_waiting_flush_sends_what_is_queued_meanwhile() {
+    let w = world(config().max_batch_size(10));
+    track(&w, 10);
+    w.script([answers(201, 3_000), answers(201, 10)]);
+    let tasks = run_tasks(
+        &w.sim,
+        vec![
+            Box::pin(w.client.flush()),
+            Box::pin(w.client.flush()),
+            Box::pin(async {
+                w.sim.sleep_until(T0 + 10).await;
+                track(&w, 12);
+                FlushReport::default()
+            }),
+        ],
+    );
+    // Its own 10 are in flight elsewhere for 3 s: meanwhile it sends the 12.
+    assert_eq!(tasks.outputs[1].delivered, 12);
+    let sent = w.transport.sent.borrow();
+    assert_eq!(sent[1].0, T0 + 10, "woken by the event, sent at once");
+}
+
+/// A world whose client runs on a host with request contexts (Workers).
+fn workers_world(config: intempt_edge::ConfigBuilder) -> World {
+    let w = world(config);
+    World {
+        client: w.client.with_request_contexts(),
+        ..w
+    }
+}
+
+#[test]
+fn on_workers_a_flush_waiting_for_another_looks_again_on_its_own_timer() {
+    let w = workers_world(config().max_batch_size(10));
     track(&w, 10);
     w.script([answers(201, 3_000)]);
     let tasks = run_tasks(
@@ -959,8 +1007,8 @@ fn a_flush_waiting_for_another_looks_again_on_its_own_timer() {
 }
 
 #[test]
-fn a_waiting_flush_sends_what_is_queued_meanwhile() {
-    let w = world(config().max_batch_size(10));
+fn on_workers_a_waiting_flush_sends_what_is_queued_at_its_next_look() {
+    let w = workers_world(config().max_batch_size(10));
     track(&w, 10);
     w.script([answers(201, 3_000), answers(201, 10)]);
     let tasks = run_tasks(
@@ -992,7 +1040,7 @@ fn a_waiting_flush_sends_what_is_queued_meanwhile() {
 /// an event (on Workers the woken flush would go on in the other request's
 /// context, and its requests and timers would die with that request).
 #[test]
-fn concurrent_flushes_are_never_woken_by_each_other() {
+fn on_workers_concurrent_flushes_are_never_woken_by_each_other() {
     for step in [
         status(201),
         status(503),
@@ -1005,7 +1053,7 @@ fn concurrent_flushes_are_never_woken_by_each_other() {
         },
         Step::Fail { latency: 3 },
     ] {
-        let w = world(config().max_batch_size(5));
+        let w = workers_world(config().max_batch_size(5));
         // 20 requests 37 ms apart: each records 5 events and flushes; the
         // server misbehaves for the first 8 requests, then accepts.
         w.script(std::iter::repeat_n(step.clone(), 8));

@@ -193,6 +193,9 @@ impl EdgeClient {
         if let Some(outbox) = options.outbox {
             client = client.with_outbox(outbox);
         }
+        if js::has_request_contexts() {
+            client = client.with_request_contexts();
+        }
         match options.warnings {
             Warnings::Console => client = client.with_warnings(js::console_warn),
             Warnings::To(sink) => client = client.with_warnings(sink),

@@ -168,6 +168,10 @@ export function callGuarded(f, arg) {
 export function consoleLog(line) {
   try { console.log(line); } catch (_) {}
 }
+// Cloudflare Workers (workerd): each request runs in a context of its own.
+export function hasRequestContexts() {
+  try { return typeof navigator === 'object' && navigator !== null && navigator.userAgent === 'Cloudflare-Workers'; } catch (_) { return false; }
+}
 export function consoleWarn(line) {
   try { console.warn(line); } catch (_) {}
 }
@@ -427,6 +431,9 @@ extern "C" {
     pub(super) fn call_guarded(f: &Function, arg: &JsValue);
     #[wasm_bindgen(js_name = consoleLog)]
     pub(super) fn console_log(line: &str);
+    /// Whether the host runs each request in a context of its own (workerd).
+    #[wasm_bindgen(js_name = hasRequestContexts)]
+    pub(super) fn has_request_contexts() -> bool;
     #[wasm_bindgen(js_name = consoleWarn)]
     pub(super) fn console_warn(line: &str);
     /// `new Class(code, message, status)`, or a plain `Error` with `code` if that throws.
