@@ -172,9 +172,9 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                     cat!(
                         "could not store ",
                         events,
-                        " undelivered events in the outbox: ",
+                        " events in the outbox: ",
                         why,
-                        "; they stay queued in memory. Check the outbox option."
+                        "; they stay queued."
                     )
                 });
             }

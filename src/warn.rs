@@ -122,25 +122,25 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 fate,
                 ". ",
                 hint(result),
-                " (option warnings: false turns these lines off; debug: true logs every request)"
+                " (warnings: false silences this)"
             )
         });
     }
 }
 
+const REDIRECTED: &str = "Set endpoint to the URL the API answers at.";
+
 /// What to fix, judged from how a request failed.
 fn hint(result: &Result<Response, TransportError>) -> &'static str {
     match result {
-        Err(TransportError::Redirected) => "Set endpoint to the URL the API answers at.",
-        Err(_) => "Check the endpoint option and that this host can reach it.",
+        Err(TransportError::Redirected) => REDIRECTED,
+        Err(_) => "Check endpoint and the network.",
         Ok(Response { status, .. }) => match status {
-            300..=399 => "Set endpoint to the URL the API answers at.",
-            401 | 403 => "Check the API key (identifier.secret).",
-            404 => "Check organization, project, sourceId and the endpoint option.",
-            408 | 429 | 500..=599 => {
-                "The API is unavailable or limiting requests; an outbox keeps batches through an outage."
-            }
-            _ => "The server refused the events: see its message.",
+            300..=399 => REDIRECTED,
+            401 | 403 => "Check the API key.",
+            404 => "Check organization, project, sourceId and endpoint.",
+            408 | 429 | 500..=599 => "The API is down or limiting; an outbox keeps batches.",
+            _ => "See the server's message.",
         },
     }
 }

@@ -175,13 +175,15 @@ fn arguments_are_checked_by_type() {
 
 #[wasm_bindgen_test]
 fn the_constructor_refuses_bad_configuration() {
-    let cases: [(&str, &str); 7] = [
+    let cases: [(&str, &str); 9] = [
         ("['o', 'p', 'nokey', 's']", "INVALID_API_KEY"),
         ("['', 'p', 'id.s3cr3t', 's']", "INVALID_CONFIG"),
         ("['o', 'p', 'id.s3cr3t', 's', -1]", "INVALID_CONFIG"),
         ("['o', 'p', 'id.s3cr3t', 's', 100, 20, { endpoint: 'http://example.com' }]", "INVALID_ENDPOINT"),
         ("['o', 'p', 'id.s3cr3t', 's', 100, 20, { flushDeadline: 5 }]", "INVALID_CONFIG"),
         ("[{ organization: 'o', project: 'p', apiKey: 'id.s3cr3t' }]", "INVALID_CONFIG"),
+        ("['o', 'p', 'id.s3cr3t', 's', 100, 20, { warnings: 'off' }]", "INVALID_CONFIG"),
+        ("['o', 'p', 'id.s3cr3t', 's', 100, 20, { debug: 1 }]", "INVALID_CONFIG"),
         ("[{ organization: 'o', project: 'p', apiKey: 'id.s3cr3t', sourceId: 's', get endpoint() { throw 1; } }]", "INVALID_CONFIG"),
     ];
     for (args, code) in cases {

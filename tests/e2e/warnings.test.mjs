@@ -56,7 +56,7 @@ describe("failures are visible without debug", { concurrency: 2 }, () => {
       assert.ok(requests >= 3, `${requests} failed requests`);
       assert.equal(warnings.length, 1, `one line for ${requests} failed requests:\n${warnings.join("\n")}`);
       assert.match(warnings[0], /^\[intempt-edge\] could not deliver 5 events: POST http:\/\/127\.0\.0\.1:\d+\/v1\/demo-organization\/projects\/demo-project\/sources\/616010376811536384\/track -> /);
-      assert.match(warnings[0], /they stay queued and are retried\. Check the endpoint option and that this host can reach it\./);
+      assert.match(warnings[0], /they stay queued and are retried\. Check endpoint and the network\./);
       assert.match(warnings[0], /warnings: false/);
     });
   }
@@ -74,7 +74,7 @@ describe("failures are visible without debug", { concurrency: 2 }, () => {
     const { reports, warnings } = await runScript("node", server.url, WRONG_KEY, "default", 2);
     assert.equal(reports[0].dropped, 5, JSON.stringify(reports));
     assert.equal(warnings.length, 1, warnings.join("\n"));
-    assert.match(warnings[0], /could not deliver 5 events: .* -> HTTP 401: .*; they were dropped\. Check the API key \(identifier\.secret\)\./);
+    assert.match(warnings[0], /could not deliver 5 events: .* -> HTTP 401: .*; they were dropped\. Check the API key\./);
   });
 
   test("node: after an outage, one line for the failures and one when deliveries resume", { timeout: 60_000 }, async () => {
@@ -84,7 +84,7 @@ describe("failures are visible without debug", { concurrency: 2 }, () => {
       const { reports, warnings } = await runScript("node", srv.url, API_KEY, "default", 2);
       assert.equal(reports.reduce((n, r) => n + r.delivered, 0), 10, JSON.stringify(reports));
       assert.equal(warnings.length, 2, warnings.join("\n"));
-      assert.match(warnings[0], /could not deliver 5 events: .* -> HTTP 503: injected 503; they stay queued and are retried\. The API is unavailable or limiting requests/);
+      assert.match(warnings[0], /could not deliver 5 events: .* -> HTTP 503: injected 503; they stay queued and are retried\. The API is down or limiting/);
       assert.match(warnings[1], /^\[intempt-edge\] delivering again to http:\/\/127\.0\.0\.1:\d+\/v1\/.*\/track$/);
     } finally {
       await srv.close();
