@@ -275,7 +275,9 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// After a [`background_flush`](Client::background_flush) ends: what the
     /// caller should arrange for events recorded while it ran that no flush
     /// or timer covers (a background flush sends only the events recorded
-    /// before it started). [`Trigger::ArmTimer`] or [`Trigger::None`].
+    /// before it started). [`Trigger::ArmTimer`] or [`Trigger::None`]; the
+    /// flush's own undelivered events (an outage) get no timer: they wait
+    /// for the next flush, so an outage starts no chain of flushes.
     pub fn follow_up(&self) -> Trigger {
         let now = self.clock.now_ms();
         let mut state = self.state.borrow_mut();
@@ -285,7 +287,8 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let requested = state
             .background_requested_until
             .is_some_and(|until| now <= until);
-        if state.queue.len() == 0 || state.background_flushes > 0 || timer_alive || requested {
+        let wanted = core::mem::take(&mut state.follow_up_wanted);
+        if !wanted || state.background_flushes > 0 || timer_alive || requested {
             return Trigger::None;
         }
         state.timer_due = Some(now + u64::from(self.config.batch_time_ms));
@@ -326,10 +329,18 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             state.background_flushes += 1;
             state.detached_flushes += detached_count;
         }
+        let mine = self.state.borrow().next_seq;
         let report = self.run_flush(detached).await;
         let mut state = self.state.borrow_mut();
         state.background_flushes -= 1;
         state.detached_flushes -= detached_count;
+        // Events recorded while it ran and still queued may have no trigger
+        // of their own (a full batch while it ran asks for none): see
+        // follow_up. Its own undelivered events wait for the next flush, as
+        // after any failed flush.
+        if state.queue.seqs().any(|seq| seq >= mine) {
+            state.follow_up_wanted = true;
+        }
         drop(state);
         report
     }

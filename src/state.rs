@@ -85,6 +85,9 @@ pub(crate) struct State {
     pub background_requested_until: Option<u64>,
     pub opted_out: bool,
     pub closed: bool,
+    /// A background flush ended with events recorded while it ran still
+    /// queued: `Client::follow_up` arms a timer for them.
+    pub follow_up_wanted: bool,
     /// Failure lines written without `debug`, and when.
     pub warnings: WarnState,
     random_pool: Box<[u8; RANDOM_POOL]>,
@@ -112,6 +115,7 @@ impl Default for State {
             background_requested_until: None,
             opted_out: false,
             closed: false,
+            follow_up_wanted: false,
             warnings: WarnState::default(),
             random_pool: Box::new([0; RANDOM_POOL]),
             random_used: RANDOM_POOL,

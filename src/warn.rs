@@ -122,21 +122,21 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 fate,
                 ". ",
                 hint(result),
-                " (warnings: false silences this)"
+                if hint(result).is_empty() { "" } else { " " },
+                "(warnings: false silences this)"
             )
         });
     }
 }
 
-const REDIRECTED: &str = "Set endpoint to the URL the API answers at.";
-
 /// What to fix, judged from how a request failed.
 fn hint(result: &Result<Response, TransportError>) -> &'static str {
     match result {
-        Err(TransportError::Redirected) => REDIRECTED,
+        // The outcome already says what to do about a redirect.
+        Err(TransportError::Redirected) => "",
         Err(_) => "Check endpoint and the network.",
         Ok(Response { status, .. }) => match status {
-            300..=399 => REDIRECTED,
+            300..=399 => "",
             401 | 403 => "Check the API key.",
             404 => "Check organization, project, sourceId and endpoint.",
             408 | 429 | 500..=599 => "The API is down or limiting; an outbox keeps batches.",

@@ -61,6 +61,23 @@ fn the_first_event_arms_the_timer_and_a_full_batch_flushes() {
 }
 
 #[test]
+fn a_background_flush_that_fails_in_an_outage_asks_for_no_follow_up() {
+    let w = world(
+        config()
+            .batch_time_ms(100)
+            .max_batch_size(5)
+            .flush_deadline_ms(1_000),
+    );
+    *w.transport.fallback.borrow_mut() = status(503);
+    track(&w, 5);
+    w.client.timer_fired();
+    let report = run(&w.sim, w.client.background_flush(true));
+    assert_eq!((report.delivered, report.pending), (0, 5));
+    // Its own events wait for the next flush: no chain of flushes in an outage.
+    assert_eq!(w.client.follow_up(), Trigger::None);
+}
+
+#[test]
 fn a_full_batch_recorded_during_a_background_flush_gets_a_follow_up_timer() {
     let w = world(config().batch_time_ms(100).max_batch_size(1));
     assert_eq!(track(&w, 1), [Trigger::FlushNow]);
@@ -704,7 +721,7 @@ fn warnings_say_what_was_dropped_and_what_to_fix() {
         (
             status(308),
             "they stay queued",
-            "Set endpoint to the URL the API answers at.",
+            "(warnings: false silences this)",
         ),
     ] {
         let (w, lines) = warned_world(config().flush_deadline_ms(1_000));
