@@ -11,6 +11,7 @@
 
 use alloc::borrow::ToOwned;
 use alloc::boxed::Box;
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -19,6 +20,7 @@ use core::future::Future;
 use core::pin::Pin;
 
 use crate::client::Client;
+use crate::json::{Checker, MAX_DEPTH};
 use crate::report::{Fate, FlushRun};
 use crate::retry::{Decision, RetryPolicy};
 use crate::state::LEASE_GRACE_MS;
@@ -171,11 +173,32 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         }
     }
 
-    /// Sends a batch that an outbox stored, once, with this client's key,
-    /// and says what the consumer should do with the message: done, retry
-    /// later (after `Retry-After`, or a backoff that doubles from one second
-    /// with `attempts`, the deliveries so far including this one, up to
+    /// Sends a batch that an outbox stored, with this client's key, and says
+    /// what the consumer should do with the message: done, retry later
+    /// (after `Retry-After`, or a backoff that doubles from one second with
+    /// `attempts`, the deliveries so far including this one, up to
     /// `max_delay_ms`), or drop it for good.
+    ///
+    /// One request, unless the server answers `413`: a stored batch was
+    /// never accepted, so it is split in halves and each half sent in turn,
+    /// as a flush does (again on a `413`, down to a single event, which is
+    /// then refused for good): at most `2n − 1` requests for `n` events.
+    /// When the pieces end differently:
+    ///
+    /// - the first passing failure (network, timeout, 408, 429, 5xx, a
+    ///   redirect) stops the sending; if nothing was delivered or refused
+    ///   yet, the whole message is retried later (nothing was accepted, so
+    ///   nothing arrives twice);
+    /// - if some pieces were delivered or refused, the pieces not sent or
+    ///   not delivered are stored again in this client's outbox as new
+    ///   messages, and the original message is done: [`Redelivery::Delivered`],
+    ///   or [`Redelivery::Dropped`] when a piece was refused for good;
+    /// - if they cannot be stored (no outbox, or it fails), the whole
+    ///   message is retried: no event is lost, and the pieces already
+    ///   delivered are sent again (at-least-once; a duplicate only then);
+    /// - pieces refused for good (a 4xx, or one event still too large) make
+    ///   the answer [`Redelivery::Dropped`], its reason saying how many of
+    ///   the message's events were refused.
     pub async fn redeliver(&self, body: &str, attempts: u32, max_delay_ms: u64) -> Redelivery {
         if !(body.starts_with(TRACK_PREFIX) && body.ends_with(TRACK_SUFFIX)) {
             return Redelivery::Dropped {
@@ -197,32 +220,165 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 reason: "the client was closed".to_owned(),
             };
         }
-        let result = self
-            .send_logged(
-                "redeliver: ",
-                &self.urls.track,
-                body.to_owned(),
-                self.config.request_timeout_ms,
-            )
-            .await;
-        let now = self.clock.now_ms();
-        // One event's worth: a 413 is not split here (a stored message
-        // is never larger than the batches the server took).
-        let (status, reason) = outcome_text(&result);
-        match policy.decide(attempt_of(&result), attempts, 1, now, random) {
-            Decision::Delivered => Redelivery::Delivered,
-            Decision::Retry { after_ms } => Redelivery::Retry {
-                after_ms,
+        // The pieces still to send, in order; a 413 replaces one by its halves.
+        let mut pieces: VecDeque<String> = VecDeque::from([body.to_owned()]);
+        let mut split = false;
+        let (mut delivered, mut refused) = (0usize, 0usize);
+        // The first refusal's status and reason.
+        let mut refusal: Option<(Option<u16>, String)> = None;
+        // The first passing failure, and the pieces it left undelivered.
+        let mut failure: Option<Redelivery> = None;
+        let mut rest: Vec<String> = Vec::new();
+        while let Some(piece) = pieces.pop_front() {
+            if failure.is_some() {
+                rest.push(piece);
+                continue;
+            }
+            let result = self
+                .send_logged(
+                    "redeliver: ",
+                    &self.urls.track,
+                    piece.clone(),
+                    self.config.request_timeout_ms,
+                )
+                .await;
+            let now = self.clock.now_ms();
+            let (status, reason) = outcome_text(&result);
+            // Any length above one: a 413 splits when the piece has two
+            // events or more, which only its entries tell.
+            match policy.decide(attempt_of(&result), attempts, usize::MAX, now, random) {
+                Decision::Delivered => delivered += entries(&piece).map_or(1, |e| e.len()),
+                Decision::Retry { after_ms } => {
+                    failure = Some(Redelivery::Retry {
+                        after_ms,
+                        status,
+                        reason,
+                    });
+                    rest.push(piece);
+                }
+                // A redirect: the endpoint is misplaced, which a deploy fixes.
+                Decision::Keep => {
+                    failure = Some(Redelivery::Retry {
+                        after_ms: policy.backoff_ms(attempts, random),
+                        status,
+                        reason,
+                    });
+                    rest.push(piece);
+                }
+                Decision::Split => match halves(&piece) {
+                    Some((first, second)) => {
+                        split = true;
+                        pieces.push_front(second);
+                        pieces.push_front(first);
+                    }
+                    // One event (or not a list of events) still too large.
+                    None => {
+                        refused += entries(&piece).map_or(1, |e| e.len());
+                        refusal.get_or_insert((status, reason));
+                    }
+                },
+                _ => {
+                    refused += entries(&piece).map_or(1, |e| e.len());
+                    refusal.get_or_insert((status, reason));
+                }
+            }
+        }
+        if let Some(failure) = failure {
+            if delivered == 0 && refused == 0 {
+                // Nothing accepted or refused: the whole message again.
+                return failure;
+            }
+            if !self.store_again(rest).await {
+                return failure;
+            }
+        }
+        match refusal {
+            None => Redelivery::Delivered,
+            Some((status, reason)) if !split => Redelivery::Dropped { status, reason },
+            Some((status, reason)) => Redelivery::Dropped {
                 status,
-                reason,
+                reason: cat!(
+                    reason,
+                    " (",
+                    refused,
+                    " events of the stored batch, split after a 413; ",
+                    delivered,
+                    " delivered)"
+                ),
             },
-            // A redirect: the endpoint is misplaced, which a deploy fixes.
-            Decision::Keep => Redelivery::Retry {
-                after_ms: policy.backoff_ms(attempts, random),
-                status,
-                reason,
-            },
-            _ => Redelivery::Dropped { status, reason },
         }
     }
+
+    /// Stores the pieces of a redelivered message that were not delivered
+    /// as new messages; whether they are stored.
+    async fn store_again(&self, pieces: Vec<String>) -> bool {
+        let Some(outbox) = &self.outbox else {
+            self.log(|| {
+                "redeliver: no outbox to store the undelivered part; the whole batch is retried"
+                    .to_owned()
+            });
+            return false;
+        };
+        let events: usize = pieces
+            .iter()
+            .map(|p| entries(p).map_or(1, |e| e.len()))
+            .sum();
+        let count = pieces.len();
+        let result = outbox
+            .store(pieces, self.config.request_timeout_ms, false)
+            .await;
+        self.log(|| match &result {
+            Ok(()) => cat!(
+                "redeliver: stored the ",
+                events,
+                " undelivered events again in ",
+                count,
+                " messages"
+            ),
+            Err(why) => cat!(
+                "redeliver: could not store the undelivered part (",
+                why,
+                "); the whole batch is retried"
+            ),
+        });
+        result.is_ok()
+    }
+}
+
+/// The entries of a track request body (`{"track":[e1,e2,…]}`), each an
+/// event's JSON as it was sent; `None` if it is not such a body.
+fn entries(body: &str) -> Option<Vec<&str>> {
+    let inner = body
+        .strip_prefix(TRACK_PREFIX)?
+        .strip_suffix(TRACK_SUFFIX)?;
+    let mut out = Vec::new();
+    if inner.trim().is_empty() {
+        return Some(out);
+    }
+    let mut checker = Checker::new(inner, MAX_DEPTH + 8);
+    loop {
+        checker.skip_ws();
+        let start = checker.pos;
+        checker.value(0).ok()?;
+        out.push(&inner[start..checker.pos]);
+        checker.skip_ws();
+        if checker.peek().is_none() {
+            return Some(out);
+        }
+        if !checker.eat(b',') {
+            return None;
+        }
+    }
+}
+
+/// A track request body in two halves (the first one the larger), or
+/// `None` if it holds fewer than two events.
+fn halves(body: &str) -> Option<(String, String)> {
+    let entries = entries(body)?;
+    if entries.len() < 2 {
+        return None;
+    }
+    let (first, second) = entries.split_at(entries.len().div_ceil(2));
+    let join = |part: &[&str]| cat!(TRACK_PREFIX, part.join(","), TRACK_SUFFIX);
+    Some((join(first), join(second)))
 }
