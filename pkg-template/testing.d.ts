@@ -58,6 +58,7 @@ export interface RecordedRequest {
   path: string;
   /** The query (`apiKey` → "[redacted]"). */
   query: Record<string, string | string[]>;
+  /** The headers, lower-case; `authorization`, `proxy-authorization` and `cookie` → "[redacted]". */
   headers: Record<string, string>;
   body: string | null;
   /** `null` when never answered (hang, drop "before", abort). */

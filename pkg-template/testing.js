@@ -24,6 +24,7 @@ import {
   matchRoute,
   nextFault,
   parseFaultPlan,
+  redactedHeaders,
   redactedQuery,
   refusalBody,
   retryAfterValue,
@@ -145,7 +146,8 @@ export function createRecorder(options = {}) {
       method: request.method,
       path: rawPath,
       query: redactedQuery(query),
-      headers,
+      // Credentials never stay in a record, as in the ingest server's views.
+      headers: redactedHeaders(headers),
       body: bytes.length > config.maxBodyBytes ? null : new TextDecoder().decode(bytes),
       status: null,
       error: null,
