@@ -274,3 +274,57 @@ test("node: a process that exits after its awaited flush leaves nothing unstored
     assert.equal(report.pending, 0, `run ${run}: the awaited flush left nothing pending`);
   }
 });
+
+// The Cloudflare Queues consumer with Node's transport: one batch of stored
+// messages is resent at most maxConcurrentRequests at a time (on 8bc9077 all
+// at once: as many as the transport's 6 sockets, the rest timing out in its
+// queue and stored again). Counted by the server: requests open at once.
+test("node: handleQueueBatch sends at most maxConcurrentRequests messages at once, against a slow healthy server", async (t) => {
+  const script = `
+    import { SDK } from "intempt-edge";
+    const [endpoint, limit] = process.argv.slice(1);
+    // 40 stored messages of one event each: what a flush stores while the API refuses connections.
+    const stored = [];
+    const producer = new SDK("o", "p", ${JSON.stringify(API_KEY)}, "1", 60000, 1, {
+      endpoint: "http://127.0.0.1:9", flushDeadlineMs: 1500,
+      outbox: { async store(messages) { stored.push(...messages); } },
+    });
+    for (let i = 0; i < 40; i++) await producer.track("p", "E", { i });
+    await producer.flush();
+    const options = limit === "default" ? {} : { maxConcurrentRequests: Number(limit) };
+    const consumer = new SDK("o", "p", ${JSON.stringify(API_KEY)}, "1", 60000, 20, { endpoint, ...options });
+    let acked = 0, retried = 0;
+    const messages = stored.map((body, i) => ({ id: String(i), body, attempts: 1, ack() { acked++; }, retry() { retried++; } }));
+    const started = Date.now();
+    const summary = await consumer.handleQueueBatch({ queue: "intempt-outbox", messages });
+    console.log(JSON.stringify({ stored: stored.length, summary, acked, retried, tookMs: Date.now() - started }));`;
+  for (const [limit, expected] of [["2", 2], ["default", 4]]) {
+    const srv = await startIngestServer({ apiKey: API_KEY });
+    try {
+      // A healthy server that takes 300 ms for every request.
+      await fetch(`${srv.url}/_intempt/faults`, {
+        method: "POST",
+        body: JSON.stringify({ random: { seed: 1, probability: 1, modes: [{ delayMs: 300 }] } }),
+      });
+      const result = await new Promise((resolve) => {
+        const c = spawn(process.execPath, ["--input-type=module", "-e", script, srv.url, limit], { cwd: app, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        c.stdout.on("data", (d) => (out += d));
+        c.stderr.on("data", (d) => (err += d));
+        c.on("close", (code) => resolve({ code, out, err }));
+      });
+      assert.equal(result.code, 0, `${result.out}\n${result.err}`);
+      const { stored, summary, acked, retried, tookMs } = JSON.parse(result.out.trim().split("\n").pop());
+      assert.equal(stored, 40, "40 messages stored by the producer");
+      assert.deepEqual(summary, { delivered: 40, retried: 0, dropped: 0, reasons: [] }, "every message delivered");
+      assert.deepEqual({ acked, retried }, { acked: 40, retried: 0 }, "each message acked, none retried");
+      const stats = await control(srv, "stats");
+      assert.equal(stats.maxInFlight, expected, `at most ${expected} requests open at once (maxConcurrentRequests ${limit}); the server saw ${stats.maxInFlight}`);
+      assert.deepEqual({ events: stats.events, duplicates: stats.duplicates, requests: stats.requests }, { events: 40, duplicates: 0, requests: 40 }, "each event once, one request each");
+      t.diagnostic(`maxConcurrentRequests ${limit}: at most ${stats.maxInFlight} at once, 40 messages in ${tookMs} ms`);
+    } finally {
+      await srv.close();
+    }
+  }
+});
