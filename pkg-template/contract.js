@@ -258,7 +258,7 @@ function validateChoose(body, config) {
     checkConfiguredSource('body.identification.sourceId', body.identification.sourceId, config, errors);
   }
   if ('groups' in body && 'names' in body) errors.add('body: send groups or names, not both');
-  if (Array.isArray(body.names)) {
+  if (Array.isArray(body.names) && !config?.anyChooseNames) {
     body.names.forEach((name, i) => {
       if (typeof name === 'string' && !CHOOSE_NAME.test(name)) {
         errors.add(`body.names[${i}] must match ^[a-zA-Z0-9_-]*$ (letters, digits, _ and -; got ${JSON.stringify(name)})`);

@@ -91,6 +91,8 @@ export interface RecorderOptions {
   maxBodyBytes?: number;
   /** What choose answers (`{"choices": <this>}`). */
   choices?: unknown;
+  /** Accept choose names outside `^[a-zA-Z0-9_-]*$` (default false: 400, as the API answers). */
+  anyChooseNames?: boolean;
 }
 
 /** A `fetch` for the SDK's `fetch` option that checks, answers and records like Intempt. */

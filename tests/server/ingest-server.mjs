@@ -230,6 +230,9 @@ export async function startIngestServer(opts = {}) {
     project: opts.project,
     sourceId: opts.sourceId,
     maxBodyBytes: opts.maxBodyBytes ?? 5 * 1024 * 1024,
+    // Choose names outside ^[a-zA-Z0-9_-]*$ are accepted instead of the
+    // API's 400 (the seed SDK's own examples use "new year banner").
+    anyChooseNames: opts.anyChooseNames ?? false,
     log: opts.log ?? false,
     heartbeatMs: opts.heartbeatMs ?? HEARTBEAT_MS,
   };

@@ -121,6 +121,18 @@ describe('the recorder answers exactly as the ingest server', () => {
     assert.equal(ok.status, 200);
   });
 
+  test('anyChooseNames: both accept names outside the pattern (the seed SDK\'s examples)', async () => {
+    const lenient = await startIngestServer({ ...options, anyChooseNames: true });
+    try {
+      const recorder = createRecorder({ ...options, anyChooseNames: true });
+      const init = { method: 'POST', headers: JSON_HEADERS, body: chooseByNames(['new year banner']) };
+      assert.equal((await recorder(`https://api.intempt.com${CHOOSE}`, init)).status, 200);
+      assert.equal((await fetch(`${lenient.url}${CHOOSE}`, init)).status, 200);
+    } finally {
+      await lenient.close();
+    }
+  });
+
   test('requests() never holds the key: Authorization (and Cookie) redacted, as in the ingest server\'s views', async () => {
     const recorder = createRecorder(options);
     await recorder(`https://api.intempt.com${TRACK}`, { method: 'POST', headers: { ...JSON_HEADERS, cookie: 'session=s3cret', 'Proxy-Authorization': 'Basic eA==' }, body: trackBody() });
