@@ -105,6 +105,19 @@ test("scripts/demo.sh: prints what arrived and leaves no process behind (no wran
   assert.deepEqual(left, [], `processes the demo left running:\n${describeLeft(left)}`);
 });
 
+test("scripts/demo.sh: stopped by Ctrl-C while the Worker runs, leaves no process behind", { timeout: 400_000 }, async () => {
+  const demo = start("demo.sh");
+  await demo.printed(/==> sending requests to the Worker/);
+  assert.ok(sessionMembers(demo.sid).some((p) => /workerd/.test(p.cmdline)), "workerd runs in the demo's session");
+  process.kill(-demo.sid, "SIGINT"); // the terminal's Ctrl-C: the foreground process group
+  let bound;
+  const ended = await Promise.race([demo.exited, new Promise((resolve) => (bound = setTimeout(resolve, 20_000, null)))]);
+  clearTimeout(bound);
+  assert.ok(ended !== null, `the demo did not exit within 20 s of Ctrl-C\n${demo.output()}`);
+  const left = sessionMembers(demo.sid);
+  assert.deepEqual(left, [], `processes the demo left running:\n${describeLeft(left)}`);
+});
+
 for (const [how, stop] of [
   ["Ctrl-C (SIGINT to its process group)", (s) => process.kill(-s.child.pid, "SIGINT")],
   ["SIGTERM to the script alone", (s) => process.kill(s.child.pid, "SIGTERM")],
