@@ -11,7 +11,6 @@
 
 use alloc::borrow::ToOwned;
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -220,20 +219,8 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 reason: "the client was closed".to_owned(),
             };
         }
-        // The pieces still to send, in order; a 413 replaces one by its halves.
-        let mut pieces: VecDeque<String> = VecDeque::from([body.to_owned()]);
-        let mut split = false;
-        let (mut delivered, mut refused) = (0usize, 0usize);
-        // The first refusal's status and reason.
-        let mut refusal: Option<(Option<u16>, String)> = None;
-        // The first passing failure, and the pieces it left undelivered.
-        let mut failure: Option<Redelivery> = None;
-        let mut rest: Vec<String> = Vec::new();
-        while let Some(piece) = pieces.pop_front() {
-            if failure.is_some() {
-                rest.push(piece);
-                continue;
-            }
+        let mut progress = Progress::new(body);
+        while let Some(piece) = progress.next() {
             let result = self
                 .send_logged(
                     "redeliver: ",
@@ -243,98 +230,32 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 )
                 .await;
             let now = self.clock.now_ms();
-            let (status, reason) = outcome_text(&result);
-            // Any length above one: a 413 splits when the piece has two
-            // events or more, which only its entries tell.
-            match policy.decide(attempt_of(&result), attempts, usize::MAX, now, random) {
-                Decision::Delivered => delivered += entries(&piece).map_or(1, |e| e.len()),
-                Decision::Retry { after_ms } => {
-                    failure = Some(Redelivery::Retry {
-                        after_ms,
-                        status,
-                        reason,
-                    });
-                    rest.push(piece);
-                }
-                // A redirect: the endpoint is misplaced, which a deploy fixes.
-                Decision::Keep => {
-                    failure = Some(Redelivery::Retry {
-                        after_ms: policy.backoff_ms(attempts, random),
-                        status,
-                        reason,
-                    });
-                    rest.push(piece);
-                }
-                Decision::Split => match halves(&piece) {
-                    Some((first, second)) => {
-                        split = true;
-                        pieces.push_front(second);
-                        pieces.push_front(first);
-                    }
-                    // One event (or not a list of events) still too large.
-                    None => {
-                        refused += entries(&piece).map_or(1, |e| e.len());
-                        refusal.get_or_insert((status, reason));
-                    }
-                },
-                _ => {
-                    refused += entries(&piece).map_or(1, |e| e.len());
-                    refusal.get_or_insert((status, reason));
-                }
-            }
+            progress.settle(piece, &result, &policy, attempts, now, random);
         }
-        if let Some(failure) = failure {
-            if delivered == 0 && refused == 0 {
-                // Nothing accepted or refused: the whole message again.
-                return failure;
-            }
+        // After a passing failure, the rest as new messages, if something
+        // was accepted or refused and this client has an outbox that takes
+        // them; else the whole message again.
+        if let Some(rest) = progress.rest_to_store() {
             if !self.store_again(rest).await {
-                return failure;
+                return progress.failure();
             }
         }
-        match refusal {
-            None => Redelivery::Delivered,
-            Some((status, reason)) if !split => Redelivery::Dropped { status, reason },
-            Some((status, reason)) => Redelivery::Dropped {
-                status,
-                reason: cat!(
-                    reason,
-                    " (",
-                    refused,
-                    " events of the stored batch, split after a 413; ",
-                    delivered,
-                    " delivered)"
-                ),
-            },
-        }
+        progress.verdict()
     }
 
     /// Stores the pieces of a redelivered message that were not delivered
     /// as new messages; whether they are stored.
     async fn store_again(&self, pieces: Vec<String>) -> bool {
-        let Some(outbox) = &self.outbox else {
-            self.log(|| {
-                "redeliver: no outbox to store the undelivered part; the whole batch is retried"
-                    .to_owned()
-            });
-            return false;
+        let result = match &self.outbox {
+            Some(outbox) => {
+                outbox
+                    .store(pieces, self.config.request_timeout_ms, false)
+                    .await
+            }
+            None => Err("no outbox".to_owned()),
         };
-        let events: usize = pieces
-            .iter()
-            .map(|p| entries(p).map_or(1, |e| e.len()))
-            .sum();
-        let count = pieces.len();
-        let result = outbox
-            .store(pieces, self.config.request_timeout_ms, false)
-            .await;
         self.log(|| match &result {
-            Ok(()) => cat!(
-                "redeliver: stored the ",
-                events,
-                " undelivered events again in ",
-                count,
-                " messages"
-            ),
+            Ok(()) => "redeliver: stored the undelivered part again".to_owned(),
             Err(why) => cat!(
                 "redeliver: could not store the undelivered part (",
                 why,
@@ -345,40 +266,169 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     }
 }
 
+/// Where one redelivery stands: the pieces left to send (a 413 replaces
+/// one by its halves), what was delivered and refused, and the first
+/// passing failure with the pieces it left undelivered.
+struct Progress {
+    /// The pieces still to send, the next one last.
+    pieces: Vec<String>,
+    delivered: usize,
+    refused: usize,
+    split: bool,
+    /// The first refusal's status and reason.
+    refusal: Option<(Option<u16>, String)>,
+    failure: Option<Redelivery>,
+    rest: Vec<String>,
+}
+
+impl Progress {
+    fn new(body: &str) -> Progress {
+        Progress {
+            pieces: alloc::vec![body.to_owned()],
+            delivered: 0,
+            refused: 0,
+            split: false,
+            refusal: None,
+            failure: None,
+            rest: Vec::new(),
+        }
+    }
+
+    /// The next piece to send; none after a passing failure (what is left
+    /// joins the rest).
+    fn next(&mut self) -> Option<String> {
+        if self.failure.is_some() {
+            self.rest.extend(self.pieces.drain(..).rev());
+        }
+        self.pieces.pop()
+    }
+
+    /// Applies the retry policy to one piece's answer.
+    #[inline(never)]
+    fn settle(
+        &mut self,
+        piece: String,
+        result: &Result<crate::transport::Response, crate::transport::TransportError>,
+        policy: &RetryPolicy,
+        attempts: u32,
+        now: u64,
+        random: u32,
+    ) {
+        let (status, reason) = outcome_text(result);
+        // Any length above one: a 413 splits a piece of two events or
+        // more, which only its entries tell.
+        let decision = policy.decide(attempt_of(result), attempts, usize::MAX, now, random);
+        let after_ms = match decision {
+            Decision::Delivered => {
+                self.delivered += events_in(&piece);
+                return;
+            }
+            Decision::Retry { after_ms } => after_ms,
+            // A redirect: the endpoint is misplaced, which a deploy fixes.
+            Decision::Keep => policy.backoff_ms(attempts, random),
+            // A refusal, or a 413 (for one event, or for what is not a
+            // list of events, a refusal).
+            _ => {
+                let halved = match decision {
+                    Decision::Split => halves(&piece),
+                    _ => None,
+                };
+                match halved {
+                    Some((first, second)) => {
+                        self.split = true;
+                        self.pieces.push(second);
+                        self.pieces.push(first);
+                    }
+                    None => {
+                        self.refused += events_in(&piece);
+                        self.refusal.get_or_insert((status, reason));
+                    }
+                }
+                return;
+            }
+        };
+        self.failure = Some(Redelivery::Retry {
+            after_ms,
+            status,
+            reason,
+        });
+        self.rest.push(piece);
+    }
+
+    /// The pieces to store again: after a passing failure, once something
+    /// was delivered or refused (else the whole message is retried).
+    fn rest_to_store(&mut self) -> Option<Vec<String>> {
+        if self.failure.is_none() || self.delivered + self.refused == 0 {
+            return None;
+        }
+        Some(core::mem::take(&mut self.rest))
+    }
+
+    fn failure(self) -> Redelivery {
+        self.failure.unwrap_or(Redelivery::Delivered)
+    }
+
+    /// The answer once nothing is left to send (or the rest is stored).
+    fn verdict(self) -> Redelivery {
+        if self.failure.is_some() && self.delivered + self.refused == 0 {
+            return self.failure();
+        }
+        match self.refusal {
+            None => Redelivery::Delivered,
+            Some((status, reason)) if !self.split => Redelivery::Dropped { status, reason },
+            Some((status, reason)) => Redelivery::Dropped {
+                status,
+                reason: cat!(
+                    reason,
+                    " (",
+                    self.refused,
+                    " events of the stored batch, split after a 413; ",
+                    self.delivered,
+                    " delivered)"
+                ),
+            },
+        }
+    }
+}
+
 /// The entries of a track request body (`{"track":[e1,e2,…]}`), each an
 /// event's JSON as it was sent; `None` if it is not such a body.
+#[inline(never)]
 fn entries(body: &str) -> Option<Vec<&str>> {
     let inner = body
         .strip_prefix(TRACK_PREFIX)?
         .strip_suffix(TRACK_SUFFIX)?;
     let mut out = Vec::new();
-    if inner.trim().is_empty() {
-        return Some(out);
-    }
     let mut checker = Checker::new(inner, MAX_DEPTH + 8);
-    loop {
-        checker.skip_ws();
+    while checker.peek().is_some() {
         let start = checker.pos;
         checker.value(0).ok()?;
-        out.push(&inner[start..checker.pos]);
+        // `get`, not indexing: no panic path in the wasm.
+        out.push(inner.get(start..checker.pos)?);
         checker.skip_ws();
-        if checker.peek().is_none() {
-            return Some(out);
-        }
-        if !checker.eat(b',') {
+        if !checker.eat(b',') && checker.peek().is_some() {
             return None;
         }
     }
+    Some(out)
+}
+
+/// How many events a stored body holds (one if it cannot tell).
+#[inline(never)]
+fn events_in(body: &str) -> usize {
+    entries(body).map_or(1, |e| e.len())
 }
 
 /// A track request body in two halves (the first one the larger), or
 /// `None` if it holds fewer than two events.
 fn halves(body: &str) -> Option<(String, String)> {
     let entries = entries(body)?;
-    if entries.len() < 2 {
-        return None;
-    }
-    let (first, second) = entries.split_at(entries.len().div_ceil(2));
-    let join = |part: &[&str]| cat!(TRACK_PREFIX, part.join(","), TRACK_SUFFIX);
-    Some((join(first), join(second)))
+    let second = entries.get(entries.len().div_ceil(2))?;
+    // The entries are slices of the body, in order, one comma apart.
+    let middle = second.as_ptr() as usize - body.as_ptr() as usize;
+    let mut first = String::from(body.get(..middle - 1)?);
+    first.push_str(TRACK_SUFFIX);
+    let mut rest = String::from(TRACK_PREFIX);
+    rest.push_str(body.get(middle..)?);
+    Some((first, rest))
 }
