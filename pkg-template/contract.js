@@ -124,6 +124,10 @@ const CHOOSE = {
   device: { required: true, check: oneOf('all') },
 };
 
+// What the API accepts as a choose name (docs/wire-protocol.md §5): the
+// server answers 400 for any other; the SDK sends names as given.
+const CHOOSE_NAME = /^[a-zA-Z0-9_-]*$/;
+
 const CHOOSE_IDENTIFICATION = {
   profileId: { required: true, check: nonEmptyString },
   sourceId: { required: true, check: nonEmptyString },
@@ -254,6 +258,13 @@ function validateChoose(body, config) {
     checkConfiguredSource('body.identification.sourceId', body.identification.sourceId, config, errors);
   }
   if ('groups' in body && 'names' in body) errors.add('body: send groups or names, not both');
+  if (Array.isArray(body.names) && !config?.anyChooseNames) {
+    body.names.forEach((name, i) => {
+      if (typeof name === 'string' && !CHOOSE_NAME.test(name)) {
+        errors.add(`body.names[${i}] must match ^[a-zA-Z0-9_-]*$ (letters, digits, _ and -; got ${JSON.stringify(name)})`);
+      }
+    });
+  }
   return errors;
 }
 
@@ -594,6 +605,16 @@ export function applyFaultPlan(faults, plan) {
   Object.assign(faults, parsed.plan, { rng: parsed.plan.random ? mulberry32(parsed.plan.random.seed) : null, randomFaults: 0 });
 }
 
+/** Request headers no record shows (the key travels in Authorization). */
+const HIDDEN_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** The headers of a recorded request (lower-case names), credentials replaced by "[redacted]". */
+function redactedHeaders(headers) {
+  const out = {};
+  for (const [k, v] of Object.entries(headers)) out[k] = HIDDEN_HEADERS.has(k.toLowerCase()) ? '[redacted]' : v;
+  return out;
+}
+
 /** The query of a recorded request, with the API key replaced by "[redacted]". */
 function redactedQuery(query) {
   const out = {};
@@ -625,4 +646,6 @@ export {
   errorBody,
   errorBodyAll,
   redactedQuery,
+  redactedHeaders,
+  HIDDEN_HEADERS,
 };

@@ -51,6 +51,22 @@ function promised(call) {
 const REDELIVERY_DEFAULTS = { maxRetryDelayMs: 300_000, maxAttempts: 100 };
 // More messages than a Cloudflare consumer batch holds (100) is not one.
 const MAX_QUEUE_BATCH = 10_000;
+// The core's default and largest maxConcurrentRequests (src/config.rs).
+const DEFAULT_CONCURRENT_REQUESTS = 4;
+const MAX_CONCURRENT_REQUESTS = 6;
+
+// The maxConcurrentRequests the core was built with: the constructor's
+// options (the 7th argument, or the first in the one-object form). The core
+// has validated them when this runs; a getter that answers differently (or
+// throws) the second time gets the default.
+function concurrentRequests(first, options) {
+  try {
+    const source = first !== null && typeof first === "object" ? first : options;
+    const value = source?.maxConcurrentRequests;
+    if (Number.isInteger(value) && value >= 1 && value <= MAX_CONCURRENT_REQUESTS) return value;
+  } catch {}
+  return DEFAULT_CONCURRENT_REQUESTS;
+}
 
 function redeliveryOptions(options) {
   const out = { ...REDELIVERY_DEFAULTS };
@@ -80,9 +96,12 @@ function warnDropped(reason) {
 
 export class SDK {
   #core;
+  // How many redeliveries of one consumer batch are in flight at once.
+  #concurrent;
 
   constructor(organization, project, apiKey, sourceId, batchTimeMs, maxBatchSize, options) {
     this.#core = new Core(organization, project, apiKey, sourceId, batchTimeMs, maxBatchSize, options);
+    this.#concurrent = concurrentRequests(organization, options);
     if (typeof defaultWaitUntil === "function") this.#core.useDefaultWaitUntil(defaultWaitUntil);
   }
 
@@ -180,29 +199,36 @@ export class SDK {
       summary.reasons.push(reason);
       warnDropped(reason);
     };
-    await Promise.all(
-      messages.map(async (message) => {
-        let body, attempts;
-        try {
-          body = message.body;
-          attempts = message.attempts;
-        } catch {
-          drop("the queue message threw when read");
+    const one = async (message) => {
+      let body, attempts;
+      try {
+        body = message.body;
+        attempts = message.attempts;
+      } catch {
+        drop("the queue message threw when read");
+        return;
+      }
+      const result = await this.#redeliver(body, Number.isInteger(attempts) && attempts > 0 ? attempts : 1, maxRetryDelayMs);
+      try {
+        if (result.outcome === "retry") {
+          summary.retried++;
+          message.retry({ delaySeconds: Math.ceil(result.retryAfterMs / 1000) });
           return;
         }
-        const result = await this.#redeliver(body, Number.isInteger(attempts) && attempts > 0 ? attempts : 1, maxRetryDelayMs);
-        try {
-          if (result.outcome === "retry") {
-            summary.retried++;
-            message.retry({ delaySeconds: Math.ceil(result.retryAfterMs / 1000) });
-            return;
-          }
-          if (result.outcome === "dropped") drop(result.reason);
-          else summary.delivered++;
-          message.ack();
-        } catch {}
-      }),
-    );
+        if (result.outcome === "dropped") drop(result.reason);
+        else summary.delivered++;
+        message.ack();
+      } catch {}
+    };
+    // At most maxConcurrentRequests messages in flight: a few workers, each
+    // taking the next message when its last one is done. Each awaits only
+    // its own requests, within this call (on Workers, within this
+    // invocation's request context).
+    let next = 0;
+    const worker = async () => {
+      while (next < messages.length) await one(messages[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#concurrent, messages.length) }, worker));
     return summary;
   }
 

@@ -58,6 +58,7 @@ export interface RecordedRequest {
   path: string;
   /** The query (`apiKey` → "[redacted]"). */
   query: Record<string, string | string[]>;
+  /** The headers, lower-case; `authorization`, `proxy-authorization` and `cookie` → "[redacted]". */
   headers: Record<string, string>;
   body: string | null;
   /** `null` when never answered (hang, drop "before", abort). */
@@ -90,6 +91,8 @@ export interface RecorderOptions {
   maxBodyBytes?: number;
   /** What choose answers (`{"choices": <this>}`). */
   choices?: unknown;
+  /** Accept choose names outside `^[a-zA-Z0-9_-]*$` (default false: 400, as the API answers). */
+  anyChooseNames?: boolean;
 }
 
 /** A `fetch` for the SDK's `fetch` option that checks, answers and records like Intempt. */

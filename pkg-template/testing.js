@@ -24,6 +24,7 @@ import {
   matchRoute,
   nextFault,
   parseFaultPlan,
+  redactedHeaders,
   redactedQuery,
   refusalBody,
   retryAfterValue,
@@ -89,7 +90,9 @@ function answer(status, body, headers = {}) {
  * Creates a recorder: a `fetch` that checks, answers and stores like the
  * local ingest server. Options: `apiKey` (default "test-id.test-secret"),
  * `organization`, `project`, `sourceId` (when given, requests must match),
- * `maxBodyBytes` (default 5 MiB → 413 above), `choices` (what choose returns).
+ * `maxBodyBytes` (default 5 MiB → 413 above), `choices` (what choose returns),
+ * `anyChooseNames` (accept choose names outside ^[a-zA-Z0-9_-]*$, which the
+ * API answers with 400).
  */
 export function createRecorder(options = {}) {
   const config = {
@@ -98,6 +101,7 @@ export function createRecorder(options = {}) {
     project: options.project,
     sourceId: options.sourceId,
     maxBodyBytes: options.maxBodyBytes ?? 5 * 1024 * 1024,
+    anyChooseNames: options.anyChooseNames ?? false,
   };
   splitApiKey(config.apiKey); // a malformed key fails here, not at the first request
   const initialChoices = structuredClone(options.choices ?? DEFAULT_CHOICES);
@@ -145,7 +149,8 @@ export function createRecorder(options = {}) {
       method: request.method,
       path: rawPath,
       query: redactedQuery(query),
-      headers,
+      // Credentials never stay in a record, as in the ingest server's views.
+      headers: redactedHeaders(headers),
       body: bytes.length > config.maxBodyBytes ? null : new TextDecoder().decode(bytes),
       status: null,
       error: null,

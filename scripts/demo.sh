@@ -14,13 +14,34 @@ echo "==> installing $tgz into the example Worker"
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 logs=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# Each background job runs in a process group of its own (job control on), so
+# that cleanup ends the whole tree: wrangler starts workerd processes, and a
+# `with_node22 wrangler …` job is a subshell whose PID is not wrangler's.
+set -m
+groups=()
+alive() { kill -0 -- "-$1" 2>/dev/null; }
+cleanup() {
+  local g
+  for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
+  # Up to 5 s for them to end cleanly, then SIGKILL what is left.
+  for _ in $(seq 50); do
+    local left=0
+    for g in "${groups[@]}"; do alive "$g" && left=1; done
+    [ "$left" = 0 ] && break
+    sleep 0.1
+  done
+  for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$logs"
+}
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 echo "==> starting the local ingest server"
-node tests/server/ingest-server.mjs --port 0 > "$logs/server.out" 2> "$logs/server.err" &
-pids+=($!)
+node tests/server/ingest-server.mjs --port 0 < /dev/null > "$logs/server.out" 2> "$logs/server.err" &
+groups+=($!)
 for _ in $(seq 100); do [ -s "$logs/server.out" ] && break; sleep 0.1; done
 ingest=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8").split("\n")[0]).url)' "$logs/server.out")
 echo "    $ingest"
@@ -29,8 +50,8 @@ port=$(free_port)
 echo "==> starting the example Worker in local workerd (wrangler dev) on port $port"
 with_node22 wrangler dev --port "$port" --ip 127.0.0.1 --inspector-port "$(free_port)" \
   --var "INTEMPT_ENDPOINT:$ingest" --var "INTEMPT_API_KEY:test-id.test-secret" \
-  > "$logs/wrangler.log" 2>&1 &
-pids+=($!)
+  < /dev/null > "$logs/wrangler.log" 2>&1 &
+groups+=($!)
 up=""
 for _ in $(seq 600); do
   if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then up=1; break; fi

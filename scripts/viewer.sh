@@ -10,13 +10,30 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
 port="${PORT:-8788}"
-# The server prints one line, {"url":"http://127.0.0.1:PORT"}, once listening;
-# Ctrl-C reaches both sides of the pipe and the server exits cleanly.
-node tests/server/ingest-server.mjs --port "$port" --log "$@" | {
-  IFS= read -r line || exit 1
-  url="$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' <<<"$line")"
-  echo "ingest server: $url  (the SDK's endpoint option)"
-  echo "viewer:        $url/"
-  echo "Ctrl-C stops it; requests are logged below."
-  cat
+# The server prints one line, {"url":"http://127.0.0.1:PORT"}, once listening,
+# and logs requests to stderr (this terminal). It runs in the background so
+# that however this script ends (Ctrl-C, SIGTERM, a closed terminal, an
+# error), its EXIT trap ends the server and waits for it: nothing is left.
+out=$(mktemp)
+node tests/server/ingest-server.mjs --port "$port" --log "$@" < /dev/null > "$out" &
+server=$!
+cleanup() {
+  kill -TERM "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -f "$out"
 }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+until [ -s "$out" ]; do
+  kill -0 "$server" 2>/dev/null || { wait "$server"; exit $?; }
+  sleep 0.05
+done
+url="$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$out" | head -n 1)"
+echo "ingest server: $url  (the SDK's endpoint option)"
+echo "viewer:        $url/"
+echo "Ctrl-C stops it; requests are logged below."
+set +e
+wait "$server"

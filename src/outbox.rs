@@ -19,6 +19,7 @@ use core::future::Future;
 use core::pin::Pin;
 
 use crate::client::Client;
+use crate::json::{Checker, MAX_DEPTH};
 use crate::report::{Fate, FlushRun};
 use crate::retry::{Decision, RetryPolicy};
 use crate::state::LEASE_GRACE_MS;
@@ -181,11 +182,32 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         }
     }
 
-    /// Sends a batch that an outbox stored, once, with this client's key,
-    /// and says what the consumer should do with the message: done, retry
-    /// later (after `Retry-After`, or a backoff that doubles from one second
-    /// with `attempts`, the deliveries so far including this one, up to
+    /// Sends a batch that an outbox stored, with this client's key, and says
+    /// what the consumer should do with the message: done, retry later
+    /// (after `Retry-After`, or a backoff that doubles from one second with
+    /// `attempts`, the deliveries so far including this one, up to
     /// `max_delay_ms`), or drop it for good.
+    ///
+    /// One request, unless the server answers `413`: a stored batch was
+    /// never accepted, so it is split in halves and each half sent in turn,
+    /// as a flush does (again on a `413`, down to a single event, which is
+    /// then refused for good): at most `2n − 1` requests for `n` events.
+    /// When the pieces end differently:
+    ///
+    /// - the first passing failure (network, timeout, 408, 429, 5xx, a
+    ///   redirect) stops the sending; if nothing was delivered or refused
+    ///   yet, the whole message is retried later (nothing was accepted, so
+    ///   nothing arrives twice);
+    /// - if some pieces were delivered or refused, the pieces not sent or
+    ///   not delivered are stored again in this client's outbox as new
+    ///   messages, and the original message is done: [`Redelivery::Delivered`],
+    ///   or [`Redelivery::Dropped`] when a piece was refused for good;
+    /// - if they cannot be stored (no outbox, or it fails), the whole
+    ///   message is retried: no event is lost, and the pieces already
+    ///   delivered are sent again (at-least-once; a duplicate only then);
+    /// - pieces refused for good (a 4xx, or one event still too large) make
+    ///   the answer [`Redelivery::Dropped`], its reason saying how many of
+    ///   the message's events were refused.
     pub async fn redeliver(&self, body: &str, attempts: u32, max_delay_ms: u64) -> Redelivery {
         if !(body.starts_with(TRACK_PREFIX) && body.ends_with(TRACK_SUFFIX)) {
             return Redelivery::Dropped {
@@ -207,32 +229,216 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 reason: "the client was closed".to_owned(),
             };
         }
-        let result = self
-            .send_logged(
-                "redeliver: ",
-                &self.urls.track,
-                body.to_owned(),
-                self.config.request_timeout_ms,
-            )
-            .await;
-        let now = self.clock.now_ms();
-        // One event's worth: a 413 is not split here (a stored message
-        // is never larger than the batches the server took).
-        let (status, reason) = outcome_text(&result);
-        match policy.decide(attempt_of(&result), attempts, 1, now, random) {
-            Decision::Delivered => Redelivery::Delivered,
-            Decision::Retry { after_ms } => Redelivery::Retry {
-                after_ms,
-                status,
-                reason,
-            },
-            // A redirect: the endpoint is misplaced, which a deploy fixes.
-            Decision::Keep => Redelivery::Retry {
-                after_ms: policy.backoff_ms(attempts, random),
-                status,
-                reason,
-            },
-            _ => Redelivery::Dropped { status, reason },
+        let mut progress = Progress::new(body);
+        while let Some(piece) = progress.next() {
+            let result = self
+                .send_logged(
+                    "redeliver: ",
+                    &self.urls.track,
+                    piece.clone(),
+                    self.config.request_timeout_ms,
+                )
+                .await;
+            let now = self.clock.now_ms();
+            progress.settle(piece, &result, &policy, attempts, now, random);
+        }
+        // After a passing failure, the rest as new messages, if something
+        // was accepted or refused and this client has an outbox that takes
+        // them; else the whole message again.
+        if let Some(rest) = progress.rest_to_store() {
+            if !self.store_again(rest).await {
+                return progress.failure();
+            }
+        }
+        progress.verdict()
+    }
+
+    /// Stores the pieces of a redelivered message that were not delivered
+    /// as new messages; whether they are stored.
+    async fn store_again(&self, pieces: Vec<String>) -> bool {
+        let result = match &self.outbox {
+            Some(outbox) => {
+                outbox
+                    .store(pieces, self.config.request_timeout_ms, false)
+                    .await
+            }
+            None => Err("no outbox".to_owned()),
+        };
+        self.log(|| match &result {
+            Ok(()) => "redeliver: stored the undelivered part again".to_owned(),
+            Err(why) => cat!(
+                "redeliver: could not store the undelivered part (",
+                why,
+                "); the whole batch is retried"
+            ),
+        });
+        result.is_ok()
+    }
+}
+
+/// Where one redelivery stands: the pieces left to send (a 413 replaces
+/// one by its halves), what was delivered and refused, and the first
+/// passing failure with the pieces it left undelivered.
+struct Progress {
+    /// The pieces still to send, the next one last.
+    pieces: Vec<String>,
+    delivered: usize,
+    refused: usize,
+    split: bool,
+    /// The first refusal's status and reason.
+    refusal: Option<(Option<u16>, String)>,
+    failure: Option<Redelivery>,
+    rest: Vec<String>,
+}
+
+impl Progress {
+    fn new(body: &str) -> Progress {
+        Progress {
+            pieces: alloc::vec![body.to_owned()],
+            delivered: 0,
+            refused: 0,
+            split: false,
+            refusal: None,
+            failure: None,
+            rest: Vec::new(),
         }
     }
+
+    /// The next piece to send; none after a passing failure (what is left
+    /// joins the rest).
+    fn next(&mut self) -> Option<String> {
+        if self.failure.is_some() {
+            self.rest.extend(self.pieces.drain(..).rev());
+        }
+        self.pieces.pop()
+    }
+
+    /// Applies the retry policy to one piece's answer.
+    #[inline(never)]
+    fn settle(
+        &mut self,
+        piece: String,
+        result: &Result<crate::transport::Response, crate::transport::TransportError>,
+        policy: &RetryPolicy,
+        attempts: u32,
+        now: u64,
+        random: u32,
+    ) {
+        let (status, reason) = outcome_text(result);
+        // Any length above one: a 413 splits a piece of two events or
+        // more, which only its entries tell.
+        let decision = policy.decide(attempt_of(result), attempts, usize::MAX, now, random);
+        let after_ms = match decision {
+            Decision::Delivered => {
+                self.delivered += events_in(&piece);
+                return;
+            }
+            Decision::Retry { after_ms } => after_ms,
+            // A redirect: the endpoint is misplaced, which a deploy fixes.
+            Decision::Keep => policy.backoff_ms(attempts, random),
+            // A refusal, or a 413 (for one event, or for what is not a
+            // list of events, a refusal).
+            _ => {
+                let halved = match decision {
+                    Decision::Split => halves(&piece),
+                    _ => None,
+                };
+                match halved {
+                    Some((first, second)) => {
+                        self.split = true;
+                        self.pieces.push(second);
+                        self.pieces.push(first);
+                    }
+                    None => {
+                        self.refused += events_in(&piece);
+                        self.refusal.get_or_insert((status, reason));
+                    }
+                }
+                return;
+            }
+        };
+        self.failure = Some(Redelivery::Retry {
+            after_ms,
+            status,
+            reason,
+        });
+        self.rest.push(piece);
+    }
+
+    /// The pieces to store again: after a passing failure, once something
+    /// was delivered or refused (else the whole message is retried).
+    fn rest_to_store(&mut self) -> Option<Vec<String>> {
+        if self.failure.is_none() || self.delivered + self.refused == 0 {
+            return None;
+        }
+        Some(core::mem::take(&mut self.rest))
+    }
+
+    fn failure(self) -> Redelivery {
+        self.failure.unwrap_or(Redelivery::Delivered)
+    }
+
+    /// The answer once nothing is left to send (or the rest is stored).
+    fn verdict(self) -> Redelivery {
+        if self.failure.is_some() && self.delivered + self.refused == 0 {
+            return self.failure();
+        }
+        match self.refusal {
+            None => Redelivery::Delivered,
+            Some((status, reason)) if !self.split => Redelivery::Dropped { status, reason },
+            Some((status, reason)) => Redelivery::Dropped {
+                status,
+                reason: cat!(
+                    reason,
+                    " (",
+                    self.refused,
+                    " events of the stored batch, split after a 413; ",
+                    self.delivered,
+                    " delivered)"
+                ),
+            },
+        }
+    }
+}
+
+/// The entries of a track request body (`{"track":[e1,e2,…]}`), each an
+/// event's JSON as it was sent; `None` if it is not such a body.
+#[inline(never)]
+fn entries(body: &str) -> Option<Vec<&str>> {
+    let inner = body
+        .strip_prefix(TRACK_PREFIX)?
+        .strip_suffix(TRACK_SUFFIX)?;
+    let mut out = Vec::new();
+    let mut checker = Checker::new(inner, MAX_DEPTH + 8);
+    while checker.peek().is_some() {
+        let start = checker.pos;
+        checker.value(0).ok()?;
+        // `get`, not indexing: no panic path in the wasm.
+        out.push(inner.get(start..checker.pos)?);
+        checker.skip_ws();
+        if !checker.eat(b',') && checker.peek().is_some() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// How many events a stored body holds (one if it cannot tell).
+#[inline(never)]
+fn events_in(body: &str) -> usize {
+    entries(body).map_or(1, |e| e.len())
+}
+
+/// A track request body in two halves (the first one the larger), or
+/// `None` if it holds fewer than two events.
+fn halves(body: &str) -> Option<(String, String)> {
+    let entries = entries(body)?;
+    let second = entries.get(entries.len().div_ceil(2))?;
+    // The entries are slices of the body, in order, one comma apart.
+    let middle = second.as_ptr() as usize - body.as_ptr() as usize;
+    let mut first = String::from(body.get(..middle - 1)?);
+    first.push_str(TRACK_SUFFIX);
+    let mut rest = String::from(TRACK_PREFIX);
+    rest.push_str(body.get(middle..)?);
+    Some((first, rest))
 }

@@ -114,8 +114,20 @@ pub(crate) struct FlushRun {
 }
 
 impl FlushRun {
-    /// Counts `seqs` under this reason (once each, however often they fail for it).
+    /// Counts `seqs` under this reason, once each however often they fail
+    /// for it. A failure counts an event under its latest reason only (an
+    /// event that failed with a 503 and then timed out is reported once, as
+    /// timed out), so that a report's reasons add up to its counts.
     pub fn add_reason(&mut self, fate: Fate, status: Option<u16>, message: String, seqs: &[u64]) {
+        if fate == Fate::Failed {
+            for (f, s, m, events) in &mut self.reasons {
+                if *f == Fate::Failed && !(*s == status && *m == message) {
+                    for seq in seqs {
+                        events.remove(seq);
+                    }
+                }
+            }
+        }
         let found = self
             .reasons
             .iter_mut()
@@ -145,10 +157,15 @@ impl FlushRun {
 
     /// The report, with failure reasons limited to events still undelivered;
     /// a failure's events that were stored since are reported under the
-    /// same reason as stored.
+    /// same reason as stored, and stored events that never failed (not sent
+    /// before the deadline: recorded late, or behind a batch that used up
+    /// the time) under a reason of their own. So the reasons add up: the
+    /// events of the `Failed` reasons are `failed`, those of the `Dropped`
+    /// ones `dropped`, those of the `Stored` ones `stored`.
     pub fn finish(mut self) -> FlushReport {
         let (failed, stored) = (&self.failed, &self.stored);
         let mut reasons = Vec::new();
+        let mut explained = 0;
         for (fate, status, message, seqs) in self.reasons {
             let mut push = |fate, events: usize, message: String| {
                 if events > 0 {
@@ -164,6 +181,7 @@ impl FlushRun {
                 Fate::Failed => {
                     let now_stored = seqs.iter().filter(|seq| stored.contains(*seq)).count();
                     let still = seqs.iter().filter(|seq| failed.contains(*seq)).count();
+                    explained += now_stored;
                     if now_stored > 0 {
                         push(Fate::Stored, now_stored, message.clone());
                     }
@@ -171,6 +189,15 @@ impl FlushRun {
                 }
                 fate => push(fate, seqs.len(), message),
             }
+        }
+        let unexplained = stored.len().saturating_sub(explained);
+        if unexplained > 0 {
+            reasons.push(Reason {
+                fate: Fate::Stored,
+                status: None,
+                message: "not sent before the flush deadline".into(),
+                events: unexplained as u32,
+            });
         }
         self.report.reasons = reasons;
         self.report

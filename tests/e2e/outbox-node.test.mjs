@@ -274,3 +274,103 @@ test("node: a process that exits after its awaited flush leaves nothing unstored
     assert.equal(report.pending, 0, `run ${run}: the awaited flush left nothing pending`);
   }
 });
+
+// The Cloudflare Queues consumer with Node's transport: one batch of stored
+// messages is resent at most maxConcurrentRequests at a time (on 8bc9077 all
+// at once: as many as the transport's 6 sockets, the rest timing out in its
+// queue and stored again). Counted by the server: requests open at once.
+test("node: handleQueueBatch sends at most maxConcurrentRequests messages at once, against a slow healthy server", async (t) => {
+  const script = `
+    import { SDK } from "intempt-edge";
+    const [endpoint, limit] = process.argv.slice(1);
+    // 40 stored messages of one event each: what a flush stores while the API refuses connections.
+    const stored = [];
+    const producer = new SDK("o", "p", ${JSON.stringify(API_KEY)}, "1", 60000, 1, {
+      endpoint: "http://127.0.0.1:9", flushDeadlineMs: 1500,
+      outbox: { async store(messages) { stored.push(...messages); } },
+    });
+    for (let i = 0; i < 40; i++) await producer.track("p", "E", { i });
+    await producer.flush();
+    const options = limit === "default" ? {} : { maxConcurrentRequests: Number(limit) };
+    const consumer = new SDK("o", "p", ${JSON.stringify(API_KEY)}, "1", 60000, 20, { endpoint, ...options });
+    let acked = 0, retried = 0;
+    const messages = stored.map((body, i) => ({ id: String(i), body, attempts: 1, ack() { acked++; }, retry() { retried++; } }));
+    const started = Date.now();
+    const summary = await consumer.handleQueueBatch({ queue: "intempt-outbox", messages });
+    console.log(JSON.stringify({ stored: stored.length, summary, acked, retried, tookMs: Date.now() - started }));`;
+  for (const [limit, expected] of [["2", 2], ["default", 4]]) {
+    const srv = await startIngestServer({ apiKey: API_KEY });
+    try {
+      // A healthy server that takes 300 ms for every request.
+      await fetch(`${srv.url}/_intempt/faults`, {
+        method: "POST",
+        body: JSON.stringify({ random: { seed: 1, probability: 1, modes: [{ delayMs: 300 }] } }),
+      });
+      const result = await new Promise((resolve) => {
+        const c = spawn(process.execPath, ["--input-type=module", "-e", script, srv.url, limit], { cwd: app, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        c.stdout.on("data", (d) => (out += d));
+        c.stderr.on("data", (d) => (err += d));
+        c.on("close", (code) => resolve({ code, out, err }));
+      });
+      assert.equal(result.code, 0, `${result.out}\n${result.err}`);
+      const { stored, summary, acked, retried, tookMs } = JSON.parse(result.out.trim().split("\n").pop());
+      assert.equal(stored, 40, "40 messages stored by the producer");
+      assert.deepEqual(summary, { delivered: 40, retried: 0, dropped: 0, reasons: [] }, "every message delivered");
+      assert.deepEqual({ acked, retried }, { acked: 40, retried: 0 }, "each message acked, none retried");
+      const stats = await control(srv, "stats");
+      assert.equal(stats.maxInFlight, expected, `at most ${expected} requests open at once (maxConcurrentRequests ${limit}); the server saw ${stats.maxInFlight}`);
+      assert.deepEqual({ events: stats.events, duplicates: stats.duplicates, requests: stats.requests }, { events: 40, duplicates: 0, requests: 40 }, "each event once, one request each");
+      t.diagnostic(`maxConcurrentRequests ${limit}: at most ${stats.maxInFlight} at once, 40 messages in ${tookMs} ms`);
+    } finally {
+      await srv.close();
+    }
+  }
+});
+
+// A stored batch the server refuses as too large (413) is split in halves,
+// as a flush does, not dropped (on 8bc9077: dropped, 20 events lost).
+test("node: a 413 during redelivery splits the stored batch; every event arrives once", async () => {
+  const script = `
+    import { SDK } from "intempt-edge";
+    const [endpoint] = process.argv.slice(1);
+    const stored = [];
+    const producer = new SDK("o", "p", ${JSON.stringify(API_KEY)}, "1", 60000, 20, {
+      endpoint: "http://127.0.0.1:9", flushDeadlineMs: 1500,
+      outbox: { async store(messages) { stored.push(...messages); } },
+    });
+    for (let i = 0; i < 20; i++) await producer.track("p", "E", { i, pad: "x".repeat(100) });
+    await producer.flush();
+    const consumer = new SDK("o", "p", ${JSON.stringify(API_KEY)}, "1", 60000, 20, { endpoint });
+    const results = [];
+    for (const message of stored) results.push(await consumer.redeliver(message));
+    console.log(JSON.stringify({ stored, results }));`;
+  const run = (srv) =>
+    new Promise((resolve) => {
+      const c = spawn(process.execPath, ["--input-type=module", "-e", script, srv.url], { cwd: app, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      c.stdout.on("data", (d) => (out += d));
+      c.stderr.on("data", (d) => (err += d));
+      c.on("close", (code) => resolve({ code, out, err }));
+    });
+  // Bodies of more than 2,500 bytes are refused with 413: the stored batch
+  // of 20 events (~3,700 bytes) is; its halves (~1,850) are not.
+  const srv = await startIngestServer({ apiKey: API_KEY, maxBodyBytes: 2_500 });
+  try {
+    const result = await run(srv);
+    assert.equal(result.code, 0, `${result.out}\n${result.err}`);
+    const { stored, results } = JSON.parse(result.out.trim().split("\n").pop());
+    assert.equal(stored.length, 1, "one stored message of 20 events");
+    assert.ok(Buffer.byteLength(stored[0]) > 2_500 && Buffer.byteLength(stored[0]) < 5_000, `${Buffer.byteLength(stored[0])} bytes`);
+    assert.deepEqual(results, [{ outcome: "delivered" }]);
+    const requests = (await control(srv, "requests")).filter((r) => r.kind === "track").map((r) => r.status);
+    assert.deepEqual(requests, [413, 201, 201], "the whole batch, then each half");
+    const events = await control(srv, "events");
+    const ids = JSON.parse(stored[0]).track.map((e) => e.payload[0].eventId);
+    assert.deepEqual(events.map((e) => e.item.eventId), ids, "every stored event once, in order, with its original eventId");
+  } finally {
+    await srv.close();
+  }
+});

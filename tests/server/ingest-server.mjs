@@ -30,6 +30,7 @@ import {
   errorBody,
   errorBodyAll,
   faultBody,
+  HIDDEN_HEADERS,
   isPlainObject,
   locationPath,
   matchRoute,
@@ -57,8 +58,8 @@ const HEARTBEAT_MS = 15_000;
 /** The viewer's snapshot carries at most this many (newest) requests; a long
  *  load test must not turn one page load into a multi-megabyte message. */
 const VIEWER_SNAPSHOT_MAX = 1000;
-/** Request headers the viewer never shows (the key travels in Authorization). */
-const VIEWER_HIDDEN_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+/** Request headers the viewer never shows (the key travels in Authorization): the contract's list. */
+const VIEWER_HIDDEN_HEADERS = HIDDEN_HEADERS;
 const VIEWER_PATH = fileURLToPath(new URL('./viewer.html', import.meta.url));
 /** The viewer page allows nothing from outside this server (it works offline). */
 const VIEWER_CSP = [
@@ -186,6 +187,10 @@ function makeState(choices) {
     redirectHits: [],
     nextRequestId: 1,
     connections: 0,
+    // API requests being handled right now, and the most at once (since
+    // the last reset): what a client's concurrency limit bounds.
+    inFlight: 0,
+    maxInFlight: 0,
   };
 }
 
@@ -205,6 +210,8 @@ function stats(state) {
     faults: state.faults.applied,
     redirectHits: state.redirectHits.length,
     connections: state.connections,
+    inFlight: state.inFlight,
+    maxInFlight: state.maxInFlight,
   };
 }
 
@@ -223,6 +230,9 @@ export async function startIngestServer(opts = {}) {
     project: opts.project,
     sourceId: opts.sourceId,
     maxBodyBytes: opts.maxBodyBytes ?? 5 * 1024 * 1024,
+    // Choose names outside ^[a-zA-Z0-9_-]*$ are accepted instead of the
+    // API's 400 (the seed SDK's own examples use "new year banner").
+    anyChooseNames: opts.anyChooseNames ?? false,
     log: opts.log ?? false,
     heartbeatMs: opts.heartbeatMs ?? HEARTBEAT_MS,
   };
@@ -305,6 +315,7 @@ export async function startIngestServer(opts = {}) {
     Object.assign(state.faults, emptyFaults());
     state.choices = structuredClone(initialChoices);
     state.nextRequestId = 1;
+    state.maxInFlight = state.inFlight;
     eventsOf.clear();
     counted = new WeakMap();
     Object.assign(counters, { rejected: 0, pending: 0 });
@@ -593,6 +604,16 @@ export async function startIngestServer(opts = {}) {
     };
     state.requests.push(rec);
     publish(rec, { arrived: true });
+    // Open until its response is sent or its connection closes.
+    state.inFlight += 1;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    let open = true;
+    const done = () => {
+      if (open) state.inFlight -= 1;
+      open = false;
+    };
+    res.once('finish', done);
+    res.once('close', done);
     try {
       await handleContract(req, res, rec, route, query);
     } catch (e) {

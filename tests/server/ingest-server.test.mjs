@@ -324,7 +324,7 @@ describe('ingest server', () => {
       assert.equal(r.status, 200);
       assert.deepEqual(r.json(), { choices: [{ name: 'new year banner', group: 'banner', body: [{ banner: 'holiday-banner' }] }] });
       assert.equal((await control(base, 'choices', { choices: [{ name: 'x', body: { a: 1 } }] })).status, 200);
-      r = await post(base, CHOOSE, chooseBody({ groups: undefined, names: ['new year banner'], optimizationType: 'experiment' }));
+      r = await post(base, CHOOSE, chooseBody({ groups: undefined, names: ['new-year-banner'], optimizationType: 'experiment' }));
       assert.deepEqual(r.json(), { choices: [{ name: 'x', body: { a: 1 } }] });
       assert.equal((await control(base, 'chooses')).body.length, 2);
       r = await post(base, CHOOSE, chooseBody({ groups: undefined }));
@@ -338,6 +338,8 @@ describe('ingest server', () => {
       ['numeric group', { groups: ['a', 1] }, /body\.groups must be an array of strings \(\[1\]/],
       ['profileId missing', { identification: { sourceId: 's' } }, /body\.identification\.profileId is required/],
       ['extra identification key', { identification: { profileId: 'p', sourceId: 's', userId: 'u' } }, /body\.identification\.userId is not a known key/],
+      ['a name with spaces (wire contract §5)', { groups: undefined, names: ['new year banner'] }, /body\.names\[0\] must match \^\[a-zA-Z0-9_-\]\*\$/],
+      ['a name with a dot', { groups: undefined, names: ['ok', 'a.b'] }, /body\.names\[1\] must match/],
     ];
     for (const [name, extra, expected] of chooseCases) {
       it(`choose 400: ${name}`, async () => {
@@ -393,6 +395,20 @@ describe('ingest server', () => {
       assert.equal((await post(base, TRACK, trackBody())).status, 502);
       assert.ok(Date.now() - t >= 90);
       assert.equal((await control(base, 'events')).body.length, 1);
+    });
+
+    it('stats count the API requests open at once (inFlight, maxInFlight); reset restarts the most', async () => {
+      await setFaults({ queue: [{ delayMs: 300 }, { delayMs: 300 }, { delayMs: 300 }] });
+      const three = [post(base, TRACK, trackBody()), post(base, TRACK, trackBody()), post(base, TRACK, trackBody())];
+      await Promise.all(three);
+      let stats = (await control(base, 'stats')).body;
+      assert.deepEqual({ inFlight: stats.inFlight, maxInFlight: stats.maxInFlight }, { inFlight: 0, maxInFlight: 3 });
+      await post(base, TRACK, trackBody());
+      assert.equal((await control(base, 'stats')).body.maxInFlight, 3, 'control requests and later single ones do not lower it');
+      await control(base, 'reset', {});
+      await post(base, TRACK, trackBody());
+      stats = (await control(base, 'stats')).body;
+      assert.deepEqual({ inFlight: stats.inFlight, maxInFlight: stats.maxInFlight }, { inFlight: 0, maxInFlight: 1 });
     });
 
     it('a client that gives up during a delay is not processed (one event after a retry)', async () => {

@@ -34,6 +34,8 @@ const consent = (over = {}) =>
     ...over,
   });
 
+const chooseByNames = (names) => JSON.stringify({ identification: { profileId: 'p1', sourceId: SOURCE }, names, optimizationType: 'personalization', device: 'all' });
+
 /** The same requests, valid and invalid, sent to both. */
 const CASES = [
   ['a valid track batch', { path: TRACK, body: trackBody() }],
@@ -63,6 +65,10 @@ const CASES = [
   ['an empty batch', { path: TRACK, body: JSON.stringify({ track: [] }) }],
   ['consent in milliseconds', { path: CONSENTS, body: consent({ timestamp: Date.now() }) }],
   ['consent with another source', { path: CONSENTS, body: consent({ sourceId: '1' }) }],
+  ['choose by a name with spaces', { path: CHOOSE, body: chooseByNames(['new year banner']) }],
+  ['choose by names outside [a-zA-Z0-9_-]', { path: CHOOSE, body: chooseByNames(['ok_name-1', 'é', 'a.b', '']) }],
+  ['choose by valid names', { path: CHOOSE, body: chooseByNames(['new-year_banner', 'Banner2', '']) }],
+  ['choose by groups with spaces (only names are checked)', { path: CHOOSE, body: JSON.stringify({ identification: { profileId: 'p1', sourceId: SOURCE }, groups: ['new year'], optimizationType: 'personalization', device: 'all' }) }],
   ['choose with groups and names', { path: CHOOSE, body: JSON.stringify({ identification: { profileId: 'p1', sourceId: SOURCE }, groups: [], names: [], optimizationType: 'x', device: 'all' }) }],
 ];
 
@@ -100,6 +106,49 @@ describe('the recorder answers exactly as the ingest server', () => {
       for (const key of ['method', 'path', 'query', 'status', 'error', 'authMode', 'kind']) assert.deepEqual(rec[key], serverRec[key], key);
     });
   }
+
+  test('choose names follow the wire contract (§5): outside ^[a-zA-Z0-9_-]*$ → 400, in both', async () => {
+    const recorder = createRecorder(options);
+    const init = { method: 'POST', headers: JSON_HEADERS, body: chooseByNames(['new year banner']) };
+    for (const response of [await recorder(`https://api.intempt.com${CHOOSE}`, init), await fetch(`${server.url}${CHOOSE}`, init)]) {
+      assert.equal(response.status, 400);
+      assert.deepEqual(await response.json(), {
+        errors: [{ message: 'body.names[0] must match ^[a-zA-Z0-9_-]*$ (letters, digits, _ and -; got "new year banner")' }],
+      });
+    }
+    assert.deepEqual(recorder.chooses(), [], 'a refused choose is not stored');
+    const ok = await recorder(`https://api.intempt.com${CHOOSE}`, { ...init, body: chooseByNames(['new-year_banner']) });
+    assert.equal(ok.status, 200);
+  });
+
+  test('anyChooseNames: both accept names outside the pattern (the seed SDK\'s examples)', async () => {
+    const lenient = await startIngestServer({ ...options, anyChooseNames: true });
+    try {
+      const recorder = createRecorder({ ...options, anyChooseNames: true });
+      const init = { method: 'POST', headers: JSON_HEADERS, body: chooseByNames(['new year banner']) };
+      assert.equal((await recorder(`https://api.intempt.com${CHOOSE}`, init)).status, 200);
+      assert.equal((await fetch(`${lenient.url}${CHOOSE}`, init)).status, 200);
+    } finally {
+      await lenient.close();
+    }
+  });
+
+  test('requests() never holds the key: Authorization (and Cookie) redacted, as in the ingest server\'s views', async () => {
+    const recorder = createRecorder(options);
+    await recorder(`https://api.intempt.com${TRACK}`, { method: 'POST', headers: { ...JSON_HEADERS, cookie: 'session=s3cret', 'Proxy-Authorization': 'Basic eA==' }, body: trackBody() });
+    await recorder(`https://api.intempt.com${TRACK}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, body: trackBody() });
+    const [accepted, refused] = recorder.requests();
+    assert.equal(accepted.status, 201, 'the key was checked before it was redacted');
+    assert.equal(accepted.authMode, 'header');
+    assert.equal(accepted.headers.authorization, '[redacted]');
+    assert.equal(accepted.headers.cookie, '[redacted]');
+    assert.equal(accepted.headers['proxy-authorization'], '[redacted]');
+    assert.equal(accepted.headers['content-type'], 'application/json');
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.authorization, '[redacted]');
+    const text = JSON.stringify(recorder.requests());
+    for (const form of [BASIC, BASIC.slice('Basic '.length), 'test-secret', 's3cret']) assert.ok(!text.includes(form), `requests() holds ${form}`);
+  });
 
   test('an invalid request is refused with the server\'s reasons and stores nothing', async () => {
     const recorder = createRecorder();
