@@ -7,13 +7,16 @@
 // delivery, whatever its body does, on every transport), and a node:http that
 // cannot be loaded (one warning, and the global fetch delivers instead).
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
-import { API_KEY, control, freePort, prepareApp, run } from "./harness.mjs";
+import { API_KEY, control, freePort, prepareApp, ROOT, run } from "./harness.mjs";
 
 let app;
 let nodeFetch;
@@ -297,6 +300,101 @@ for (const withFetch of [true, false]) {
         assert.equal(events.length, 0);
       }
     } finally {
+      await ingest.close();
+    }
+  });
+}
+
+// ---- HTTP_PROXY ------------------------------------------------------------
+// The README says the Node transport ignores HTTP_PROXY/HTTPS_PROXY and gives
+// a `fetch` option that honours them (undici's EnvHttpProxyAgent). Both are
+// checked here against a proxy on loopback: the default transport goes
+// straight to the endpoint, and the README's recipe, run as written (its
+// `undici` is the one the repository's tools install), goes through it.
+
+/** A forward proxy on loopback (absolute-form requests and CONNECT); counts what it carried. */
+async function startProxy() {
+  const carried = [];
+  const proxy = createServer((req, res) => {
+    carried.push(`${req.method} ${req.url}`);
+    const target = new URL(req.url);
+    const upstream = connect(Number(target.port), target.hostname, () => {
+      upstream.write(`${req.method} ${target.pathname}${target.search} HTTP/1.1\r\n`);
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        if (!/^(proxy-|connection$)/i.test(req.rawHeaders[i])) upstream.write(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`);
+      }
+      upstream.write("connection: close\r\n\r\n");
+      req.pipe(upstream);
+      upstream.pipe(res.socket);
+    });
+    upstream.on("error", () => res.destroy());
+  });
+  proxy.on("connect", (req, socket, head) => {
+    carried.push(`CONNECT ${req.url}`);
+    const [host, port] = req.url.split(":");
+    const upstream = connect(Number(port), host, () => {
+      socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on("error", () => socket.destroy());
+    socket.on("error", () => upstream.destroy());
+  });
+  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${proxy.address().port}`,
+    carried,
+    close() {
+      proxy.closeAllConnections();
+      return new Promise((resolve) => proxy.close(resolve));
+    },
+  };
+}
+
+/** The README's proxy recipe: the code block after "Behind an HTTP proxy (Node)". */
+function readmeProxyRecipe() {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const at = readme.indexOf("**Behind an HTTP proxy (Node).**");
+  assert.ok(at >= 0, "the README has a paragraph on HTTP proxies in Node");
+  const paragraph = readme.slice(at, readme.indexOf("```js", at));
+  assert.match(paragraph, /ignores `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY`/);
+  const block = readme.slice(readme.indexOf("```js", at) + 5, readme.indexOf("```", readme.indexOf("```js", at) + 5));
+  assert.match(block, /new SDK\(/);
+  return block;
+}
+
+for (const mode of ["default", "recipe"]) {
+  const name =
+    mode === "default"
+      ? "HTTP_PROXY set: the default transport ignores it and delivers straight to the endpoint (as the README says)"
+      : "HTTP_PROXY set: the README's fetch option (undici's EnvHttpProxyAgent) delivers through the proxy";
+  test(name, { timeout: 30_000 }, async () => {
+    const ingest = await startIngestServer({ apiKey: API_KEY });
+    const proxy = await startProxy();
+    try {
+      let arg = "default";
+      if (mode === "recipe") {
+        // The recipe as written, with its free names bound and `options` exported.
+        const undici = pathToFileURL(createRequire(join(ROOT, "package.json")).resolve("undici")).href;
+        const recipe = readmeProxyRecipe()
+          .replace(/from "undici";/, `from ${JSON.stringify(undici)};`)
+          .replace(/const intempt = new SDK\(org, project, apiKey, sourceId, 100, 20, (\{[\s\S]*?\})\);/, "export const options = $1;");
+        assert.match(recipe, /export const options = \{/, "the recipe passes its fetch in the options");
+        arg = join(app, "node-transport-proxy-recipe.mjs");
+        writeFileSync(arg, recipe);
+      }
+      const env = { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, http_proxy: proxy.url, https_proxy: proxy.url, NO_PROXY: "", no_proxy: "" };
+      const result = await run(process.execPath, ["node-transport-proxy.mjs", ingest.url, API_KEY, arg], { cwd: app, env, timeoutMs: 20_000 });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      const report = JSON.parse(result.stdout.trim().split("\n").pop());
+      assert.equal(report.delivered, 1, JSON.stringify(report));
+      const events = await control(ingest, "events");
+      assert.deepEqual(events.map((e) => e.item.data.mode), [mode]);
+      if (mode === "default") assert.deepEqual(proxy.carried, [], "the proxy saw nothing");
+      else assert.ok(proxy.carried.some((line) => line.includes(new URL(ingest.url).host)), `the proxy carried it: ${JSON.stringify(proxy.carried)}`);
+    } finally {
+      await proxy.close();
       await ingest.close();
     }
   });
