@@ -242,10 +242,11 @@ const result = (outcome, status, retryAfter, body, error) => ({ outcome, status,
 // the response's body is always read (or the request aborted). The error
 // text never holds the URL's query or the Authorization header.
 // Once a status line has said 2xx the request was delivered, whatever its
-// body does: a body that fails or is still arriving at timeoutMs gives
-// outcome ok with that status and an empty body (the request is then
-// aborted), never a timeout or a network error, which would send it again.
-// Likewise a redirect stays a redirect.
+// body does: a body that fails (text() rejects) or is still arriving at
+// timeoutMs gives outcome ok with that status and an empty body (the request
+// is then aborted), never a timeout or a network error, which would send it
+// again. Likewise a redirect stays a redirect. (A text() that throws at once
+// is no Response's: a network error, as before.)
 export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBody) {
   const secrets = [];
   const q = url.indexOf('?');
@@ -316,13 +317,15 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
       let text;
       try {
         if (typeof r.text !== 'function') return fail('', 'fetch resolved to something that is not a Response (no text())');
-        // What the status alone says, if the body never comes.
-        if (redirected) answered = result(SENT.redirected, status, undefined, '', '');
-        else if (status >= 200 && status < 300) answered = result(SENT.ok, status, retryAfter, '', '');
         text = r.text();
       } catch (e) {
-        return answered ? finish(answered) : fail('reading the response body failed: ', e);
+        // A Response's text() returns a promise: one that throws is no
+        // Response, and its status proves nothing.
+        return fail('reading the response body failed: ', e);
       }
+      // What the status alone says, if the body fails or never comes.
+      if (redirected) answered = result(SENT.redirected, status, undefined, '', '');
+      else if (status >= 200 && status < 300) answered = result(SENT.ok, status, retryAfter, '', '');
       new Promise((ok) => ok(text)).then(
         (v) => {
           if (redirected) return finish(answered);
