@@ -109,9 +109,11 @@ rm -f "$PKG/outbox.js"
 
 # Node (node.js, with its node:http transport) and Bun (bun.js) load their
 # entry with sdk.js bundled in (class names kept); the glue stays its own
-# module, shared with anything else that imports it.
+# module, shared with anything else that imports it. node.js imports the wasm
+# itself: the binary loader inlines its bytes (see pkg-template/node.js),
+# decoded with Uint8Array.fromBase64 where Node has it, else Buffer.
 for entry in node bun; do
-  "${ESBUILD[@]}" "$PKG/$entry.js" --bundle --platform=node --keep-names \
+  "${ESBUILD[@]}" "$PKG/$entry.js" --bundle --platform=node --keep-names --loader:.wasm=binary --supported:from-base64=false \
     --external:"./$OUT_NAME.js" --outfile="$PKG/$entry.bundle.js"
   mv -f "$PKG/$entry.bundle.js" "$PKG/$entry.js"
 done

@@ -248,6 +248,12 @@ const result = (outcome, status, retryAfter, body, error) => ({ outcome, status,
 // resolves, within timeoutMs, to { outcome, status, retryAfter, body, error };
 // the response's body is always read (or the request aborted). The error
 // text never holds the URL's query or the Authorization header.
+// Once a status line has said 2xx the request was delivered, whatever its
+// body does: a body that fails (text() rejects) or is still arriving at
+// timeoutMs gives outcome ok with that status and an empty body (the request
+// is then aborted), never a timeout or a network error, which would send it
+// again. Likewise a redirect stays a redirect. (A text() that throws at once
+// is no Response's: a network error, as before.)
 export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBody) {
   const secrets = [];
   const q = url.indexOf('?');
@@ -276,7 +282,7 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
   // much CPU as the request itself).
   const own = f !== undefined && f === defaultFetch;
   return new Promise((resolve) => {
-    let done = false, controller, timer;
+    let done = false, controller, timer, answered;
     const cancel = {};
     const finish = (r) => {
       if (done) return;
@@ -288,7 +294,7 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
     if (!own) try { controller = new AbortController(); } catch (_) {}
     timer = setTimer(() => {
       try { if (controller) controller.abort(); else if (cancel.abort) cancel.abort(); } catch (_) {}
-      finish(result(SENT.timeout, 0, undefined, '', ''));
+      finish(answered || result(SENT.timeout, 0, undefined, '', ''));
     }, timeoutMs, detached);
     // A response whose body we no longer want: read it anyway, so it does not
     // hold its connection (an aborted request has none left to read).
@@ -320,15 +326,20 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
         if (typeof r.text !== 'function') return fail('', 'fetch resolved to something that is not a Response (no text())');
         text = r.text();
       } catch (e) {
+        // A Response's text() returns a promise: one that throws is no
+        // Response, and its status proves nothing.
         return fail('reading the response body failed: ', e);
       }
+      // What the status alone says, if the body fails or never comes.
+      if (redirected) answered = result(SENT.redirected, status, undefined, '', '');
+      else if (status >= 200 && status < 300) answered = result(SENT.ok, status, retryAfter, '', '');
       new Promise((ok) => ok(text)).then(
         (v) => {
-          if (redirected) return finish(result(SENT.redirected, status, undefined, '', ''));
+          if (redirected) return finish(answered);
           const b = typeof v === 'string' ? (v.length > maxBody ? v.slice(0, maxBody) : v) : '';
           finish(result(SENT.ok, status, retryAfter, b, ''));
         },
-        (e) => fail('reading the response body failed: ', e),
+        (e) => (answered ? finish(answered) : fail('reading the response body failed: ', e)),
       );
     };
     let pending;

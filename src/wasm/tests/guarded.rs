@@ -71,10 +71,59 @@ async fn a_fetch_that_never_settles_times_out() {
     assert_eq!(result, Err(TransportError::Timeout));
     let elapsed = js_sys::Date::now() - started;
     assert!((250.0..1_000.0).contains(&elapsed), "{elapsed} ms");
-    // A body that never arrives times out too.
+    // Under a status that is not 2xx, a body that never arrives times out too.
     let result =
-        send("() => Promise.resolve({ status: 201, headers: new Headers(), text: () => new Promise(() => {}) })").await;
+        send("() => Promise.resolve({ status: 503, headers: new Headers(), text: () => new Promise(() => {}) })").await;
     assert_eq!(result, Err(TransportError::Timeout));
+}
+
+#[wasm_bindgen_test]
+async fn a_2xx_status_is_a_delivery_whatever_its_body_does() {
+    // Once the status says 2xx, the request was delivered: a body that never
+    // ends, or fails, gives that status with an empty body (never a timeout
+    // or a network error, which would send the batch again).
+    let delivered = |status| {
+        Ok(Response {
+            status,
+            retry_after: Some("3".to_owned()),
+            body: String::new(),
+        })
+    };
+    let headers = "headers: { get: (n) => n === 'retry-after' ? '3' : null }";
+    let started = js_sys::Date::now();
+    let never = format!(
+        "() => Promise.resolve({{ status: 201, {headers}, text: () => new Promise(() => {{}}) }})"
+    );
+    assert_eq!(send(&never).await, delivered(201));
+    let elapsed = js_sys::Date::now() - started;
+    assert!(
+        (250.0..1_000.0).contains(&elapsed),
+        "at the timeout: {elapsed} ms"
+    );
+    let rejects = format!(
+        "() => ({{ status: 202, {headers}, text: () => Promise.reject(new Error('cut')) }})"
+    );
+    assert_eq!(send(&rejects).await, delivered(202));
+    // A text() that throws at once is no Response's: its status proves nothing.
+    let throws =
+        format!("() => ({{ status: 200, {headers}, text() {{ throw new Error('body'); }} }})");
+    let text = network(send(&throws).await);
+    assert!(
+        text.contains("reading the response body failed: Error: body"),
+        "{text}"
+    );
+    // The request is cancelled once its answer is taken: the body is not
+    // left holding a connection.
+    let result = send(
+        "(url, init) => { globalThis.__bodySignal = init.signal; return Promise.resolve({ status: 201, headers: new Headers(), text: () => new Promise(() => {}) }); }",
+    )
+    .await;
+    assert_eq!(result.map(|r| r.status), Ok(201));
+    assert_eq!(js("globalThis.__bodySignal.aborted").as_bool(), Some(true));
+    // A followed redirect stays one, whatever its body does.
+    let result =
+        send("() => ({ status: 200, redirected: true, headers: new Headers(), text: () => new Promise(() => {}) })").await;
+    assert_eq!(result, Err(TransportError::Redirected));
 }
 
 #[wasm_bindgen_test]
@@ -119,11 +168,11 @@ async fn any_object_shaped_like_a_response_is_read() {
             "Error: nope",
         ),
         (
-            "() => ({ status: 201, text() { throw new Error('body'); } })",
+            "() => ({ status: 500, text() { throw new Error('body'); } })",
             "reading the response body failed: Error: body",
         ),
         (
-            "() => ({ status: 201, text: () => Promise.reject(new Error('cut')) })",
+            "() => ({ status: 503, text: () => Promise.reject(new Error('cut')) })",
             "Error: cut",
         ),
         (
