@@ -4,11 +4,13 @@
 // 0.6–2 KiB. 58.5 KiB after issue 11 (no std, talc, no core::fmt, minified
 // glue); 63.5 KiB with the durable outbox (issue 13: storing, waiting for
 // other flushes' batches and redelivery in the wasm, +2.7 KiB; the Queue/KV
-// adapters and consumers in sdk.js, which now ships minified); 66 KiB with
-// issue 19 (65.4 measured: warnings without debug with their messages, the
-// flush's own-events bound, follow-up timers, and the Workers-only polling
-// wait beside the woken one, +1.9 KiB). The goal (issues 6, 11 and 22) is
-// 40 KB. Raise it only with a reason in the commit.
+// adapters and consumers in sdk.js, which now ships minified); 68 KiB with
+// issue 19 (67.4 measured: warnings without debug with their messages, the
+// flush's own-events bound, follow-up timers and the Workers-only polling
+// wait beside the woken one, +1.9 KiB; redelivery that splits a stored batch
+// on 413 instead of dropping it, +1.6 KiB; the bounded queue consumer and
+// reports that add up, +0.3 KiB). The goal (issues 6, 11 and 22) is 40 KB.
+// Raise it only with a reason in the commit.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -17,7 +19,7 @@ import { test } from "node:test";
 
 import { ROOT } from "./harness.mjs";
 
-const BUDGET_GZIP = 66 * 1024;
+const BUDGET_GZIP = 68 * 1024;
 
 function workerFiles(pkg) {
   const files = ["intempt_edge_bg.wasm", "intempt_edge.js", "sdk.js", "workerd.js"].map((f) => join(pkg, f));
