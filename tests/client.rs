@@ -965,10 +965,14 @@ fn a_flush_waiting_for_another_is_woken_not_polled() {
     assert_eq!(w.sim.sleeps.get(), 1, "one wait, ended by the settle");
 }
 
-#[test]
-fn a_waiting_flush_sends_what_is_queued_meanwhile() {
-    let w = world(config().max_batch_size(10));
-    track(&w, 10);
+/// Two flushes of 10 events: the first holds them in flight for 3 s; another
+/// request records `later` events 10 ms in. Returns what the second flush
+/// delivered, when the second request left, and the wakes across tasks.
+fn waiting_flush_with_events_recorded_meanwhile(
+    w: &World,
+    later: usize,
+) -> (u32, u64, Vec<(usize, usize)>) {
+    track(w, 10);
     w.script([answers(201, 3_000), answers(201, 10)]);
     let tasks = run_tasks(
         &w.sim,
@@ -977,15 +981,22 @@ fn a_waiting_flush_sends_what_is_queued_meanwhile() {
             Box::pin(w.client.flush()),
             Box::pin(async {
                 w.sim.sleep_until(T0 + 10).await;
-                track(&w, 12);
+                track(w, later);
                 FlushReport::default()
             }),
         ],
     );
+    let sent_at = w.transport.sent.borrow()[1].0;
+    (tasks.outputs[1].delivered, sent_at, tasks.cross_wakes)
+}
+
+#[test]
+fn a_waiting_flush_sends_what_is_queued_meanwhile() {
+    let w = world(config().max_batch_size(10));
+    let (delivered, sent_at, _) = waiting_flush_with_events_recorded_meanwhile(&w, 12);
     // Its own 10 are in flight elsewhere for 3 s: meanwhile it sends the 12.
-    assert_eq!(tasks.outputs[1].delivered, 12);
-    let sent = w.transport.sent.borrow();
-    assert_eq!(sent[1].0, T0 + 10, "woken by the event, sent at once");
+    assert_eq!(delivered, 12);
+    assert_eq!(sent_at, T0 + 10, "woken by the event, sent at once");
 }
 
 /// A world whose client runs on a host with request contexts (Workers).
@@ -1022,29 +1033,14 @@ fn on_workers_a_flush_waiting_for_another_looks_again_on_its_own_timer() {
 #[test]
 fn on_workers_a_waiting_flush_sends_what_is_queued_at_its_next_look() {
     let w = workers_world(config().max_batch_size(10));
-    track(&w, 10);
-    w.script([answers(201, 3_000), answers(201, 10)]);
-    let tasks = run_tasks(
-        &w.sim,
-        vec![
-            Box::pin(w.client.flush()),
-            Box::pin(w.client.flush()),
-            Box::pin(async {
-                // Another request records two events 10 ms later.
-                w.sim.sleep_until(T0 + 10).await;
-                track(&w, 2);
-                FlushReport::default()
-            }),
-        ],
-    );
-    assert_eq!(tasks.outputs[1].delivered, 2);
-    let sent = w.transport.sent.borrow();
+    let (delivered, sent_at, cross_wakes) = waiting_flush_with_events_recorded_meanwhile(&w, 2);
+    assert_eq!(delivered, 2);
     assert_eq!(
-        sent[1].0,
+        sent_at,
         T0 + WAIT_POLL_MS,
         "sent at the second flush's next look, while the first batch was in flight"
     );
-    assert_eq!(tasks.cross_wakes, [], "recording an event woke no flush");
+    assert_eq!(cross_wakes, [], "recording an event woke no flush");
 }
 
 /// A module-scope client shared by many requests, as on Cloudflare Workers:

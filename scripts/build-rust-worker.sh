@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds a Rust Worker crate of this workspace into <dir>/pkg/ (cargo release
+# build for wasm32, wasm-bindgen --target web, then npm binaryen's wasm-opt
+# with the features rustc's wasm32 output uses) and prints <dir>/worker.js.
+#   bash scripts/build-rust-worker.sh <dir, relative to the repo> <cargo package>
+# Used by examples/rust-worker/build.sh and tests/e2e/rust-shared/build.sh.
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+dir="$ROOT/$1"
+package="$2"
+lib="${package//-/_}"
+cargo build --quiet --release -p "$package" --target wasm32-unknown-unknown
+rm -rf "$dir/pkg"
+wasm-bindgen --target web --out-dir "$dir/pkg" "$ROOT/target/wasm32-unknown-unknown/release/$lib.wasm"
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-reference-types \
+  "$dir/pkg/${lib}_bg.wasm" -o "$dir/pkg/${lib}_bg.wasm"
+echo "$dir/worker.js"
