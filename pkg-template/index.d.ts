@@ -212,6 +212,8 @@ export declare class SDK {
    * @throws IntemptError on a bad field (`INVALID_CONFIG`, `INVALID_API_KEY`, `INVALID_ENDPOINT`)
    */
   constructor(organization: string, project: string, apiKey: string, sourceId: string, batchTimeMs?: number, maxBatchSize?: number, options?: SDKOptions);
+  /** The seed's four fields, then the options (batch settings included) as the fifth argument. */
+  constructor(organization: string, project: string, apiKey: string, sourceId: string, options: SDKOptions & { batchTimeMs?: number; maxBatchSize?: number });
   /** The same, as one object. */
   constructor(config: SDKConfig);
 

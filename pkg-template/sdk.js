@@ -56,12 +56,13 @@ const DEFAULT_CONCURRENT_REQUESTS = 4;
 const MAX_CONCURRENT_REQUESTS = 6;
 
 // The maxConcurrentRequests the core was built with: the constructor's
-// options (the 7th argument, or the first in the one-object form). The core
-// has validated them when this runs; a getter that answers differently (or
-// throws) the second time gets the default.
-function concurrentRequests(first, options) {
+// options (the 7th argument, the 5th when it is an object, or the first in
+// the one-object form). The core has validated them when this runs; a getter
+// that answers differently (or throws) the second time gets the default.
+function concurrentRequests(first, fifth, options) {
+  const isObject = (value) => value !== null && typeof value === "object";
   try {
-    const source = first !== null && typeof first === "object" ? first : options;
+    const source = isObject(first) ? first : isObject(fifth) ? fifth : options;
     const value = source?.maxConcurrentRequests;
     if (Number.isInteger(value) && value >= 1 && value <= MAX_CONCURRENT_REQUESTS) return value;
   } catch {}
@@ -101,7 +102,7 @@ export class SDK {
 
   constructor(organization, project, apiKey, sourceId, batchTimeMs, maxBatchSize, options) {
     this.#core = new Core(organization, project, apiKey, sourceId, batchTimeMs, maxBatchSize, options);
-    this.#concurrent = concurrentRequests(organization, options);
+    this.#concurrent = concurrentRequests(organization, batchTimeMs, options);
     if (typeof defaultWaitUntil === "function") this.#core.useDefaultWaitUntil(defaultWaitUntil);
   }
 

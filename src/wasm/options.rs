@@ -135,30 +135,58 @@ pub(super) struct Built {
     pub outbox: Option<JsOutbox>,
 }
 
+/// The value read for option `name` (undefined when absent).
+fn pick(all: &[(String, JsValue)], name: &str) -> JsValue {
+    all.iter()
+        .find(|(k, _)| k == name)
+        .map_or(JsValue::UNDEFINED, |(_, v)| v.clone())
+}
+
 pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
     let [first, project, api_key, source_id, batch_time, max_batch, options] = args;
     // new SDK({organization, project, apiKey, sourceId, ...options}) or the seed's positional form.
-    let (fields, options): ([JsValue; 6], Vec<(String, JsValue)>) =
-        if kind(first, MAX_STRING) == Kind::Object {
-            let all = read_options(first, &[&FIELDS, &OPTION_NAMES])?;
-            let field = |name: &str| {
-                all.iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or(JsValue::UNDEFINED)
-            };
-            let fields = FIELDS.map(field);
-            (
-                fields,
-                all.into_iter()
-                    .filter(|(k, _)| OPTION_NAMES.contains(&k.as_str()))
-                    .collect(),
-            )
-        } else {
-            let fields =
-                [first, project, api_key, source_id, batch_time, max_batch].map(JsValue::clone);
-            (fields, read_options(options, &[&OPTION_NAMES])?)
-        };
+    let (fields, options): ([JsValue; 6], Vec<(String, JsValue)>) = if kind(first, MAX_STRING)
+        == Kind::Object
+    {
+        let all = read_options(first, &[&FIELDS, &OPTION_NAMES])?;
+        let field = |name: &str| pick(&all, name);
+        let fields = FIELDS.map(field);
+        (
+            fields,
+            all.into_iter()
+                .filter(|(k, _)| OPTION_NAMES.contains(&k.as_str()))
+                .collect(),
+        )
+    } else if kind(batch_time, MAX_STRING) == Kind::Object {
+        // new SDK(organization, project, apiKey, sourceId, {endpoint, ...}):
+        // the options in fifth place, the batch settings among them.
+        let unused = |v: &JsValue| matches!(kind(v, MAX_STRING), Kind::Undefined);
+        if !unused(max_batch) || !unused(options) {
+            return Err(config_error(
+                    "with the options object as the fifth argument, pass batchTimeMs and maxBatchSize inside it and nothing after it".to_owned(),
+                ));
+        }
+        let all = read_options(batch_time, &[&FIELDS[4..], &OPTION_NAMES])?;
+        let field = |name: &str| pick(&all, name);
+        let fields = [
+            first.clone(),
+            project.clone(),
+            api_key.clone(),
+            source_id.clone(),
+            field(FIELDS[4]),
+            field(FIELDS[5]),
+        ];
+        (
+            fields,
+            all.into_iter()
+                .filter(|(k, _)| OPTION_NAMES.contains(&k.as_str()))
+                .collect(),
+        )
+    } else {
+        let fields =
+            [first, project, api_key, source_id, batch_time, max_batch].map(JsValue::clone);
+        (fields, read_options(options, &[&OPTION_NAMES])?)
+    };
     let mut builder: ConfigBuilder = Config::builder(
         config_string(&fields[0], "organization")?,
         config_string(&fields[1], "project")?,

@@ -10,6 +10,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use super::Core;
 
 mod guarded;
+mod options;
 mod outbox;
 
 fn js(source: &str) -> JsValue {

@@ -15,6 +15,7 @@ const intempt = new SDK("demo-organization", "demo-project", "id.secret", "61601
 });
 const fromObject = new SDK({ organization: "o", project: "p", apiKey: "id.secret", sourceId: "1", batchTimeMs: 50, authMode: "query" });
 const seedForm = new SDK("o", "p", "id.secret", "1");
+const fifthOptions = new SDK("o", "p", "id.secret", "1", { endpoint: "http://127.0.0.1:8080", batchTimeMs: 50, maxBatchSize: 10 });
 
 async function all(): Promise<void> {
   await intempt.identify("1845348", "john@example.com");
@@ -40,7 +41,7 @@ async function all(): Promise<void> {
   const summary: QueueBatchSummary = await withOutbox.handleQueueBatch({ messages: [] }, { maxRetryDelayMs: 5_000 });
   const ours: boolean = await withOutbox.handleKvMessage({}, { enqueue: async () => ({}), listenQueue: async () => {} }, { maxAttempts: 10 });
   const verdict: Redelivery = await withOutbox.redeliver('{"track":[]}', { attempts: 2 });
-  const stored: number = report.stored + seedForm.stats().stored + (verdict.retryAfterMs ?? 0);
+  const stored: number = report.stored + seedForm.stats().stored + fifthOptions.stats().stored + (verdict.retryAfterMs ?? 0);
   void [summary, ours, stored];
   const closed: FlushReport = await fromObject.close();
   const stats: SDKStats = seedForm.stats();
