@@ -4,6 +4,7 @@
 # with the features rustc's wasm32 output uses) and prints <dir>/worker.js.
 #   bash scripts/build-rust-worker.sh <dir, relative to the repo> <cargo package>
 # Used by examples/rust-worker/build.sh and tests/e2e/rust-shared/build.sh.
+set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 dir="$ROOT/$1"
 package="$2"

@@ -14,6 +14,7 @@
 # The node steps are scripts/*.mjs of this repo (check-wasm-loads, crate-version,
 # set-package-version, report-wasm-size, pack-filename).
 
+set -euo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 

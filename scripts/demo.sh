@@ -2,6 +2,7 @@
 # The demo: the example Worker (wrangler.toml) runs in local workerd via
 # `wrangler dev`, sends events to the local ingest server, and this prints
 # what the server received. Installs and builds what it needs first.
+set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 

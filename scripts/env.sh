@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by every script in scripts/: strict mode, repo paths, PATH, tool settings.
+# Sourced by every script in scripts/: repo paths, PATH, tool settings.
 #
 #   ROOT        the crate/repo root the scripts act on. Defaults to this repo;
 #               INTEMPT_ROOT=/some/crate overrides it (used to test build.sh on a
@@ -16,8 +16,10 @@
 # `node` stays the machine's Node (20; 18 and 22 are tested beside it), scripts/setup.sh
 # puts a `node` symlink to SYSTEM_NODE into .tools/bin, which comes first.
 # Use `with_node22 CMD...` for wrangler and anything else that needs Node 22.
-
-set -euo pipefail
+#
+# It sets no shell options: `source scripts/env.sh` in an interactive shell
+# leaves -e, -u and pipefail as they were. Each script sets its own strict
+# mode before sourcing it.
 
 TOOLS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ -n "${INTEMPT_ROOT:-}" ]]; then

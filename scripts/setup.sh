@@ -13,6 +13,7 @@
 #
 # Output of long installs goes to .tools/logs/*.log (its tail is printed on failure).
 
+set -euo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 

@@ -4,6 +4,7 @@
 # tests in Node, the ingest server's tests, builds and packs the npm package,
 # and runs the end-to-end suites in workerd, Deno, Bun and Node against the
 # local ingest server.
+set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 

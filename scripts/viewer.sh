@@ -6,6 +6,7 @@
 #
 #   bash scripts/viewer.sh                      # port 8788 (PORT=N to change)
 #   bash scripts/viewer.sh --api-key id.secret  # extra arguments go to the server's CLI
+set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 

@@ -1,11 +1,12 @@
-// The scripts the README names leave no process behind once they exit.
+// The scripts the README names leave no process behind once they exit, and
+// scripts/env.sh (sourced in a developer's shell) changes no shell option.
 // Each runs in a session of its own (spawn's `detached`: setsid), so every
 // process it starts, however deep (wrangler → workerd), carries that session
 // id unless it makes a session of its own; after the script exits, /proc must
 // hold no live process of that session. Whatever a failing run leaves is
 // killed here, by PID.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -94,6 +95,20 @@ function refused(port) {
     socket.on("error", () => resolve(true));
   });
 }
+
+test("source scripts/env.sh leaves the caller's shell options (-e, -u, pipefail) as they were", () => {
+  const options = (prelude) =>
+    execFileSync("bash", ["-c", `${prelude}; source scripts/env.sh; echo "$-"; shopt -o pipefail | tr -s ' \t' ' '`], { cwd: ROOT, encoding: "utf8" }).trim().split("\n");
+  const [flags, pipefail] = options("true");
+  assert.doesNotMatch(flags, /[eu]/, `-e or -u turned on: $- is ${flags}`);
+  assert.equal(pipefail, "pipefail off");
+  // A caller's own strict mode stays on.
+  const [strict, strictPipefail] = options("set -euo pipefail");
+  assert.match(strict, /e/);
+  assert.match(strict, /u/);
+  assert.equal(strictPipefail, "pipefail on");
+  assert.ok(execFileSync("bash", ["-c", "source scripts/env.sh; command -v wasm-opt"], { cwd: ROOT, encoding: "utf8" }).includes("node_modules/.bin/wasm-opt"), "PATH is still set up");
+});
 
 test("scripts/demo.sh: prints what arrived and leaves no process behind (no wrangler, no workerd, no ingest server)", { timeout: 400_000 }, async () => {
   const demo = start("demo.sh");
