@@ -12,7 +12,7 @@
 # Run scripts/setup.sh first. INTEMPT_ROOT=/path/to/crate builds another crate
 # (with the tools of this repo). Extra args are passed to `cargo build` via wasm-pack.
 # The node steps are scripts/*.mjs of this repo (check-wasm-loads, crate-version,
-# set-package-version, report-wasm-size, pack-filename).
+# report-wasm-size, pack-filename).
 
 set -euo pipefail
 # shellcheck source=scripts/env.sh
@@ -88,6 +88,9 @@ if [[ -d "$WP_OUT/snippets" ]]; then
   cp -R "$WP_OUT/snippets" "$PKG/"
 fi
 cp -R "$ROOT/pkg-template/." "$PKG/"
+for licence in LICENSE-MIT LICENSE-APACHE; do # absent in a throwaway INTEMPT_ROOT crate
+  if [[ -f "$ROOT/$licence" ]]; then cp "$ROOT/$licence" "$PKG/"; fi
+done
 
 # The generated JS ships as ONE minified module: wasm-bindgen's glue with the
 # inline JS of src/wasm/js.rs bundled in (its comments are for readers of the
@@ -121,7 +124,7 @@ done
 
 version="$(cargo metadata --no-deps --format-version 1 --manifest-path "$ROOT/Cargo.toml" |
   node "$TOOLS_ROOT/scripts/crate-version.mjs" "$ROOT/Cargo.toml")"
-node "$TOOLS_ROOT/scripts/set-package-version.mjs" "$PKG/package.json" "$version"
+(cd "$PKG" && npm pkg set version="$version")
 echo "build: pkg/ assembled, version $version"
 
 node "$TOOLS_ROOT/scripts/report-wasm-size.mjs" "$PKG/${OUT_NAME}_bg.wasm"
