@@ -61,6 +61,9 @@ fn integer(value: &JsValue, name: &str) -> Result<Option<u32>, Error> {
 /// copied into wasm memory.
 const MAX_CONFIG_STRING: usize = 4096;
 
+/// What an undefined field usually means, and what to do about it.
+const UNSET_HINT: &str = ". If it comes from an environment variable, that variable is not set where this code runs (a build step such as `next build` imports your modules without it): make the client on first use, inside the handler, not at import";
+
 fn config_string(value: &JsValue, name: &str) -> Result<String, Error> {
     if let Some(s) = js::str_within(value, MAX_CONFIG_STRING as f64) {
         return Ok(s);
@@ -78,6 +81,9 @@ fn config_string(value: &JsValue, name: &str) -> Result<String, Error> {
         ),
         other => cat!(name, " must be a non-empty string", got(other)),
     };
+    if kind(value, MAX_CONFIG_STRING) == Kind::Undefined {
+        return Err(Error::new(code, cat!(message, UNSET_HINT)));
+    }
     Err(Error::new(code, message))
 }
 

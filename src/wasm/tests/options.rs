@@ -62,3 +62,43 @@ fn a_fifth_options_object_with_more_arguments_after_it_is_a_config_error() {
         );
     }
 }
+
+#[wasm_bindgen_test]
+fn an_undefined_field_says_to_make_the_client_on_first_use() {
+    let undefined_key = build_config([
+        &"org".into(),
+        &"proj".into(),
+        &JsValue::UNDEFINED,
+        &"42".into(),
+        &JsValue::UNDEFINED,
+        &JsValue::UNDEFINED,
+        &JsValue::UNDEFINED,
+    ])
+    .map(|built| built.config)
+    .expect_err("an undefined apiKey");
+    assert_eq!(undefined_key.code(), crate::ErrorCode::InvalidApiKey);
+    let message = undefined_key.message();
+    assert!(message.starts_with("apiKey must be a string of the form identifier.secret, got undefined. If it comes from an environment variable"), "{message}");
+    assert!(
+        message.contains("make the client on first use, inside the handler"),
+        "{message}"
+    );
+
+    // A value of the wrong kind gets no hint about environment variables.
+    let wrong = build_config([
+        &"org".into(),
+        &"proj".into(),
+        &42.into(),
+        &"42".into(),
+        &JsValue::UNDEFINED,
+        &JsValue::UNDEFINED,
+        &JsValue::UNDEFINED,
+    ])
+    .map(|built| built.config)
+    .expect_err("a number apiKey");
+    assert!(
+        !wrong.message().contains("environment variable"),
+        "{}",
+        wrong.message()
+    );
+}
