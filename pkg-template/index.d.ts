@@ -43,7 +43,7 @@ export interface SDKOptions {
   authMode?: "header" | "query";
   /** A `fetch` to send with (called with `redirect: "manual"`). Default: in Node, `node:http`/`node:https` with a keep-alive agent; elsewhere (Bun, Deno, Workers) the global `fetch`. */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
-  /** Keeps background flushes alive after the response (e.g. `ctx.waitUntil.bind(ctx)`). On Cloudflare Workers the runtime's own is used by default. */
+  /** Keeps background flushes alive after the response (e.g. `ctx.waitUntil.bind(ctx)`). By default: on Cloudflare Workers the runtime's own; on Vercel the current request's, from the platform's request context. */
   waitUntil?: (promise: Promise<unknown>) => void;
   /** One flush ends within this many ms (default 10000, under Cloudflare's 30 s waitUntil window). */
   flushDeadlineMs?: number;

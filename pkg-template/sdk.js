@@ -19,6 +19,29 @@ export class IntemptError extends Error {
 
 let defaultWaitUntil;
 
+// Vercel's functions (Node.js and Edge) and Next.js's edge sandbox publish
+// the current request's `waitUntil` through a global reader: the contract
+// @vercel/functions' `waitUntil` reads. Where a reader exists when a client
+// is made (and no waitUntil was given, nor a runtime's own), the client's
+// background flushes go to the current request's `waitUntil`. Called by the
+// core through its guarded path: what a reader throws is ignored.
+const REQUEST_CONTEXTS = ["@next/request-context", "@vercel/request-context"];
+function requestContextWaitUntil() {
+  let readers;
+  try {
+    readers = REQUEST_CONTEXTS.map((name) => globalThis[Symbol.for(name)]).filter((r) => typeof r?.get === "function");
+  } catch {
+    return undefined;
+  }
+  if (readers.length === 0) return undefined;
+  return (promise) => {
+    for (const reader of readers) {
+      const waitUntil = reader.get()?.waitUntil;
+      if (typeof waitUntil === "function") return void waitUntil(promise);
+    }
+  };
+}
+
 /** Called once by each runtime entry after the wasm is instantiated. */
 export function configureRuntime({ waitUntil, fetch } = {}) {
   configure(IntemptError, fetch, adaptOutbox);
@@ -103,7 +126,8 @@ export class SDK {
   constructor(organization, project, apiKey, sourceId, batchTimeMs, maxBatchSize, options) {
     this.#core = new Core(organization, project, apiKey, sourceId, batchTimeMs, maxBatchSize, options);
     this.#concurrent = concurrentRequests(organization, batchTimeMs, options);
-    if (typeof defaultWaitUntil === "function") this.#core.useDefaultWaitUntil(defaultWaitUntil);
+    const fallback = typeof defaultWaitUntil === "function" ? defaultWaitUntil : requestContextWaitUntil();
+    if (fallback) this.#core.useDefaultWaitUntil(fallback);
   }
 
   identify(profileId, userId, eventTitle, userAttributes) {
