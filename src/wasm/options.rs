@@ -126,7 +126,10 @@ fn read_options(options: &JsValue, allowed: &[&[&str]]) -> Result<Vec<(String, J
             )));
         }
         let value = value::read_field(options, &key)?;
-        out.push((key, value));
+        // `{ endpoint: env.INTEMPT_ENDPOINT }` with the variable unset: the default.
+        if kind(&value, MAX_STRING) != Kind::Undefined {
+            out.push((key, value));
+        }
     }
     Ok(out)
 }

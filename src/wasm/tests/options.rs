@@ -102,3 +102,26 @@ fn an_undefined_field_says_to_make_the_client_on_first_use() {
         wrong.message()
     );
 }
+
+#[wasm_bindgen_test]
+fn an_option_whose_value_is_undefined_takes_its_default() {
+    let config = build([
+        js("{ endpoint: undefined, batchTimeMs: undefined, authMode: undefined }"),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ])
+    .unwrap();
+    let default = build([JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED]).unwrap();
+    assert_eq!(config.endpoint.as_str(), default.endpoint.as_str());
+    assert_eq!(config.batch_time_ms, default.batch_time_ms);
+    // A misspelt name is still refused, whatever its value.
+    let typo = build([
+        js("{ endpont: undefined }"),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ]);
+    assert!(typo
+        .expect_err("typo")
+        .message()
+        .contains("unknown option 'endpont'"));
+}
