@@ -71,7 +71,13 @@ async function eventsOf(profile, count) {
 /** `next start` on a free port; resolves once it answers. Its output goes to `output.text`. */
 async function startNext() {
   const port = await freePort();
-  const env = childEnv({ INTEMPT_API_KEY: API_KEY, INTEMPT_ENDPOINT: server.url });
+  const env = childEnv({
+    INTEMPT_ORGANIZATION: "demo-organization",
+    INTEMPT_PROJECT: "demo-project",
+    INTEMPT_SOURCE_ID: "616010376811536384",
+    INTEMPT_API_KEY: API_KEY,
+    INTEMPT_ENDPOINT: server.url,
+  });
   // Its own process group, so that stopping it stops whatever it started.
   const child = spawn(process.execPath, [NEXT, "start", "--port", String(port), "--hostname", "127.0.0.1"], {
     cwd: APP,

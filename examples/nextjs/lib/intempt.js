@@ -9,13 +9,11 @@ let client;
 
 export function intempt() {
   client ??= new SDK(
-    process.env.INTEMPT_ORGANIZATION ?? "demo-organization",
-    process.env.INTEMPT_PROJECT ?? "demo-project",
+    process.env.INTEMPT_ORGANIZATION,
+    process.env.INTEMPT_PROJECT,
     process.env.INTEMPT_API_KEY,
-    process.env.INTEMPT_SOURCE_ID ?? "616010376811536384",
-    100,
-    20,
-    { endpoint: process.env.INTEMPT_ENDPOINT },
+    process.env.INTEMPT_SOURCE_ID,
+    { endpoint: process.env.INTEMPT_ENDPOINT }, // unset: Intempt's API
   );
   return client;
 }
