@@ -151,6 +151,65 @@ export function propsJson(v, maxLen, maxDepth) {
   if (out === undefined) return undefined;
   return out.length > maxLen ? fail(PROBLEM.tooLarge) : out;
 }
+// ---- beforeSend -------------------------------------------------------------
+// The event's keys as the hook sees them (the contract's item keys, and the
+// name), in the order beforeSend hands them back: strings, then objects.
+const EVENT_KEYS = ['name', 'profileId', 'userId', 'accountId', 'anotherUserId', 'data', 'userAttributes', 'accountAttributes'];
+const STRING_KEYS = 5;
+const NAMES = ['a string', 'a number', 'a boolean', 'null', 'undefined', 'an array', 'an object', 'a Date', 'a function', 'a symbol', 'a BigInt', 'a class instance', 'a value that threw when read', 'a string'];
+function what(v) {
+  return NAMES[kindOf(v, Infinity)];
+}
+// Calls the hook with a fresh copy of the event (JSON text we wrote) and
+// copies what it returned into plain data: null when it dropped the event
+// (it returned null); a string saying how it failed; or an array of the
+// EVENT_KEYS' values (strings or undefined; the objects as JSON text or
+// undefined), or { field } when that object cannot be sent (the reason in
+// faultKind()/faultPath(), as for a call's properties). Strings longer than
+// maxString and objects longer than maxLen are refused before any copy.
+export function beforeSend(f, json, maxString, maxLen, maxDepth) {
+  let out;
+  try {
+    out = f(JSON.parse(json));
+  } catch (e) {
+    return 'it threw ' + describe(e, 'a non-Error');
+  }
+  if (out === null) return null;
+  if (out === undefined) return 'it returned undefined';
+  try {
+    if (typeof out !== 'object' && typeof out !== 'function') return 'it returned ' + what(out);
+    if (typeof out.then === 'function') {
+      quietly(out);
+      return 'it returned a promise (a thenable); it must return the event, or null, synchronously';
+    }
+    const proto = Object.getPrototypeOf(out);
+    if (Array.isArray(out) || (proto !== Object.prototype && proto !== null)) return 'it returned ' + what(out) + ', not a plain object';
+    const keys = Object.keys(out);
+    for (let i = 0; i < keys.length; i++) {
+      if (!EVENT_KEYS.includes(keys[i])) {
+        const k = keys[i].length > 64 ? keys[i].slice(0, 64) + '…' : keys[i];
+        return 'it returned an event with the unknown key ' + JSON.stringify(k) + ' (the keys are ' + EVENT_KEYS.join(', ') + ')';
+      }
+    }
+    const fields = [];
+    for (let i = 0; i < EVENT_KEYS.length; i++) {
+      const v = out[EVENT_KEYS[i]];
+      if (i < STRING_KEYS) {
+        if (v === undefined || v === null) fields[i] = undefined;
+        else if (typeof v !== 'string') return 'it returned an event whose ' + EVENT_KEYS[i] + ' is ' + what(v) + ', not a string';
+        else if (v.length > maxString) return 'it returned an event whose ' + EVENT_KEYS[i] + ' is longer than ' + maxString + ' characters';
+        else fields[i] = v;
+      } else {
+        const text = propsJson(v, maxLen, maxDepth);
+        if (text === undefined) return { field: EVENT_KEYS[i] };
+        fields[i] = text === '' ? undefined : text;
+      }
+    }
+    return fields;
+  } catch (e) {
+    return 'it returned an event that threw when read: ' + describe(e, 'a getter or Proxy');
+  }
+}
 // ---- callbacks and the host -----------------------------------------------
 // Waits for a thenable without ever letting its rejection go unhandled.
 function quietly(p) {
@@ -435,6 +494,18 @@ extern "C" {
     #[cfg(test)]
     #[wasm_bindgen(thread_local_v2)]
     pub(super) static SENT: JsValue;
+
+    /// Calls a `beforeSend` hook with the event (JSON text of a plain
+    /// object); `null` (dropped), a string (how it failed), an array of the
+    /// event's fields, or `{ field }` (that object cannot be sent).
+    #[wasm_bindgen(js_name = beforeSend)]
+    pub(super) fn before_send(
+        hook: &Function,
+        json: &str,
+        max_string: f64,
+        max_len: f64,
+        max_depth: u32,
+    ) -> JsValue;
 
     /// Calls `f(arg)` (a logger, a `waitUntil`), ignoring what it throws and
     /// any rejection of what it returns.

@@ -15,15 +15,18 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::Array;
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::code;
 use super::js::{self, fault_kind, fault_path, kind_of, props_json, str_within};
+use crate::client::Filtered;
 use crate::error::{Error, ErrorCode};
+use crate::event::{Event, Parts};
 use crate::json::{JsonObject, MAX_DEPTH};
 use crate::text::cat;
+use crate::wire;
 
 /// What `kindOf` says a value is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -250,7 +253,57 @@ pub(crate) fn object(
     }
 }
 
-/// Why properties cannot be sent (the codes `propsJson` records).
+/// Runs a JavaScript `beforeSend` hook on `event` through the guarded
+/// path: the hook gets a fresh plain object of the event's wire fields, and
+/// what it returns is read into plain data and checked as a call's
+/// arguments are (`budget`: option maxEventBytes, for each object).
+pub(crate) fn before_send(hook: &Function, event: &Event, budget: usize) -> Filtered {
+    let mut json = String::with_capacity(wire::entry_capacity(event));
+    wire::write_hook_event(&mut json, event);
+    let out = js::before_send(
+        hook,
+        &json,
+        MAX_STRING as f64,
+        budget as f64,
+        MAX_DEPTH as u32,
+    );
+    if out.is_null() {
+        return Filtered::Drop;
+    }
+    if let Some(why) = out.as_string() {
+        return Filtered::Failed(why);
+    }
+    if !Array::is_array(&out) {
+        // { field }: an object the helper made.
+        let field = js::read_field(&out, "field").value().as_string();
+        let what = cat!("it returned an event whose ", field.unwrap_or_default());
+        let error = Problem::from_code(fault_kind()).error(&what, &fault_path(), budget);
+        return Filtered::Failed(error.message().to_owned());
+    }
+    // A fresh array the helper made: strings or undefined.
+    let fields: Array = out.unchecked_into();
+    let text = |i| fields.get(i).as_string();
+    let object = |i| text(i).map(JsonObject::from_trusted);
+    let parts = Parts {
+        name: text(0).unwrap_or_default(),
+        profile_id: text(1).unwrap_or_default(),
+        user_id: text(2),
+        account_id: text(3),
+        another_user_id: text(4),
+        data: object(5),
+        user_attributes: object(6),
+        account_attributes: object(7),
+    };
+    match Event::from_parts(parts) {
+        Ok(event) => Filtered::Keep(event),
+        Err(error) => Filtered::Failed(cat!(
+            "it returned an event that no call could make: ",
+            error.message()
+        )),
+    }
+}
+
+/// Why properties cannot be sent (the codes `propsJson` records)./// Why properties cannot be sent (the codes `propsJson` records).
 enum Problem {
     NotAnObject(Kind),
     Unfaithful(Kind),
