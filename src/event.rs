@@ -215,8 +215,9 @@ impl Event {
     /// An event from its wire fields, as a `beforeSend` hook returned them,
     /// checked by the rules of the calls: a non-empty name and profile id,
     /// non-empty ids when given; under the name `"Identify"` (identify,
-    /// group and alias) no properties or attributes; `anotherUserId` only
-    /// in an alias (the name `"Identify"` and a user id).
+    /// group and alias) a user or account id and no properties or
+    /// attributes; `anotherUserId` only in an alias (the name `"Identify"`
+    /// and a user id).
     #[cfg_attr(not(all(target_arch = "wasm32", feature = "npm")), allow(dead_code))]
     pub(crate) fn from_parts(parts: Parts) -> Result<Event, Error> {
         let mut event = Event::new(required("name", parts.name)?, parts.profile_id)?;
@@ -224,6 +225,12 @@ impl Event {
         event.account_id = optional("accountId", parts.account_id.as_deref())?;
         event.another_user_id = optional("anotherUserId", parts.another_user_id.as_deref())?;
         if event.name == IDENTIFY {
+            if event.user_id.is_none() && event.account_id.is_none() {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    "the name 'Identify' needs a userId (identify, alias) or an accountId (group)",
+                ));
+            }
             if parts.data.is_some() {
                 return Err(Error::new(
                     ErrorCode::ReservedTitle,

@@ -164,6 +164,8 @@ fn a_hooks_event_is_checked_by_the_rules_of_the_calls() {
         p.another_user_id = Some("v".into());
     })
     .is_ok());
+    assert!(parts("Identify", |p| p.account_id = Some("a".into())).is_ok());
+    assert_eq!(parts("Identify", |_| {}), Err(ErrorCode::InvalidArgument));
     assert_eq!(parts("", |_| {}), Err(ErrorCode::InvalidArgument));
     assert_eq!(
         parts("T", |p| p.profile_id.clear()),
@@ -174,11 +176,17 @@ fn a_hooks_event_is_checked_by_the_rules_of_the_calls() {
         Err(ErrorCode::InvalidArgument)
     );
     assert_eq!(
-        parts("Identify", |p| p.data = props()),
+        parts("Identify", |p| {
+            p.user_id = Some("u".into());
+            p.data = props();
+        }),
         Err(ErrorCode::ReservedTitle)
     );
     assert_eq!(
-        parts("Identify", |p| p.user_attributes = props()),
+        parts("Identify", |p| {
+            p.account_id = Some("a".into());
+            p.user_attributes = props();
+        }),
         Err(ErrorCode::AttributesNeedTitle)
     );
     assert_eq!(

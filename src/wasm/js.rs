@@ -162,52 +162,58 @@ function what(v) {
 }
 // Calls the hook with a fresh copy of the event (JSON text we wrote) and
 // copies what it returned into plain data: null when it dropped the event
-// (it returned null); a string saying how it failed; or an array of the
-// EVENT_KEYS' values (strings or undefined; the objects as JSON text or
-// undefined), or { field } when that object cannot be sent (the reason in
-// faultKind()/faultPath(), as for a call's properties). Strings longer than
-// maxString and objects longer than maxLen are refused before any copy.
+// (it returned null); { why } saying how it failed; { field } when that
+// object cannot be sent (the reason in faultKind()/faultPath(), as for a
+// call's properties); or else the EVENT_KEYS' values as one string, one
+// line each, empty when absent: strings as JSON string literals, objects as
+// JSON text (neither holds a raw newline). One crossing back into wasm.
+// Strings longer than maxString and objects longer than maxLen are refused
+// before any copy.
 export function beforeSend(f, json, maxString, maxLen, maxDepth) {
   let out;
+  const fault = (why) => ({ why });
   try {
     out = f(JSON.parse(json));
   } catch (e) {
-    return 'it threw ' + describe(e, 'a non-Error');
+    return fault('it threw ' + describe(e, 'a non-Error'));
   }
   if (out === null) return null;
-  if (out === undefined) return 'it returned undefined';
+  if (out === undefined) return fault('it returned undefined');
   try {
-    if (typeof out !== 'object' && typeof out !== 'function') return 'it returned ' + what(out);
+    if (typeof out !== 'object' && typeof out !== 'function') return fault('it returned ' + what(out));
     if (typeof out.then === 'function') {
       quietly(out);
-      return 'it returned a promise (a thenable); it must return the event, or null, synchronously';
+      return fault('it returned a promise (a thenable); it must return the event, or null, synchronously');
     }
     const proto = Object.getPrototypeOf(out);
-    if (Array.isArray(out) || (proto !== Object.prototype && proto !== null)) return 'it returned ' + what(out) + ', not a plain object';
+    if (Array.isArray(out) || (proto !== Object.prototype && proto !== null)) return fault('it returned ' + what(out) + ', not a plain object');
     const keys = Object.keys(out);
     for (let i = 0; i < keys.length; i++) {
       if (!EVENT_KEYS.includes(keys[i])) {
         const k = keys[i].length > 64 ? keys[i].slice(0, 64) + '…' : keys[i];
-        return 'it returned an event with the unknown key ' + JSON.stringify(k) + ' (the keys are ' + EVENT_KEYS.join(', ') + ')';
+        return fault('it returned an event with the unknown key ' + JSON.stringify(k) + ' (the keys are ' + EVENT_KEYS.join(', ') + ')');
       }
     }
-    const fields = [];
+    let text = '';
     for (let i = 0; i < EVENT_KEYS.length; i++) {
       const v = out[EVENT_KEYS[i]];
+      let line = '';
       if (i < STRING_KEYS) {
-        if (v === undefined || v === null) fields[i] = undefined;
-        else if (typeof v !== 'string') return 'it returned an event whose ' + EVENT_KEYS[i] + ' is ' + what(v) + ', not a string';
-        else if (v.length > maxString) return 'it returned an event whose ' + EVENT_KEYS[i] + ' is longer than ' + maxString + ' characters';
-        else fields[i] = v;
+        if (typeof v === 'string') {
+          if (v.length > maxString) return fault('it returned an event whose ' + EVENT_KEYS[i] + ' is longer than ' + maxString + ' characters');
+          line = JSON.stringify(v);
+        } else if (v !== undefined && v !== null) {
+          return fault('it returned an event whose ' + EVENT_KEYS[i] + ' is ' + what(v) + ', not a string');
+        }
       } else {
-        const text = propsJson(v, maxLen, maxDepth);
-        if (text === undefined) return { field: EVENT_KEYS[i] };
-        fields[i] = text === '' ? undefined : text;
+        line = propsJson(v, maxLen, maxDepth);
+        if (line === undefined) return { field: EVENT_KEYS[i] };
       }
+      text += i === 0 ? line : '\n' + line;
     }
-    return fields;
+    return text;
   } catch (e) {
-    return 'it returned an event that threw when read: ' + describe(e, 'a getter or Proxy');
+    return fault('it returned an event that threw when read: ' + describe(e, 'a getter or Proxy'));
   }
 }
 // ---- callbacks and the host -----------------------------------------------
@@ -496,8 +502,9 @@ extern "C" {
     pub(super) static SENT: JsValue;
 
     /// Calls a `beforeSend` hook with the event (JSON text of a plain
-    /// object); `null` (dropped), a string (how it failed), an array of the
-    /// event's fields, or `{ field }` (that object cannot be sent).
+    /// object); `null` (dropped), `{ why }` (how it failed), `{ field }`
+    /// (that object cannot be sent), or the event's fields as one string,
+    /// a line each.
     #[wasm_bindgen(js_name = beforeSend)]
     pub(super) fn before_send(
         hook: &Function,

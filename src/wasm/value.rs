@@ -21,6 +21,7 @@ use wasm_bindgen::JsCast;
 
 use super::code;
 use super::js::{self, fault_kind, fault_path, kind_of, props_json, str_within};
+use crate::answer::string_value;
 use crate::client::Filtered;
 use crate::error::{Error, ErrorCode};
 use crate::event::{Event, Parts};
@@ -270,29 +271,41 @@ pub(crate) fn before_send(hook: &Function, event: &Event, budget: usize) -> Filt
     if out.is_null() {
         return Filtered::Drop;
     }
-    if let Some(why) = out.as_string() {
-        return Filtered::Failed(why);
-    }
-    if !Array::is_array(&out) {
-        // { field }: an object the helper made.
+    let Some(text) = out.as_string() else {
+        // { why } or { field }: an object the helper made.
+        if let Some(why) = js::read_field(&out, "why").value().as_string() {
+            return Filtered::Failed(why);
+        }
         let field = js::read_field(&out, "field").value().as_string();
         let what = cat!("it returned an event whose ", field.unwrap_or_default());
         let error = Problem::from_code(fault_kind()).error(&what, &fault_path(), budget);
         return Filtered::Failed(error.message().to_owned());
-    }
-    // A fresh array the helper made: strings or undefined.
-    let fields: Array = out.unchecked_into();
-    let text = |i| fields.get(i).as_string();
-    let object = |i| text(i).map(JsonObject::from_trusted);
+    };
+    // One line per field, in the helper's order: JSON string literals for
+    // strings, JSON text for objects, empty when absent.
+    let mut lines = text.split('\n');
+    let mut line = || lines.next().unwrap_or_default();
+    let mut string = || {
+        Some(line())
+            .filter(|l| !l.is_empty())
+            .and_then(string_value)
+    };
+    let (name, profile_id) = (string(), string());
+    let (user_id, account_id, another_user_id) = (string(), string(), string());
+    let mut object = || {
+        Some(line())
+            .filter(|l| !l.is_empty())
+            .map(|l| JsonObject::from_trusted(l.to_owned()))
+    };
     let parts = Parts {
-        name: text(0).unwrap_or_default(),
-        profile_id: text(1).unwrap_or_default(),
-        user_id: text(2),
-        account_id: text(3),
-        another_user_id: text(4),
-        data: object(5),
-        user_attributes: object(6),
-        account_attributes: object(7),
+        name: name.unwrap_or_default(),
+        profile_id: profile_id.unwrap_or_default(),
+        user_id,
+        account_id,
+        another_user_id,
+        data: object(),
+        user_attributes: object(),
+        account_attributes: object(),
     };
     match Event::from_parts(parts) {
         Ok(event) => Filtered::Keep(event),

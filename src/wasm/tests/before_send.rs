@@ -143,7 +143,8 @@ async fn a_failing_hook_drops_the_event_and_says_why_and_the_call_resolves() {
         ("(e) => ({ ...e, profileId: 'x'.repeat(2e6) })", "whose profileId is longer than 1048576 characters"),
         ("(e) => ({ ...e, profileId: '' })", "no call could make: profileId must be a non-empty string"),
         ("(e) => ({ ...e, name: undefined })", "no call could make: name"),
-        ("(e) => ({ ...e, name: 'Identify' })", "no call could make: the name 'Identify' cannot carry data"),
+        ("(e) => ({ ...e, name: 'Identify' })", "no call could make: the name 'Identify' needs a userId"),
+        ("(e) => ({ ...e, name: 'Identify', userId: 'u' })", "no call could make: the name 'Identify' cannot carry data"),
         ("(e) => ({ ...e, data: { f() {} } })", "whose data.f is a function"),
         ("(e) => ({ ...e, data: { n: NaN } })", "whose data.n is NaN or Infinity"),
         ("(e) => ({ ...e, data: [1] })", "whose data must be a plain object, got an array"),
@@ -188,5 +189,28 @@ async fn what_the_hook_keeps_or_mutates_later_does_not_change_what_was_sent() {
     assert_eq!(
         sent(),
         [0, 2, 4].map(|n| format!(r#"{{"name":"T","profileId":"p","data":{{"n":{n}}}}}"#))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn strings_the_hook_returns_arrive_as_it_wrote_them() {
+    // Newlines, quotes, backslashes, non-ASCII and astral characters, and a
+    // lone surrogate (U+FFFD in an id, as for a call's ids; kept escaped in
+    // properties, as JSON.stringify writes it).
+    let core = hooked(
+        r#"(e) => ({ ...e, name: 'T\n"\\', profileId: 'p\n"é😀\ud800', userId: '\t', data: { 'k\n"': 'v\n\u2028', lone: '\udc00' } })"#,
+    );
+    core.track("p".into(), "T".into(), JsValue::UNDEFINED)
+        .unwrap();
+    JsFuture::from(core.flush()).await.unwrap();
+    let body = js("globalThis.__hooked[0]").as_string().unwrap();
+    assert!(body.contains(r#"{"name":"T\n\"\\","payload":[{"#), "{body}");
+    assert!(
+        body.contains(concat!(
+            r#""profileId":"p\n\"é😀�","userId":"\t","data":{"k\n\"":"v\n"#,
+            "\u{2028}",
+            r#"","lone":"\udc00"}}]}"#
+        )),
+        "{body}"
     );
 }
