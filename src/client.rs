@@ -83,6 +83,14 @@ pub(crate) enum Filtered {
 /// The hook as the client calls it.
 pub(crate) type Filter = Box<dyn Fn(Event) -> Filtered>;
 
+/// A Rust hook as a [`Filter`] (it cannot fail).
+pub(crate) fn filter_of(hook: impl Fn(Event) -> Option<Event> + 'static) -> Filter {
+    Box::new(move |event| match hook(event) {
+        Some(event) => Filtered::Keep(event),
+        None => Filtered::Drop,
+    })
+}
+
 /// The Intempt client, generic over the outside world.
 ///
 /// It is single-threaded but shared: calls arrive while flushes await the
@@ -226,10 +234,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     ///
     /// Without a hook, recording costs nothing more.
     pub fn with_before_send(self, hook: impl Fn(Event) -> Option<Event> + 'static) -> Self {
-        self.with_filter(Box::new(move |event| match hook(event) {
-            Some(event) => Filtered::Keep(event),
-            None => Filtered::Drop,
-        }))
+        self.with_filter(filter_of(hook))
     }
 
     /// [`with_before_send`](Client::with_before_send) with a hook that may fail.

@@ -19,7 +19,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::host::{FetchTransport, HostClock, HostRandom, JsOutbox, Sleep};
 use super::js;
-use crate::client::{BeforeSend, Client, Filter, Logger, Trigger};
+use crate::client::{filter_of, BeforeSend, Client, Filter, Logger, Trigger};
 use crate::config::Config;
 use crate::error::Error;
 use crate::event::{Choose, Consent, Event};
@@ -194,12 +194,13 @@ impl fmt::Debug for EdgeClient {
 
 impl EdgeClient {
     /// Makes a client. No I/O, timer or randomness happens here.
-    pub fn new(config: Config, options: EdgeOptions) -> EdgeClient {
-        EdgeClient::with_filter(config, options, None)
+    pub fn new(config: Config, mut options: EdgeOptions) -> EdgeClient {
+        let filter = options.before_send.take().map(filter_of);
+        EdgeClient::with_filter(config, options, filter)
     }
 
-    /// [`new`](EdgeClient::new), with a hook that may fail (the JS `beforeSend`).
-    #[cfg_attr(not(feature = "npm"), allow(dead_code))]
+    /// [`new`](EdgeClient::new) with a hook that may fail (the JS
+    /// `beforeSend`) instead of `options.before_send`.
     pub(super) fn with_filter(
         config: Config,
         options: EdgeOptions,
@@ -209,9 +210,6 @@ impl EdgeClient {
             custom: options.fetch,
         };
         let mut client = Client::new(config, transport, HostClock, HostRandom);
-        if let Some(hook) = options.before_send {
-            client = client.with_before_send(hook);
-        }
         if let Some(filter) = filter {
             client = client.with_filter(filter);
         }
