@@ -289,6 +289,8 @@ ${failed.length ? `## Failed checks\n\n${failed.map((c) => `- ${c.what}: ${c.det
   *bare* = time inside the synchronous calls only; *incl. delivery* = wall time from the first call
   until the final flush/close resolved, divided by the calls; CPU = \`process.cpuUsage()\` over the same span.
   Floors: \`JSON.stringify(props)\`, and \`JSON.stringify({eventId: crypto.randomUUID(), timestamp: Date.now(), profileId, data: props})\`.
+  *intempt (beforeSend)* is intempt-edge with \`beforeSend: (event) => event\`, measured in the same rotation:
+  *with beforeSend − without* is what the hook path costs per call (plain intempt-edge has no hook and pays nothing for the option).
 - **Node e2e**: a fresh process per SDK and repetition sends ${results.config.e2eEvents.toLocaleString("en")} events the same way and
   flushes (intempt-edge \`flush()\`, posthog \`shutdown()\`, segment \`closeAndFlush()\`); wall and
   \`process.cpuUsage()\` from the first call to the flush's end. **Peak memory** = \`process.resourceUsage().maxRSS\`
