@@ -1,4 +1,4 @@
-// The beforeSend option end to end, in Node and Deno: the package installed
+// The beforeSend option end to end, in Node, Deno and workerd: the package installed
 // from the packed tarball, a hook that redacts, enriches, samples, records
 // an event of its own and fails in every way a hook can; the ingest server
 // holds exactly the events the hook kept, as it returned them.
@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import { join } from "node:path";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
-import { API_KEY, control, prepareApp, run, tool } from "./harness.mjs";
+import { API_KEY, bundleWorker, control, prepareApp, run, startWorker, tool } from "./harness.mjs";
 
 let server;
 let app;
@@ -26,7 +26,10 @@ const SUSPICIOUS = /panicked|unreachable|RuntimeError/i;
 async function check(runtime, result) {
   assert.equal(result.code, 0, `${runtime} exited with ${result.code}:\n${result.stderr}`);
   assert.deepEqual(`${result.stdout}\n${result.stderr}`.split("\n").filter((l) => SUSPICIOUS.test(l)), [], "no trap");
-  const out = JSON.parse(result.stdout.trim().split("\n").pop());
+  await verify(runtime, JSON.parse(result.stdout.trim().split("\n").pop()));
+}
+
+async function verify(runtime, out) {
   assert.deepEqual(out.outcomes, Array(11).fill("ok"), "every call resolved");
   assert.equal(out.unhandled, 0, "no unhandled rejection (the hook's promise included)");
   assert.deepEqual(
@@ -72,4 +75,19 @@ test("deno: beforeSend redacts, enriches, samples and fails safely; the server h
   const args = ["run", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", join(app, "before-send.mjs"), server.url, API_KEY, "deno"];
   const result = await run(tool("deno"), args, { cwd: app, env: { DENO_NO_UPDATE_CHECK: "1" } });
   await check("deno", result);
+});
+
+test("workerd: beforeSend redacts, enriches, samples and fails safely; the server holds what it kept (bundled by wrangler, run in Miniflare)", async () => {
+  const bundle = await bundleWorker(app, "before-send-worker.js", join(app, "dist-before-send"));
+  const output = [];
+  const worker = await startWorker(bundle, { output });
+  try {
+    const query = new URLSearchParams({ endpoint: server.url, apiKey: API_KEY });
+    const response = await worker.dispatchFetch(`http://example.com/?${query}`);
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.deepEqual(output.filter((l) => SUSPICIOUS.test(l)), [], "no trap in workerd's output");
+    await verify("workerd", await response.json());
+  } finally {
+    await worker.dispose();
+  }
 });
