@@ -233,6 +233,31 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// and `timestamp` are stamped after the hook.
     ///
     /// Without a hook, recording costs nothing more.
+    ///
+    /// To change an event, return one built with [`Event`]'s constructors
+    /// from the fields of the one given (its getters):
+    ///
+    /// ```
+    /// use intempt_edge::{Event, JsonObject};
+    /// // Test profiles are dropped; a purchase's properties are replaced
+    /// // by a redacted copy; everything else is kept as it is.
+    /// let hook = |event: Event| -> Option<Event> {
+    ///     if event.profile_id().starts_with("test-") {
+    ///         return None;
+    ///     }
+    ///     if event.name() == "Purchase" {
+    ///         let props = JsonObject::parse(r#"{"redacted":true}"#).ok()?;
+    ///         return Event::track(event.profile_id(), event.name(), Some(props)).ok();
+    ///     }
+    ///     Some(event)
+    /// };
+    /// let props = JsonObject::parse(r#"{"email":"a@b.c"}"#)?;
+    /// let kept = hook(Event::track("1845348", "Purchase", Some(props))?).unwrap();
+    /// assert_eq!(kept.properties().unwrap().as_str(), r#"{"redacted":true}"#);
+    /// assert!(hook(Event::track("test-1", "Purchase", None)?).is_none());
+    /// // Client::new(…).with_before_send(hook), or EdgeOptions::default().before_send(hook)
+    /// # Ok::<(), intempt_edge::Error>(())
+    /// ```
     pub fn with_before_send(self, hook: impl Fn(Event) -> Option<Event> + 'static) -> Self {
         self.with_filter(filter_of(hook))
     }
