@@ -15,6 +15,7 @@ const SHORT = {
   "intempt-edge (fetch)": "intempt (fetch)",
   "intempt-edge (node:http)": "intempt (node:http)",
   "intempt-edge (outbox)": "intempt (outbox)",
+  "intempt-edge (beforeSend)": "intempt (beforeSend)",
 };
 /** A column's short name. */
 export const short = (name) => SHORT[name] ?? name;
@@ -96,6 +97,14 @@ export function buildRows(r) {
   add("track()", `per call incl. delivery (${CONFIG.calls.toLocaleString("en")} calls)`, "µs", per(calls, "inclUsPerCall"), "≤ 2.5", atMost(2.5));
   add("track()", "bare call", "µs", per(calls, "bareUsPerCall"), "≤ 2.5", atMost(2.5));
   add("track()", "CPU per call incl. delivery", "µs", per(calls, "cpuUsPerCall"));
+  // An identity beforeSend against none, same run: what the hook path costs per call.
+  const hooked = "intempt-edge (beforeSend)";
+  const hookCost = (key) => {
+    const [mine, base] = [med(calls[hooked]?.[key]), med(calls[ie]?.[key])];
+    return mine === null || base === null ? {} : { [hooked]: { median: mine - base, n: 1 } };
+  };
+  add("track()", "bare call: with beforeSend − without", "µs", hookCost("bareUsPerCall"));
+  add("track()", "CPU per call: with beforeSend − without", "µs", hookCost("cpuUsPerCall"));
   }
 
   // The median of each column over the reference's median.
@@ -117,6 +126,11 @@ export function buildRows(r) {
   };
   add(`Node e2e, ${n.toLocaleString("en")} events`, "CPU per event ÷ intempt-edge without outbox", "×", outboxRatio("cpuUsPerEvent"));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "wall ÷ intempt-edge without outbox", "×", outboxRatio("wallUsPerEvent"));
+  const hookRatio = (key) => {
+    const cell = ratioCells(sdkCells(key), "intempt-edge")["intempt-edge (beforeSend)"];
+    return cell ? { "intempt-edge (beforeSend)": cell } : {};
+  };
+  add(`Node e2e, ${n.toLocaleString("en")} events`, "CPU per event ÷ intempt-edge without beforeSend", "×", hookRatio("cpuUsPerEvent"));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "requests", "", sdkCells("requests"), `= ${Math.ceil(n / BATCH)}`, equals(Math.ceil(n / BATCH)));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "events delivered (sink)", "", sdkCells("delivered"), `= ${n}`, equals(n));
   add(`Node e2e, ${n.toLocaleString("en")} events`, "events delivered per the SDK (stats().delivered)", "", sdkCells("reported"), `= ${n}`, equals(n));
@@ -275,6 +289,8 @@ ${failed.length ? `## Failed checks\n\n${failed.map((c) => `- ${c.what}: ${c.det
   *bare* = time inside the synchronous calls only; *incl. delivery* = wall time from the first call
   until the final flush/close resolved, divided by the calls; CPU = \`process.cpuUsage()\` over the same span.
   Floors: \`JSON.stringify(props)\`, and \`JSON.stringify({eventId: crypto.randomUUID(), timestamp: Date.now(), profileId, data: props})\`.
+  *intempt (beforeSend)* is intempt-edge with \`beforeSend: (event) => event\`, measured in the same rotation:
+  *with beforeSend − without* is what the hook path costs per call (plain intempt-edge has no hook and pays nothing for the option).
 - **Node e2e**: a fresh process per SDK and repetition sends ${results.config.e2eEvents.toLocaleString("en")} events the same way and
   flushes (intempt-edge \`flush()\`, posthog \`shutdown()\`, segment \`closeAndFlush()\`); wall and
   \`process.cpuUsage()\` from the first call to the flush's end. **Peak memory** = \`process.resourceUsage().maxRSS\`

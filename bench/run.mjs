@@ -32,6 +32,8 @@ const CONFIG = SMOKE
 CONFIG.batch = BATCH;
 
 const ALL = [...SDK_NAMES, ...FLOOR_NAMES];
+/** The track() call phase: every SDK and floor, and intempt-edge with an identity beforeSend (its cost per call, same run). */
+const CALL_NAMES = [...SDK_NAMES, "intempt-edge (beforeSend)", ...FLOOR_NAMES];
 const rotate = (list, k) => list.map((_, i) => list[(i + k) % list.length]);
 const log = (...parts) => process.stderr.write(parts.join(" ") + "\n");
 
@@ -83,13 +85,13 @@ async function measureChild(modeArgs, runtime = "node") {
 // ---- phases ----------------------------------------------------------------------
 
 async function phaseCalls(sink) {
-  const runs = Object.fromEntries(ALL.map((n) => [n, []]));
+  const runs = Object.fromEntries(CALL_NAMES.map((n) => [n, []]));
   for (let rep = 0; rep < CONFIG.callReps; rep++) {
-    for (const name of rotate(ALL, rep)) {
+    for (const name of rotate(CALL_NAMES, rep)) {
       sink.reset();
       const { result, error, wallMs } = await measureChild(["calls", name, CONFIG.calls, CONFIG.warmup, sink.url]);
       const c = sink.counters();
-      const expected = SDKS[name].kind === "sdk" ? CONFIG.calls + CONFIG.warmup : 0;
+      const expected = SDKS[name].kind === "floor" ? 0 : CONFIG.calls + CONFIG.warmup;
       const what = `track() calls: ${name}, rep ${rep + 1}`;
       if (error) {
         check(false, what, error);
@@ -102,7 +104,7 @@ async function phaseCalls(sink) {
     }
   }
   return Object.fromEntries(
-    ALL.map((n) => [n, { bareUsPerCall: summarize(runs[n].map((r) => r.bareUsPerCall)), inclUsPerCall: summarize(runs[n].map((r) => r.inclUsPerCall)), cpuUsPerCall: summarize(runs[n].map((r) => r.cpuUsPerCall)), runs: runs[n] }]),
+    CALL_NAMES.map((n) => [n, { bareUsPerCall: summarize(runs[n].map((r) => r.bareUsPerCall)), inclUsPerCall: summarize(runs[n].map((r) => r.inclUsPerCall)), cpuUsPerCall: summarize(runs[n].map((r) => r.cpuUsPerCall)), runs: runs[n] }]),
   );
 }
 
@@ -112,7 +114,7 @@ async function phaseCalls(sink) {
  * intempt-edge on its Node entry's node:http transport, and the references.
  */
 const E2E_NAMES = {
-  node: [...SDK_NAMES, "intempt-edge (fetch)", "intempt-edge (outbox)", ...REF_NAMES],
+  node: [...SDK_NAMES, "intempt-edge (fetch)", "intempt-edge (outbox)", "intempt-edge (beforeSend)", ...REF_NAMES],
   bun: ["intempt-edge", "intempt-edge (node:http)", ...REF_NAMES],
 };
 

@@ -47,6 +47,10 @@ export const SDKS = {
   // With an outbox configured, against a healthy sink: the outbox must never
   // be called and cost nothing per event (finish counts any store as failed).
   "intempt-edge (outbox)": variant({ outbox: true }),
+  // With a beforeSend hook that returns the event as it is: what the hook
+  // path costs per event (the plain "intempt-edge" column has none, and
+  // pays nothing for the option).
+  "intempt-edge (beforeSend)": variant({ beforeSend: true }),
   "posthog-node": {
     kind: "sdk",
     pkgDir: () => join(BENCH, "node_modules", "posthog-node"),
@@ -126,8 +130,8 @@ export const SDKS = {
 let outboxMessages = 0;
 const countingOutbox = { store: async (messages) => void (outboxMessages += messages.length) };
 
-/** intempt-edge with `fetch: globalThis.fetch` or an outbox, or imported from one of its entry files. */
-function variant({ fetch = false, outbox = false, file }) {
+/** intempt-edge with `fetch: globalThis.fetch`, an outbox or an identity beforeSend, or imported from one of its entry files. */
+function variant({ fetch = false, outbox = false, beforeSend = false, file }) {
   return {
     kind: "variant",
     of: "intempt-edge",
@@ -138,11 +142,13 @@ function variant({ fetch = false, outbox = false, file }) {
         maxQueueSize: QUEUE,
         ...(fetch ? { fetch: globalThis.fetch } : {}),
         ...(outbox ? { outbox: countingOutbox } : {}),
+        ...(beforeSend ? { beforeSend: (event) => event } : {}),
       }),
     track: (...a) => SDKS["intempt-edge"].track(...a),
     finish: async (c) => {
       const done = await SDKS["intempt-edge"].finish(c);
-      return { ...done, failed: done.failed + c.stats().stored + outboxMessages };
+      const stats = c.stats();
+      return { ...done, failed: done.failed + stats.stored + outboxMessages + stats.filtered + stats.filterFailed };
     },
   };
 }

@@ -67,6 +67,23 @@ export interface SDKOptions {
   warnings?: boolean;
   /** Where a flush puts the batches it could not deliver before its deadline, so they outlive the isolate or process: a Cloudflare Queue producer binding, a `Deno.Kv`, or an {@link Outbox}. A consumer resends them: {@link SDK.handleQueueBatch}, {@link SDK.handleKvMessage}. */
   outbox?: Outbox | CloudflareQueue | DenoKv;
+  /** Sees every recorded event (identify, group, track, alias, record) before it is queued, as a fresh plain object of its wire fields; returns it (changed or not) to send it, or `null` to drop it (counted in `stats().filtered`). Synchronous. If it throws, returns a promise, `undefined` or anything that is not a valid event, the event is dropped (counted in `stats().filterFailed`, with a warning) and the call still resolves. Not called for consents and choose calls, nor for calls it makes itself. */
+  beforeSend?: (event: IntemptEvent) => IntemptEvent | null;
+}
+
+/** An event as {@link SDKOptions.beforeSend} sees and returns it: the name it is sent under and the contract's item fields (`eventId` and `timestamp` are stamped after the hook). Absent fields are left out. */
+export interface IntemptEvent {
+  /** The event title; `"Identify"` for identify/group without a title, and alias. */
+  name: string;
+  profileId: string;
+  userId?: string;
+  accountId?: string;
+  /** An alias's other user id. */
+  anotherUserId?: string;
+  /** Properties of track/record. */
+  data?: Properties;
+  userAttributes?: Properties;
+  accountAttributes?: Properties;
 }
 
 /** A durable store for batches a flush could not deliver (the interface the Queue and Deno KV adapters implement). */
@@ -189,6 +206,10 @@ export interface SDKStats {
   optedOut: number;
   /** Events handed to the outbox. */
   stored: number;
+  /** Events `beforeSend` dropped (it returned `null`). */
+  filtered: number;
+  /** Events dropped because `beforeSend` failed (threw, returned a promise, `undefined` or an invalid event). */
+  filterFailed: number;
 }
 
 /** One experiment or personalization, as the server sent it. */

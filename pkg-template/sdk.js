@@ -284,7 +284,7 @@ export class SDK {
     try {
       return this.#core.stats();
     } catch {
-      return { queued: 0, inFlight: 0, delivered: 0, dropped: 0, optedOut: 0, stored: 0 };
+      return { queued: 0, inFlight: 0, delivered: 0, dropped: 0, optedOut: 0, stored: 0, filtered: 0, filterFailed: 0 };
     }
   }
 

@@ -66,6 +66,31 @@ pub enum Trigger {
 /// Receives debug lines (see [`Client::with_logger`]).
 pub type Logger = Box<dyn Fn(&str)>;
 
+/// A `before_send` hook (see [`Client::with_before_send`]): the event a call
+/// recorded in, the event to queue out, or `None` to drop it.
+pub type BeforeSend = Box<dyn Fn(Event) -> Option<Event>>;
+
+/// What a hook made of an event: the JavaScript hook can also fail (it
+/// threw, returned a promise or something that is not an event), with a
+/// line saying how.
+pub(crate) enum Filtered {
+    Keep(Event),
+    Drop,
+    #[cfg_attr(not(all(target_arch = "wasm32", feature = "npm")), allow(dead_code))]
+    Failed(String),
+}
+
+/// The hook as the client calls it.
+pub(crate) type Filter = Box<dyn Fn(Event) -> Filtered>;
+
+/// A Rust hook as a [`Filter`] (it cannot fail).
+pub(crate) fn filter_of(hook: impl Fn(Event) -> Option<Event> + 'static) -> Filter {
+    Box::new(move |event| match hook(event) {
+        Some(event) => Filtered::Keep(event),
+        None => Filtered::Drop,
+    })
+}
+
 /// The Intempt client, generic over the outside world.
 ///
 /// It is single-threaded but shared: calls arrive while flushes await the
@@ -126,6 +151,8 @@ pub struct Client<T, C, R> {
     pub(crate) warnings: Option<Logger>,
     /// See [`Client::with_request_contexts`].
     pub(crate) request_contexts: bool,
+    /// See [`Client::with_before_send`].
+    filter: Option<Filter>,
 }
 impl<T, C, R> fmt::Debug for Client<T, C, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -136,6 +163,7 @@ impl<T, C, R> fmt::Debug for Client<T, C, R> {
             .field("logger", &self.logger.is_some())
             .field("warnings", &self.warnings.is_some())
             .field("request_contexts", &self.request_contexts)
+            .field("before_send", &self.filter.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -157,6 +185,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             logger: None,
             warnings: None,
             request_contexts: false,
+            filter: None,
         }
     }
 
@@ -190,6 +219,55 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         self
     }
 
+    /// Calls `hook` with every event a call records (identify, group,
+    /// track, alias, record), before it is queued: it returns the event to
+    /// queue — the same, or another one (redacted, enriched) — or `None`
+    /// to drop it, counted in [`Stats::filtered`]. The returned event is
+    /// checked as a call's is: one over `maxEventBytes` is dropped too,
+    /// counted in [`Stats::filter_failed`] with a warning (see
+    /// [`Client::with_warnings`]), unless the event the call made was over
+    /// it already (then the call fails with [`ErrorCode::EventTooLarge`],
+    /// as without a hook). Not called for consents and choose calls (sent
+    /// at once, not events), nor while opted out or closed, nor for a call
+    /// the hook itself makes (that event is queued as it is). The `eventId`
+    /// and `timestamp` are stamped after the hook.
+    ///
+    /// Without a hook, recording costs nothing more.
+    ///
+    /// To change an event, return one built with [`Event`]'s constructors
+    /// from the fields of the one given (its getters):
+    ///
+    /// ```
+    /// use intempt_edge::{Event, JsonObject};
+    /// // Test profiles are dropped; a purchase's properties are replaced
+    /// // by a redacted copy; everything else is kept as it is.
+    /// let hook = |event: Event| -> Option<Event> {
+    ///     if event.profile_id().starts_with("test-") {
+    ///         return None;
+    ///     }
+    ///     if event.name() == "Purchase" {
+    ///         let props = JsonObject::parse(r#"{"redacted":true}"#).ok()?;
+    ///         return Event::track(event.profile_id(), event.name(), Some(props)).ok();
+    ///     }
+    ///     Some(event)
+    /// };
+    /// let props = JsonObject::parse(r#"{"email":"a@b.c"}"#)?;
+    /// let kept = hook(Event::track("1845348", "Purchase", Some(props))?).unwrap();
+    /// assert_eq!(kept.properties().unwrap().as_str(), r#"{"redacted":true}"#);
+    /// assert!(hook(Event::track("test-1", "Purchase", None)?).is_none());
+    /// // Client::new(…).with_before_send(hook), or EdgeOptions::default().before_send(hook)
+    /// # Ok::<(), intempt_edge::Error>(())
+    /// ```
+    pub fn with_before_send(self, hook: impl Fn(Event) -> Option<Event> + 'static) -> Self {
+        self.with_filter(filter_of(hook))
+    }
+
+    /// [`with_before_send`](Client::with_before_send) with a hook that may fail.
+    pub(crate) fn with_filter(mut self, filter: Filter) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
     pub(crate) fn log(&self, line: impl FnOnce() -> String) {
         if let Some(logger) = &self.logger {
             logger(&line());
@@ -207,16 +285,25 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     ///
     /// Errors: [`ErrorCode::Closed`], [`ErrorCode::EventTooLarge`],
     /// [`ErrorCode::QueueFull`]. Nothing queued is affected by an error.
-    /// While opted out, the event is counted and not recorded.
+    /// While opted out, the event is counted and not recorded. With a
+    /// [`before_send`](Client::with_before_send) hook, the hook's event is
+    /// the one queued (or none).
     pub fn enqueue(&self, event: &Event) -> Result<Trigger, Error> {
-        let now = self.clock.now_ms();
-        let mut state = self.state.borrow_mut();
+        match &self.filter {
+            None => self.record(event),
+            Some(filter) => self.record_filtered(filter, event),
+        }
+    }
+
+    /// Why a call cannot record now (closed, queue full), or `Ok(false)`
+    /// while opted out (counted).
+    fn refusal(&self, state: &mut State) -> Result<bool, Error> {
         if state.closed {
             return Err(closed());
         }
         if state.opted_out {
             state.totals.opted_out += 1;
-            return Ok(Trigger::None);
+            return Ok(false);
         }
         let limit = self.config.max_queue_events as usize;
         if state.queue.len() + state.in_flight_events >= limit {
@@ -225,23 +312,95 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 cat!("the queue holds ", limit, " undelivered events (option maxQueueSize); call flush() and retry, or raise the limit"),
             ));
         }
+        Ok(true)
+    }
+
+    /// [`enqueue`](Client::enqueue) through the `before_send` hook. The
+    /// state is not borrowed while the hook runs: it may call the client.
+    fn record_filtered(&self, filter: &Filter, event: &Event) -> Result<Trigger, Error> {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.in_hook {
+                // A call the hook made: recorded as it is, no recursion.
+                drop(state);
+                return self.record(event);
+            }
+            if !self.refusal(&mut state)? {
+                return Ok(Trigger::None);
+            }
+            state.in_hook = true;
+        }
+        // Cleared however the hook ends (a Rust hook may panic).
+        struct InHook<'a>(&'a RefCell<State>);
+        impl Drop for InHook<'_> {
+            fn drop(&mut self) {
+                self.0.borrow_mut().in_hook = false;
+            }
+        }
+        let verdict = {
+            let _in_hook = InHook(&self.state);
+            filter(event.clone())
+        };
+        let why = match verdict {
+            Filtered::Keep(kept) => match self.record(&kept) {
+                Err(error) if error.code() == ErrorCode::EventTooLarge => {
+                    if self.too_large(event).is_some() {
+                        // The call's own event was too large: its error, as without a hook.
+                        return Err(error);
+                    }
+                    cat!("it returned an event that is too large: ", error.message())
+                }
+                recorded => return recorded,
+            },
+            Filtered::Drop => {
+                self.state.borrow_mut().totals.filtered += 1;
+                return Ok(Trigger::None);
+            }
+            Filtered::Failed(why) => why,
+        };
+        self.state.borrow_mut().totals.filter_failed += 1;
+        self.log(|| cat!("beforeSend failed, the event was dropped: ", why));
+        self.warn_hook(&why);
+        Ok(Trigger::None)
+    }
+
+    /// The error of an event over `maxEventBytes`, if it is.
+    fn too_large(&self, event: &Event) -> Option<Error> {
+        let mut json = String::with_capacity(wire::entry_capacity(event));
+        wire::write_track_entry(&mut json, event, "00000000-0000-4000-8000-000000000000", 0);
+        self.size_error(json.len())
+    }
+
+    fn size_error(&self, len: usize) -> Option<Error> {
+        let max = self.config.max_event_bytes as usize;
+        (len > max).then(|| {
+            Error::new(
+                ErrorCode::EventTooLarge,
+                cat!(
+                    "the event is ",
+                    len,
+                    " bytes as JSON; the limit is ",
+                    max,
+                    " (option maxEventBytes): send fewer or smaller properties"
+                ),
+            )
+        })
+    }
+
+    /// Stamps, serialises and queues an event (no hook).
+    fn record(&self, event: &Event) -> Result<Trigger, Error> {
+        let now = self.clock.now_ms();
+        let mut state = self.state.borrow_mut();
+        if !self.refusal(&mut state)? {
+            return Ok(Trigger::None);
+        }
         let event_id = wire::uuid_v4(state.random_16(&self.random));
         // The bytes are ASCII hex and dashes.
         let event_id = core::str::from_utf8(&event_id).unwrap_or_default();
         let mut json = String::with_capacity(wire::entry_capacity(event));
         wire::write_track_entry(&mut json, event, event_id, now);
-        let max = self.config.max_event_bytes as usize;
-        if json.len() > max {
-            return Err(Error::new(
-                ErrorCode::EventTooLarge,
-                cat!(
-                    "the event is ",
-                    json.len(),
-                    " bytes as JSON; the limit is ",
-                    max,
-                    " (option maxEventBytes): send fewer or smaller properties"
-                ),
-            ));
+        if let Some(error) = self.size_error(json.len()) {
+            return Err(error);
         }
         let seq = state.next_seq;
         state.next_seq += 1;

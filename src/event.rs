@@ -176,6 +176,99 @@ impl Event {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The profile id (`profileId`).
+    pub fn profile_id(&self) -> &str {
+        &self.profile_id
+    }
+
+    /// The user id (`userId`), when the call had one.
+    pub fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
+    }
+
+    /// The account id (`accountId`), when the call had one.
+    pub fn account_id(&self) -> Option<&str> {
+        self.account_id.as_deref()
+    }
+
+    /// The properties (sent as `data`), when the call had some.
+    pub fn properties(&self) -> Option<&JsonObject> {
+        self.data.as_ref()
+    }
+
+    /// Attributes of the user (`userAttributes`).
+    pub fn user_attributes(&self) -> Option<&JsonObject> {
+        self.user_attributes.as_ref()
+    }
+
+    /// Attributes of the account (`accountAttributes`).
+    pub fn account_attributes(&self) -> Option<&JsonObject> {
+        self.account_attributes.as_ref()
+    }
+
+    /// The other user id of an alias (`anotherUserId`).
+    pub fn another_user_id(&self) -> Option<&str> {
+        self.another_user_id.as_deref()
+    }
+
+    /// An event from its wire fields, as a `beforeSend` hook returned them,
+    /// checked by the rules of the calls: a non-empty name and profile id,
+    /// non-empty ids when given; under the name `"Identify"` (identify,
+    /// group and alias) a user or account id and no properties or
+    /// attributes; `anotherUserId` only in an alias (the name `"Identify"`
+    /// and a user id).
+    #[cfg_attr(not(all(target_arch = "wasm32", feature = "npm")), allow(dead_code))]
+    pub(crate) fn from_parts(parts: Parts) -> Result<Event, Error> {
+        let mut event = Event::new(required("name", parts.name)?, parts.profile_id)?;
+        event.user_id = optional("userId", parts.user_id.as_deref())?;
+        event.account_id = optional("accountId", parts.account_id.as_deref())?;
+        event.another_user_id = optional("anotherUserId", parts.another_user_id.as_deref())?;
+        if event.name == IDENTIFY {
+            if event.user_id.is_none() && event.account_id.is_none() {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    "the name 'Identify' needs a userId (identify, alias) or an accountId (group)",
+                ));
+            }
+            if parts.data.is_some() {
+                return Err(Error::new(
+                    ErrorCode::ReservedTitle,
+                    "the name 'Identify' cannot carry data (track's properties); keep the event's name",
+                ));
+            }
+            if parts.user_attributes.is_some() || parts.account_attributes.is_some() {
+                return Err(Error::new(
+                    ErrorCode::AttributesNeedTitle,
+                    "attributes need a name other than 'Identify'",
+                ));
+            }
+        }
+        if event.another_user_id.is_some() && (event.name != IDENTIFY || event.user_id.is_none()) {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "anotherUserId belongs to an alias: the name 'Identify' and a userId",
+            ));
+        }
+        event.data = parts.data;
+        event.user_attributes = parts.user_attributes;
+        event.account_attributes = parts.account_attributes;
+        Ok(event)
+    }
+}
+
+/// The wire fields of an event, unchecked (see `Event::from_parts`).
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "npm")), allow(dead_code))]
+#[derive(Default)]
+pub(crate) struct Parts {
+    pub name: String,
+    pub profile_id: String,
+    pub user_id: Option<String>,
+    pub account_id: Option<String>,
+    pub another_user_id: Option<String>,
+    pub data: Option<JsonObject>,
+    pub user_attributes: Option<JsonObject>,
+    pub account_attributes: Option<JsonObject>,
 }
 
 /// The optional fields of a `record` call, by name; see [`Event::record`].

@@ -68,7 +68,7 @@ mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::{EdgeClient, EdgeOptions, JsOutbox, WaitUntil, Warnings};
 
-pub use client::{Client, Logger, Trigger};
+pub use client::{BeforeSend, Client, Logger, Trigger};
 pub use config::{defaults, ApiKey, AuthMode, Config, ConfigBuilder, Endpoint};
 pub use error::{Error, ErrorCode};
 pub use event::{

@@ -73,6 +73,13 @@ pub struct Stats {
     pub opted_out: u64,
     /// Events handed to the outbox.
     pub stored: u64,
+    /// Events a `before_send` hook dropped on purpose (it returned `None`,
+    /// or `null` in JavaScript).
+    pub filtered: u64,
+    /// Events dropped because the `before_send` hook failed: it returned
+    /// an event that is too large (or, in JavaScript, threw, returned a
+    /// promise or something that is not a valid event).
+    pub filter_failed: u64,
 }
 
 /// A set of event sequence numbers.

@@ -90,6 +90,11 @@ pub(crate) struct State {
     pub follow_up_wanted: bool,
     /// Failure lines written without `debug`, and when.
     pub warnings: WarnState,
+    /// Failures of the `before_send` hook: a line at once, then one a minute.
+    pub hook_warnings: WarnState,
+    /// The `before_send` hook is running: a call it makes records its
+    /// event without calling the hook again.
+    pub in_hook: bool,
     random_pool: Box<[u8; RANDOM_POOL]>,
     random_used: usize,
     pub totals: Stats,
@@ -117,6 +122,8 @@ impl Default for State {
             closed: false,
             follow_up_wanted: false,
             warnings: WarnState::default(),
+            hook_warnings: WarnState::default(),
+            in_hook: false,
             random_pool: Box::new([0; RANDOM_POOL]),
             random_used: RANDOM_POOL,
             totals: Stats::default(),

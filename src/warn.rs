@@ -87,6 +87,29 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         }
     }
 
+    /// The `before_send` hook failed and its event was dropped: a line now
+    /// if one is due (the first, then at most one a minute), else counted.
+    /// Its own streak, apart from delivery failures.
+    pub(crate) fn warn_hook(&self, why: &str) {
+        if self.warnings.is_none() {
+            return;
+        }
+        let now = self.clock.now_ms();
+        let due = self.state.borrow_mut().hook_warnings.failure(now);
+        if let Some(unreported) = due {
+            let more = match unreported {
+                0 => String::new(),
+                n => cat!(" (", n, " more since the last warning)"),
+            };
+            self.warn_line(cat!(
+                "beforeSend failed, so the event was dropped: ",
+                why,
+                more,
+                ". Fix the hook: return the event (changed or not) to send it, null to drop it; stats().filterFailed counts these (warnings: false silences this)"
+            ));
+        }
+    }
+
     /// A batch was delivered: after warnings, says that deliveries resumed.
     pub(crate) fn warn_delivered(&self) {
         if self.warnings.is_none() {

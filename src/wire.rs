@@ -137,6 +137,40 @@ pub(crate) fn write_track_entry(
     out.push_str("}]}");
 }
 
+/// The event as a `beforeSend` hook sees it: one flat object, the name and
+/// the item's keys in the contract's order (no `eventId` or `timestamp`:
+/// they are stamped after the hook), absent fields left out.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "npm")), allow(dead_code))]
+pub(crate) fn write_hook_event(out: &mut String, event: &Event) {
+    out.push_str("{\"name\":");
+    write_str(out, &event.name);
+    push_key(out, "profileId");
+    write_str(out, &event.profile_id);
+    let strings = [("userId", &event.user_id), ("accountId", &event.account_id)];
+    for (key, value) in strings {
+        if let Some(value) = value {
+            push_key(out, key);
+            write_str(out, value);
+        }
+    }
+    let objects = [
+        ("data", &event.data),
+        ("userAttributes", &event.user_attributes),
+        ("accountAttributes", &event.account_attributes),
+    ];
+    for (key, value) in objects {
+        if let Some(value) = value {
+            push_key(out, key);
+            out.push_str(value.as_str());
+        }
+    }
+    if let Some(other) = &event.another_user_id {
+        push_key(out, "anotherUserId");
+        write_str(out, other);
+    }
+    out.push('}');
+}
+
 fn push_key(out: &mut String, key: &str) {
     out.push_str(",\"");
     out.push_str(key);

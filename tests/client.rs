@@ -1426,3 +1426,223 @@ fn transport_errors_are_std_errors_that_say_what_happened() {
     );
     assert!(as_error(&TransportError::Redirected).contains("redirect"));
 }
+
+/// The `before_send` hook: a client of `w`'s world with `hook`, whose
+/// warnings go to the returned lines.
+mod before_send {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::{Rc, Weak};
+
+    use intempt_edge::{Client, Event, JsonObject};
+
+    type Lines = Rc<RefCell<Vec<String>>>;
+
+    fn hooked(
+        config: intempt_edge::ConfigBuilder,
+        hook: impl Fn(Event) -> Option<Event> + 'static,
+    ) -> (World, Lines) {
+        let lines = Lines::default();
+        let sink = lines.clone();
+        let w = world(config);
+        let client = Client::new(
+            w.client.config().clone(),
+            SimNet(w.transport.clone()),
+            SimClock(w.sim.clone()),
+            SimRandom::default(),
+        )
+        .with_warnings(move |line| sink.borrow_mut().push(line.to_owned()))
+        .with_before_send(hook);
+        (World { client, ..w }, lines)
+    }
+
+    fn props(json: &str) -> Option<JsonObject> {
+        Some(JsonObject::parse(json).unwrap())
+    }
+
+    /// The payload items the server got, in order.
+    fn items(w: &World) -> Vec<serde_json::Value> {
+        w.bodies()
+            .iter()
+            .flat_map(|b| b["track"].as_array().unwrap().clone())
+            .map(|e| {
+                let mut item = e["payload"][0].clone();
+                item["name"] = e["name"].clone();
+                item
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_hook_redacts_and_enriches_what_is_sent() {
+        let (w, lines) = hooked(config(), |event| {
+            let mut data: serde_json::Value =
+                serde_json::from_str(event.properties()?.as_str()).unwrap();
+            data.as_object_mut().unwrap().remove("email");
+            data["region"] = "eu".into();
+            let data = JsonObject::parse(&data.to_string()).unwrap();
+            Some(Event::track(event.profile_id(), event.name(), Some(data)).unwrap())
+        });
+        let event = Event::track("p1", "Purchase", props(r#"{"email":"a@b.c","n":1}"#)).unwrap();
+        w.client.enqueue(&event).unwrap();
+        let report = run(&w.sim, w.client.flush());
+        assert_eq!(report.delivered, 1);
+        let sent = items(&w);
+        assert_eq!(sent[0]["data"], serde_json::json!({"n": 1, "region": "eu"}));
+        assert_eq!(sent[0]["name"], "Purchase");
+        assert!(!w.transport.sent.borrow()[0].1.body.contains("a@b.c"));
+        let stats = w.client.stats();
+        assert_eq!(
+            (stats.filtered, stats.filter_failed, stats.delivered),
+            (0, 0, 1)
+        );
+        assert!(lines.borrow().is_empty(), "{:?}", lines.borrow());
+    }
+
+    #[test]
+    fn a_hook_that_returns_none_drops_the_event_and_counts_it() {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let saw = seen.clone();
+        // Sampling: every other profile is dropped.
+        let (w, lines) = hooked(config(), move |event| {
+            saw.borrow_mut().push(event.name().to_owned());
+            let n: u32 = event.profile_id().parse().unwrap();
+            (n % 2 == 0).then_some(event)
+        });
+        for i in 0..10 {
+            let trigger = w
+                .client
+                .enqueue(&Event::track(i.to_string(), "T", None).unwrap())
+                .unwrap();
+            assert!(i > 0 || trigger == Trigger::ArmTimer(100), "{trigger:?}");
+        }
+        // Every kind of recorded call goes through it.
+        w.client
+            .enqueue(&Event::identify("2", "u", None, None).unwrap())
+            .unwrap();
+        w.client
+            .enqueue(&Event::alias("3", "u", "v").unwrap())
+            .unwrap();
+        assert_eq!(seen.borrow().len(), 12);
+        assert_eq!(&seen.borrow()[10..], ["Identify", "Identify"]);
+        let stats = w.client.stats();
+        assert_eq!((stats.filtered, stats.queued), (6, 6));
+        let report = run(&w.sim, w.client.flush());
+        assert_eq!((report.delivered, report.dropped), (6, 0));
+        let profiles: Vec<String> = items(&w)
+            .iter()
+            .map(|i| i["profileId"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(profiles, ["0", "2", "4", "6", "8", "2"]);
+        assert!(lines.borrow().is_empty(), "a deliberate drop warns nobody");
+    }
+
+    #[test]
+    fn an_event_the_hook_made_too_large_is_dropped_with_a_warning() {
+        let (w, lines) = hooked(config().max_event_bytes(512), |event| {
+            let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(1_000));
+            Some(Event::track(event.profile_id(), event.name(), props(&big)).unwrap())
+        });
+        for _ in 0..3 {
+            let trigger = w.client.enqueue(&Event::track("p", "T", None).unwrap());
+            assert_eq!(trigger, Ok(Trigger::None), "the call itself was fine");
+        }
+        let stats = w.client.stats();
+        assert_eq!(
+            (stats.filter_failed, stats.filtered, stats.queued),
+            (3, 0, 0)
+        );
+        // One line at once, then at most one a minute.
+        assert_eq!(lines.borrow().len(), 1, "{:?}", lines.borrow());
+        let line = lines.borrow()[0].clone();
+        assert!(line.contains("beforeSend failed, so the event was dropped: it returned an event that is too large: the event is"), "{line}");
+        assert!(line.contains("filterFailed"), "{line}");
+        w.sim.now.set(w.sim.now.get() + 60_000);
+        w.client
+            .enqueue(&Event::track("p", "T", None).unwrap())
+            .unwrap();
+        assert_eq!(lines.borrow().len(), 2);
+        assert!(
+            lines.borrow()[1].contains("(2 more since the last warning)"),
+            "{:?}",
+            lines.borrow()
+        );
+        // A call whose own event is too large fails as without a hook.
+        let big = format!(r#"{{"pad":"{}"}}"#, "y".repeat(1_000));
+        let err = w
+            .client
+            .enqueue(&Event::track("p", "T", props(&big)).unwrap())
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::EventTooLarge);
+        assert_eq!(
+            w.client.stats().filter_failed,
+            4,
+            "that one is the caller's error, not the hook's"
+        );
+        assert!(w.transport.sent.borrow().is_empty());
+    }
+
+    #[test]
+    fn the_hook_is_not_called_while_opted_out_closed_or_full() {
+        let calls = Rc::new(RefCell::new(0));
+        let counted = calls.clone();
+        let (w, _) = hooked(config().max_queue_events(2), move |event| {
+            *counted.borrow_mut() += 1;
+            Some(event)
+        });
+        let event = Event::track("p", "T", None).unwrap();
+        w.client.opt_out();
+        w.client.enqueue(&event).unwrap();
+        assert_eq!((*calls.borrow(), w.client.stats().opted_out), (0, 1));
+        w.client.opt_in();
+        w.client.enqueue(&event).unwrap();
+        w.client.enqueue(&event).unwrap();
+        let err = w.client.enqueue(&event).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::QueueFull);
+        assert_eq!(*calls.borrow(), 2, "a full queue refuses before the hook");
+        run(&w.sim, w.client.close());
+        assert_eq!(
+            w.client.enqueue(&event).unwrap_err().code(),
+            ErrorCode::Closed
+        );
+        assert_eq!(*calls.borrow(), 2);
+    }
+
+    #[test]
+    fn a_call_the_hook_makes_is_queued_as_it_is_without_recursion() {
+        let slot: Rc<RefCell<Weak<SimClient>>> = Rc::default();
+        let inner = slot.clone();
+        let calls = Rc::new(RefCell::new(0));
+        let counted = calls.clone();
+        let (w, lines) = hooked(config(), move |event| {
+            *counted.borrow_mut() += 1;
+            // The hook records an audit event of its own, and reads stats.
+            let client = inner.borrow().upgrade().unwrap();
+            let audit = Event::track("audit", "Seen", None).unwrap();
+            client.enqueue(&audit).unwrap();
+            let _ = client.stats();
+            Some(event)
+        });
+        let World {
+            sim,
+            transport,
+            client,
+        } = w;
+        let client = Rc::new(client);
+        *slot.borrow_mut() = Rc::downgrade(&client);
+        client
+            .enqueue(&Event::track("p", "T", None).unwrap())
+            .unwrap();
+        assert_eq!(*calls.borrow(), 1, "the hook ran once");
+        assert_eq!(client.stats().queued, 2);
+        let report = run(&sim, client.flush());
+        assert_eq!(report.delivered, 2);
+        let body = &transport.sent.borrow()[0].1.body;
+        let (audit, caller) = (body.find("\"Seen\"").unwrap(), body.find("\"T\"").unwrap());
+        assert!(
+            audit < caller,
+            "the hook's own event was queued first: {body}"
+        );
+        assert!(lines.borrow().is_empty());
+    }
+}

@@ -62,6 +62,7 @@ pub(crate) const OPTIONS: &[OptionSpec] = {
         option("logger", Host),
         option("warnings", Bool(true)),
         option("outbox", Host),
+        option("beforeSend", Host),
     ]
 };
 

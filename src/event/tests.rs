@@ -141,3 +141,63 @@ fn consent_rules() {
     )
     .is_ok());
 }
+
+#[test]
+fn a_hooks_event_is_checked_by_the_rules_of_the_calls() {
+    use super::Parts;
+    let parts = |name: &str, f: fn(&mut Parts)| {
+        let mut p = Parts {
+            name: name.into(),
+            profile_id: "p".into(),
+            ..Parts::default()
+        };
+        f(&mut p);
+        Event::from_parts(p).map_err(|e| e.code())
+    };
+    fn props() -> Option<JsonObject> {
+        obj(r#"{"a":1}"#)
+    }
+    assert!(parts("Purchase", |p| p.data = props()).is_ok());
+    assert!(parts("Identify", |p| p.user_id = Some("u".into())).is_ok());
+    assert!(parts("Identify", |p| {
+        p.user_id = Some("u".into());
+        p.another_user_id = Some("v".into());
+    })
+    .is_ok());
+    assert!(parts("Identify", |p| p.account_id = Some("a".into())).is_ok());
+    assert_eq!(parts("Identify", |_| {}), Err(ErrorCode::InvalidArgument));
+    assert_eq!(parts("", |_| {}), Err(ErrorCode::InvalidArgument));
+    assert_eq!(
+        parts("T", |p| p.profile_id.clear()),
+        Err(ErrorCode::InvalidArgument)
+    );
+    assert_eq!(
+        parts("T", |p| p.user_id = Some(String::new())),
+        Err(ErrorCode::InvalidArgument)
+    );
+    assert_eq!(
+        parts("Identify", |p| {
+            p.user_id = Some("u".into());
+            p.data = props();
+        }),
+        Err(ErrorCode::ReservedTitle)
+    );
+    assert_eq!(
+        parts("Identify", |p| {
+            p.account_id = Some("a".into());
+            p.user_attributes = props();
+        }),
+        Err(ErrorCode::AttributesNeedTitle)
+    );
+    assert_eq!(
+        parts("T", |p| {
+            p.user_id = Some("u".into());
+            p.another_user_id = Some("v".into());
+        }),
+        Err(ErrorCode::InvalidArgument)
+    );
+    assert_eq!(
+        parts("Identify", |p| p.another_user_id = Some("v".into())),
+        Err(ErrorCode::InvalidArgument)
+    );
+}

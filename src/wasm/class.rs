@@ -14,6 +14,7 @@ use super::options::build_config;
 use super::value::{self, got, kind, Kind, MAX_STRING};
 use super::{js, EdgeClient, EdgeOptions, Warnings};
 
+use crate::client::Filter;
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event, OptimizationType, RecordBuilder, Selector, ValidUntil};
 use crate::json::write_str;
@@ -170,9 +171,15 @@ impl Core {
             logger,
             outbox: built.outbox,
             warnings,
+            before_send: None,
         };
+        // Only when given: without a hook, recording costs nothing more.
+        let budget = built.config.max_event_bytes as usize;
+        let filter = built.before_send.map(|hook| -> Filter {
+            Box::new(move |event: Event| value::before_send(&hook, &event, budget))
+        });
         Ok(Core {
-            edge: EdgeClient::new(built.config, options),
+            edge: EdgeClient::with_filter(built.config, options, filter),
         })
     }
 
@@ -498,6 +505,10 @@ impl Core {
             stats.opted_out,
             r#","stored":"#,
             stats.stored,
+            r#","filtered":"#,
+            stats.filtered,
+            r#","filterFailed":"#,
+            stats.filter_failed,
             r#"}"#
         ))
     }

@@ -19,7 +19,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::host::{FetchTransport, HostClock, HostRandom, JsOutbox, Sleep};
 use super::js;
-use crate::client::{Client, Logger, Trigger};
+use crate::client::{filter_of, BeforeSend, Client, Filter, Logger, Trigger};
 use crate::config::Config;
 use crate::error::Error;
 use crate::event::{Choose, Consent, Event};
@@ -67,6 +67,9 @@ pub struct EdgeOptions {
     pub outbox: Option<JsOutbox>,
     /// Where warnings go when events cannot leave (`console.warn` by default).
     pub warnings: Warnings,
+    /// Sees every recorded event before it is queued; see
+    /// [`Client::with_before_send`].
+    pub before_send: Option<BeforeSend>,
 }
 
 /// Where an [`EdgeClient`]'s warnings go: one line when events cannot leave
@@ -130,6 +133,14 @@ impl EdgeOptions {
         self.warnings = Warnings::Off;
         self
     }
+
+    /// Calls `hook` with every recorded event before it is queued: it
+    /// returns the event to send (changed or not), or `None` to drop it.
+    /// See [`Client::with_before_send`].
+    pub fn before_send(mut self, hook: impl Fn(Event) -> Option<Event> + 'static) -> Self {
+        self.before_send = Some(Box::new(hook));
+        self
+    }
 }
 
 impl fmt::Debug for EdgeOptions {
@@ -140,6 +151,7 @@ impl fmt::Debug for EdgeOptions {
             .field("logger", &self.logger.is_some())
             .field("outbox", &self.outbox.is_some())
             .field("warnings", &self.warnings)
+            .field("before_send", &self.before_send.is_some())
             .finish()
     }
 }
@@ -182,11 +194,25 @@ impl fmt::Debug for EdgeClient {
 
 impl EdgeClient {
     /// Makes a client. No I/O, timer or randomness happens here.
-    pub fn new(config: Config, options: EdgeOptions) -> EdgeClient {
+    pub fn new(config: Config, mut options: EdgeOptions) -> EdgeClient {
+        let filter = options.before_send.take().map(filter_of);
+        EdgeClient::with_filter(config, options, filter)
+    }
+
+    /// [`new`](EdgeClient::new) with a hook that may fail (the JS
+    /// `beforeSend`) instead of `options.before_send`.
+    pub(super) fn with_filter(
+        config: Config,
+        options: EdgeOptions,
+        filter: Option<Filter>,
+    ) -> EdgeClient {
         let transport = FetchTransport {
             custom: options.fetch,
         };
         let mut client = Client::new(config, transport, HostClock, HostRandom);
+        if let Some(filter) = filter {
+            client = client.with_filter(filter);
+        }
         if let Some(logger) = options.logger {
             client = client.with_logger(logger);
         }

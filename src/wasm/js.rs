@@ -151,6 +151,71 @@ export function propsJson(v, maxLen, maxDepth) {
   if (out === undefined) return undefined;
   return out.length > maxLen ? fail(PROBLEM.tooLarge) : out;
 }
+// ---- beforeSend -------------------------------------------------------------
+// The event's keys as the hook sees them (the contract's item keys, and the
+// name), in the order beforeSend hands them back: strings, then objects.
+const EVENT_KEYS = ['name', 'profileId', 'userId', 'accountId', 'anotherUserId', 'data', 'userAttributes', 'accountAttributes'];
+const STRING_KEYS = 5;
+const NAMES = ['a string', 'a number', 'a boolean', 'null', 'undefined', 'an array', 'an object', 'a Date', 'a function', 'a symbol', 'a BigInt', 'a class instance', 'a value that threw when read', 'a string'];
+function what(v) {
+  return NAMES[kindOf(v, Infinity)];
+}
+// Calls the hook with a fresh copy of the event (JSON text we wrote) and
+// copies what it returned into plain data: null when it dropped the event
+// (it returned null); { why } saying how it failed; { field } when that
+// object cannot be sent (the reason in faultKind()/faultPath(), as for a
+// call's properties); or else the EVENT_KEYS' values as one string, one
+// line each, empty when absent: strings as JSON string literals, objects as
+// JSON text (neither holds a raw newline). One crossing back into wasm.
+// Strings longer than maxString and objects longer than maxLen are refused
+// before any copy.
+export function beforeSend(f, json, maxString, maxLen, maxDepth) {
+  let out;
+  const fault = (why) => ({ why });
+  try {
+    out = f(JSON.parse(json));
+  } catch (e) {
+    return fault('it threw ' + describe(e, 'a non-Error'));
+  }
+  if (out === null) return null;
+  if (out === undefined) return fault('it returned undefined');
+  try {
+    if (typeof out !== 'object' && typeof out !== 'function') return fault('it returned ' + what(out));
+    if (typeof out.then === 'function') {
+      quietly(out);
+      return fault('it returned a promise (a thenable); it must return the event, or null, synchronously');
+    }
+    const proto = Object.getPrototypeOf(out);
+    if (Array.isArray(out) || (proto !== Object.prototype && proto !== null)) return fault('it returned ' + what(out) + ', not a plain object');
+    const keys = Object.keys(out);
+    for (let i = 0; i < keys.length; i++) {
+      if (!EVENT_KEYS.includes(keys[i])) {
+        const k = keys[i].length > 64 ? keys[i].slice(0, 64) + '…' : keys[i];
+        return fault('it returned an event with the unknown key ' + JSON.stringify(k) + ' (the keys are ' + EVENT_KEYS.join(', ') + ')');
+      }
+    }
+    let text = '';
+    for (let i = 0; i < EVENT_KEYS.length; i++) {
+      const v = out[EVENT_KEYS[i]];
+      let line = '';
+      if (i < STRING_KEYS) {
+        if (typeof v === 'string') {
+          if (v.length > maxString) return fault('it returned an event whose ' + EVENT_KEYS[i] + ' is longer than ' + maxString + ' characters');
+          line = JSON.stringify(v);
+        } else if (v !== undefined && v !== null) {
+          return fault('it returned an event whose ' + EVENT_KEYS[i] + ' is ' + what(v) + ', not a string');
+        }
+      } else {
+        line = propsJson(v, maxLen, maxDepth);
+        if (line === undefined) return { field: EVENT_KEYS[i] };
+      }
+      text += i === 0 ? line : '\n' + line;
+    }
+    return text;
+  } catch (e) {
+    return fault('it returned an event that threw when read: ' + describe(e, 'a getter or Proxy'));
+  }
+}
 // ---- callbacks and the host -----------------------------------------------
 // Waits for a thenable without ever letting its rejection go unhandled.
 function quietly(p) {
@@ -435,6 +500,19 @@ extern "C" {
     #[cfg(test)]
     #[wasm_bindgen(thread_local_v2)]
     pub(super) static SENT: JsValue;
+
+    /// Calls a `beforeSend` hook with the event (JSON text of a plain
+    /// object); `null` (dropped), `{ why }` (how it failed), `{ field }`
+    /// (that object cannot be sent), or the event's fields as one string,
+    /// a line each.
+    #[wasm_bindgen(js_name = beforeSend)]
+    pub(super) fn before_send(
+        hook: &Function,
+        json: &str,
+        max_string: f64,
+        max_len: f64,
+        max_depth: u32,
+    ) -> JsValue;
 
     /// Calls `f(arg)` (a logger, a `waitUntil`), ignoring what it throws and
     /// any rejection of what it returns.

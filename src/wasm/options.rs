@@ -142,6 +142,7 @@ pub(super) struct Built {
     pub debug: bool,
     pub warnings: bool,
     pub outbox: Option<JsOutbox>,
+    pub before_send: Option<Function>,
 }
 
 /// The value read for option `name` (undefined when absent).
@@ -211,6 +212,7 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
     let (mut fetch, mut wait_until, mut logger, mut debug) = (None, None, None, false);
     let mut warnings = true;
     let mut outbox = None;
+    let mut before_send = None;
     for (key, value) in &options {
         builder = match key.as_str() {
             "endpoint" => builder.endpoint(config_string(value, "endpoint")?),
@@ -237,6 +239,10 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
             }
             "outbox" => {
                 outbox = adapt_outbox(value)?;
+                builder
+            }
+            "beforeSend" => {
+                before_send = function(value, key)?;
                 builder
             }
             "debug" => {
@@ -269,6 +275,7 @@ pub(super) fn build_config(args: [&JsValue; 7]) -> Result<Built, Error> {
         debug,
         warnings,
         outbox,
+        before_send,
     })
 }
 

@@ -9,6 +9,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::Core;
 
+mod before_send;
 mod guarded;
 mod options;
 mod outbox;

@@ -15,15 +15,19 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::Array;
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::code;
 use super::js::{self, fault_kind, fault_path, kind_of, props_json, str_within};
+use crate::answer::string_value;
+use crate::client::Filtered;
 use crate::error::{Error, ErrorCode};
+use crate::event::{Event, Parts};
 use crate::json::{JsonObject, MAX_DEPTH};
 use crate::text::cat;
+use crate::wire;
 
 /// What `kindOf` says a value is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -250,7 +254,69 @@ pub(crate) fn object(
     }
 }
 
-/// Why properties cannot be sent (the codes `propsJson` records).
+/// Runs a JavaScript `beforeSend` hook on `event` through the guarded
+/// path: the hook gets a fresh plain object of the event's wire fields, and
+/// what it returns is read into plain data and checked as a call's
+/// arguments are (`budget`: option maxEventBytes, for each object).
+pub(crate) fn before_send(hook: &Function, event: &Event, budget: usize) -> Filtered {
+    let mut json = String::with_capacity(wire::entry_capacity(event));
+    wire::write_hook_event(&mut json, event);
+    let out = js::before_send(
+        hook,
+        &json,
+        MAX_STRING as f64,
+        budget as f64,
+        MAX_DEPTH as u32,
+    );
+    if out.is_null() {
+        return Filtered::Drop;
+    }
+    let Some(text) = out.as_string() else {
+        // { why } or { field }: an object the helper made.
+        if let Some(why) = js::read_field(&out, "why").value().as_string() {
+            return Filtered::Failed(why);
+        }
+        let field = js::read_field(&out, "field").value().as_string();
+        let what = cat!("it returned an event whose ", field.unwrap_or_default());
+        let error = Problem::from_code(fault_kind()).error(&what, &fault_path(), budget);
+        return Filtered::Failed(error.message().to_owned());
+    };
+    // One line per field, in the helper's order: JSON string literals for
+    // strings, JSON text for objects, empty when absent.
+    let mut lines = text.split('\n');
+    let mut line = || lines.next().unwrap_or_default();
+    let mut string = || {
+        Some(line())
+            .filter(|l| !l.is_empty())
+            .and_then(string_value)
+    };
+    let (name, profile_id) = (string(), string());
+    let (user_id, account_id, another_user_id) = (string(), string(), string());
+    let mut object = || {
+        Some(line())
+            .filter(|l| !l.is_empty())
+            .map(|l| JsonObject::from_trusted(l.to_owned()))
+    };
+    let parts = Parts {
+        name: name.unwrap_or_default(),
+        profile_id: profile_id.unwrap_or_default(),
+        user_id,
+        account_id,
+        another_user_id,
+        data: object(),
+        user_attributes: object(),
+        account_attributes: object(),
+    };
+    match Event::from_parts(parts) {
+        Ok(event) => Filtered::Keep(event),
+        Err(error) => Filtered::Failed(cat!(
+            "it returned an event that no call could make: ",
+            error.message()
+        )),
+    }
+}
+
+/// Why properties cannot be sent (the codes `propsJson` records)./// Why properties cannot be sent (the codes `propsJson` records).
 enum Problem {
     NotAnObject(Kind),
     Unfaithful(Kind),

@@ -9,7 +9,10 @@
 // flush's own-events bound, follow-up timers and the Workers-only polling
 // wait beside the woken one, +1.9 KiB; redelivery that splits a stored batch
 // on 413 instead of dropping it, +1.6 KiB; the bounded queue consumer and
-// reports that add up, +0.3 KiB). The goal (issues 6, 11 and 22) is 40 KB.
+// reports that add up, +0.3 KiB); 72 KiB with the beforeSend hook (issue 20,
+// 70.9 measured: the hook in the core, +1.3 KiB; the JS path that copies and
+// checks what a hook returns, +1.5 KiB; its guarded JS helper, +0.6 KiB).
+// The goal (issues 6, 11 and 22) is 40 KB.
 // Raise it only with a reason in the commit.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
@@ -19,7 +22,7 @@ import { test } from "node:test";
 
 import { ROOT } from "./harness.mjs";
 
-const BUDGET_GZIP = 68 * 1024;
+const BUDGET_GZIP = 72 * 1024;
 
 function workerFiles(pkg) {
   const files = ["intempt_edge_bg.wasm", "intempt_edge.js", "sdk.js", "workerd.js"].map((f) => join(pkg, f));

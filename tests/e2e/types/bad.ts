@@ -1,6 +1,6 @@
 // Wrong types: tsc must report an error on every line marked `expect-error`
 // (and nowhere else).
-import { SDK } from "intempt-edge";
+import { SDK, type IntemptEvent } from "intempt-edge";
 
 const intempt = new SDK("o", "p", "id.secret", "1");
 new SDK("o", "p", "id.secret"); // expect-error: sourceId is required
@@ -23,3 +23,6 @@ const n: number = intempt.flush(); // expect-error: flush returns a promise
 const s: string = (await intempt.flush()).delivered; // expect-error: delivered is a number
 new SDK("o", "p", "id.secret", "1", 100, 20, { outbox: 42 }); // expect-error: outbox is an object
 intempt.handleKvMessage({}); // expect-error: the Deno.Kv is required
+new SDK("o", "p", "id.secret", "1", { beforeSend: async (e: IntemptEvent) => e }); // expect-error: beforeSend is synchronous
+new SDK("o", "p", "id.secret", "1", { beforeSend: (e: IntemptEvent) => ({ ...e, profileId: 1 }) }); // expect-error: profileId is a string
+new SDK("o", "p", "id.secret", "1", { beforeSend: () => undefined }); // expect-error: return the event or null

@@ -1,5 +1,5 @@
 // Every method and option with its documented types: must type-check.
-import { SDK, IntemptError, type FlushReport, type Choice, type SDKStats, type Outbox, type QueueBatchSummary, type Redelivery } from "intempt-edge";
+import { SDK, IntemptError, type FlushReport, type Choice, type SDKStats, type Outbox, type QueueBatchSummary, type Redelivery, type IntemptEvent } from "intempt-edge";
 
 const intempt = new SDK("demo-organization", "demo-project", "id.secret", "616010376811536384", 100, 20, {
   endpoint: "http://127.0.0.1:8787",
@@ -43,6 +43,15 @@ async function all(): Promise<void> {
   const verdict: Redelivery = await withOutbox.redeliver('{"track":[]}', { attempts: 2 });
   const stored: number = report.stored + seedForm.stats().stored + fifthOptions.stats().stored + (verdict.retryAfterMs ?? 0);
   void [summary, ours, stored];
+  const hook = (event: IntemptEvent): IntemptEvent | null => {
+    if (event.profileId.endsWith("-test")) return null;
+    const { email, ...data } = event.data ?? {};
+    void email;
+    return { ...event, data: { ...data, region: "eu" }, userAttributes: event.userAttributes };
+  };
+  const hooked = new SDK("o", "p", "id.secret", "1", { beforeSend: hook });
+  const dropped: number = hooked.stats().filtered + hooked.stats().filterFailed;
+  void dropped;
   const closed: FlushReport = await fromObject.close();
   const stats: SDKStats = seedForm.stats();
   void [choices, delivered, reasons, closed, stats];
