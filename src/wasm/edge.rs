@@ -39,6 +39,9 @@ pub type WaitUntil = Rc<dyn Fn(Promise)>;
 
 /// Optional host hooks of an [`EdgeClient`].
 ///
+/// Binding `cloudflare:workers`' `waitUntil` by hand, as below, is for a
+/// build without the `workerd` feature, which makes it the default.
+///
 /// ```no_run
 /// use intempt_edge::EdgeOptions;
 /// use js_sys::Promise;
