@@ -8,7 +8,7 @@
 //   ... --only rust | --only ts              just one of the two
 //   node scripts/api-snapshot.mjs --render-json FILE   render any rustdoc JSON file to stdout
 //
-// Rust: `cargo rustdoc -p intempt-edge --lib --features serde_json` (every
+// Rust: `cargo rustdoc -p intempt-edge --lib --features serde_json,worker` (every
 // feature a Rust caller may turn on; `npm` only builds the package) with rustdoc's
 // JSON output, for the host and for wasm32-unknown-unknown, in
 // target/api-snapshot/. The JSON output is unstable (-Z unstable-options), so
@@ -123,7 +123,7 @@ function rustdocJson(target) {
   }
   const targetArgs = target ? ["--target", target] : [];
   cargo(
-    ["rustdoc", "--quiet", "-p", CRATE, "--lib", "--features", "serde_json", "--target-dir", snapshotTargetDir, ...targetArgs,
+    ["rustdoc", "--quiet", "-p", CRATE, "--lib", "--features", "serde_json,worker", "--target-dir", snapshotTargetDir, ...targetArgs,
       // Doc warnings are the "API docs" step's business (scripts/test.sh).
       "--", "-Z", "unstable-options", "--output-format", "json", "--cap-lints", "allow"],
     { RUSTC_BOOTSTRAP: "1" },
@@ -744,7 +744,7 @@ function snapshots() {
     const wasm = renderRust(rustdocJson(WASM_TARGET));
     out.push({
       file: "rust-api.txt",
-      lines: [...header(`The public Rust API of the crate ${CRATE} on the host target (cargo rustdoc --features serde_json, rustdoc JSON).`), ...host],
+      lines: [...header(`The public Rust API of the crate ${CRATE} on the host target (cargo rustdoc --features serde_json,worker, rustdoc JSON).`), ...host],
     });
     const hostSet = new Set(host);
     const wasmSet = new Set(wasm);

@@ -9,6 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 dir="$ROOT/$1"
 package="$2"
 lib="${package//-/_}"
+bash "$TOOLS_ROOT/scripts/wasm-bindgen-version.sh" --check
 cargo build --quiet --release -p "$package" --target wasm32-unknown-unknown
 rm -rf "$dir/pkg"
 wasm-bindgen --target web --out-dir "$dir/pkg" "$ROOT/target/wasm32-unknown-unknown/release/$lib.wasm"

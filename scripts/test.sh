@@ -21,12 +21,15 @@ cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 # are host tests; built for wasm32 they would link std beside our panic handler).
 cargo clippy --lib --target wasm32-unknown-unknown --features npm -- -D warnings
 cargo clippy --lib --profile test --target wasm32-unknown-unknown --features npm -- -D warnings
-cargo clippy -p intempt-edge-rust-worker -p intempt-edge-rust-shared --target wasm32-unknown-unknown -- -D warnings
+# The Rust callers' features: `worker` (workers-rs; includes `workerd`).
+cargo clippy --all-targets --target wasm32-unknown-unknown --features worker -- -D warnings
+cargo clippy -p intempt-edge-rust-worker -p intempt-edge-workers-rs -p intempt-edge-rust-shared -p intempt-edge-rust-no-flush --target wasm32-unknown-unknown -- -D warnings
 
 section "API docs (cargo doc, warnings are errors, host and wasm32)"
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target wasm32-unknown-unknown
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target wasm32-unknown-unknown --features npm
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target wasm32-unknown-unknown --features worker
 
 section "API snapshots (tests/api/: Rust host and wasm32, index.d.ts; update: node scripts/api-snapshot.mjs --update)"
 node scripts/api-snapshot.mjs --check

@@ -15,7 +15,7 @@ use core::pin::Pin;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::host::{FetchTransport, HostClock, HostRandom, JsOutbox, Sleep};
 use super::js;
@@ -32,9 +32,15 @@ use crate::report::{FlushReport, Stats};
 /// It is called from Rust, so it must not throw into wasm: bind the host's
 /// function with `#[wasm_bindgen(catch)]` and ignore the error (outside a
 /// request, Cloudflare's `waitUntil` throws; the work still runs).
+///
+/// With the crate's `workerd` feature (or `worker`, which includes it), a
+/// client given none uses `waitUntil` from `cloudflare:workers`.
 pub type WaitUntil = Rc<dyn Fn(Promise)>;
 
 /// Optional host hooks of an [`EdgeClient`].
+///
+/// Binding `cloudflare:workers`' `waitUntil` by hand, as below, is for a
+/// build without the `workerd` feature, which makes it the default.
 ///
 /// ```no_run
 /// use intempt_edge::EdgeOptions;
@@ -108,6 +114,28 @@ impl EdgeOptions {
     pub fn wait_until(mut self, wait_until: impl Fn(Promise) + 'static) -> Self {
         self.wait_until = Some(Rc::new(wait_until));
         self
+    }
+
+    /// Hands background flushes to `wait_until` as futures, for hosts whose
+    /// `waitUntil` takes one, such as workers-rs's `Context::wait_until`
+    /// (for a client made per request: a client shared by requests must not
+    /// keep one request's context). The work runs whether or not the future
+    /// is polled; the future ends when it has.
+    ///
+    /// ```ignore
+    /// let options = EdgeOptions::default().wait_until_future(move |work| ctx.wait_until(work));
+    /// ```
+    pub fn wait_until_future(
+        self,
+        wait_until: impl Fn(Pin<Box<dyn Future<Output = ()>>>) + 'static,
+    ) -> Self {
+        self.wait_until(move |promise| {
+            let done = JsFuture::from(promise);
+            wait_until(Box::pin(async move {
+                // The promise never rejects (see `EdgeClient::spawn`).
+                let _ = done.await;
+            }));
+        })
     }
 
     /// Sends one line per request and outcome (and per flush) to `logger`.
@@ -227,10 +255,18 @@ impl EdgeClient {
             Warnings::To(sink) => client = client.with_warnings(sink),
             Warnings::Off => {}
         }
+        // The `workerd` feature: given none, the runtime's own `waitUntil`
+        // (from `cloudflare:workers`), as the npm package's Worker entry does.
+        #[cfg(feature = "workerd")]
+        let wait_until = options
+            .wait_until
+            .or_else(|| js::runtime_wait_until().map(guarded));
+        #[cfg(not(feature = "workerd"))]
+        let wait_until = options.wait_until;
         EdgeClient {
             shared: Rc::new(Shared {
                 client,
-                wait_until: RefCell::new(options.wait_until),
+                wait_until: RefCell::new(wait_until),
             }),
         }
     }

@@ -607,3 +607,19 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     pub(super) fn error(this: &Sent) -> String;
 }
+
+/// The `workerd` feature (a Worker written in Rust): the runtime's own
+/// `waitUntil`, which keeps work alive in whichever request is running, as
+/// the npm package's Worker entry (`workerd.js`) uses it. A namespace import:
+/// a workerd without that export gives `None` instead of failing to load.
+#[cfg(feature = "workerd")]
+#[wasm_bindgen(inline_js = r#"
+import * as cloudflare from "cloudflare:workers";
+export function runtimeWaitUntil() {
+  try { const f = cloudflare.waitUntil; return typeof f === 'function' ? f : undefined; } catch (_) { return undefined; }
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = runtimeWaitUntil)]
+    pub(super) fn runtime_wait_until() -> Option<Function>;
+}

@@ -15,6 +15,8 @@ mod js;
 mod options;
 #[cfg(feature = "npm")]
 mod value;
+#[cfg(feature = "worker")]
+mod workers_rs;
 
 pub use edge::{EdgeClient, EdgeOptions, WaitUntil, Warnings};
 pub use host::JsOutbox;

@@ -59,9 +59,9 @@ fn client(env: &Env) -> Result<EdgeClient, JsValue> {
     .endpoint(var(env.endpoint(), "INTEMPT_ENDPOINT")?)
     .build()
     .map_err(|e| JsError::new(&e.to_string()))?;
-    // Every request below flushes through its own ctx.waitUntil. A Worker
-    // that does not could hand background flushes to the runtime with
-    // `EdgeOptions::default().wait_until(|promise| …)`.
+    // Every request below flushes through its own ctx.waitUntil. With the
+    // crate's `workerd` feature (Cargo.toml), the batch timer's flushes go to
+    // `waitUntil` from `cloudflare:workers` too, so a forgotten flush loses nothing.
     let client = EdgeClient::new(config, EdgeOptions::default());
     CLIENT.with(|c| *c.borrow_mut() = Some(client.clone()));
     Ok(client)
