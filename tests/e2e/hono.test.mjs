@@ -118,7 +118,7 @@ for (const [runtime, command, args] of [
   ["deno", tool("deno"), ["run", "--allow-net=127.0.0.1", "--allow-env", "deno.js"]],
   ["bun", tool("bun"), ["bun.js"]],
 ]) {
-  test(`examples/hono in ${runtime}: the middleware awaits the flush; every event arrives once, a throwing handler's too`, async () => {
+  test(`examples/hono in ${runtime}: the middleware awaits the flush; every event arrives once, a throwing handler's too`, { timeout: 120_000 }, async () => {
     server.reset();
     const output = await withServer(command, args, (get) => exercise(get, `hono-${runtime}`, true));
     assert.deepEqual(strayLines(output), [], output);
@@ -127,7 +127,7 @@ for (const [runtime, command, args] of [
   });
 }
 
-test("examples/hono in workerd (bundled by wrangler): the flush goes to waitUntil; every event arrives once, a throwing handler's too", async () => {
+test("examples/hono in workerd (bundled by wrangler): the flush goes to waitUntil; every event arrives once, a throwing handler's too", { timeout: 180_000 }, async () => {
   server.reset();
   const output = [];
   const worker = await startWorker(await bundleWorker(dir, "app.js", join(dir, "dist")), { bindings: ENV(), output });
@@ -170,7 +170,7 @@ async function pending(promise) {
   return !done;
 }
 
-test("middleware: with an ExecutionContext the flush is handed to waitUntil and the response does not wait", async () => {
+test("middleware: with an ExecutionContext the flush is handed to waitUntil and the response does not wait", { timeout: 10_000 }, async () => {
   const { Hono } = await hono();
   const { intempt } = await middleware();
   const client = fakeClient();
@@ -190,7 +190,7 @@ test("middleware: with an ExecutionContext the flush is handed to waitUntil and 
   assert.deepEqual(await handed[0], { delivered: 1 });
 });
 
-test("middleware: without an ExecutionContext (c.executionCtx throws) the response waits for the flush", async () => {
+test("middleware: without an ExecutionContext (c.executionCtx throws) the response waits for the flush", { timeout: 10_000 }, async () => {
   const { Hono } = await hono();
   const { intempt } = await middleware();
   const client = fakeClient();
@@ -206,7 +206,7 @@ test("middleware: without an ExecutionContext (c.executionCtx throws) the respon
   assert.equal(await (await answer).text(), "ok");
 });
 
-test("middleware: the factory is called once, lazily, with the first request's context", async () => {
+test("middleware: the factory is called once, lazily, with the first request's context", { timeout: 10_000 }, async () => {
   const { Hono } = await hono();
   const { intempt } = await middleware();
   const client = fakeClient();
@@ -225,7 +225,7 @@ test("middleware: the factory is called once, lazily, with the first request's c
   assert.equal(client.flushes, 3);
 });
 
-test("middleware: a factory that throws fails that request; the next request calls it again", async () => {
+test("middleware: a factory that throws fails that request; the next request calls it again", { timeout: 10_000 }, async () => {
   const { Hono } = await hono();
   const { intempt } = await middleware();
   const client = fakeClient();
@@ -249,7 +249,7 @@ test("middleware: a factory that throws fails that request; the next request cal
   assert.match(await (await notAClient.request("/", undefined, {}, ctx)).text(), /must return an SDK/);
 });
 
-test("middleware: a handler that throws still flushes what it tracked, then its error goes on", async () => {
+test("middleware: a handler that throws still flushes what it tracked, then its error goes on", { timeout: 10_000 }, async () => {
   const { Hono } = await hono();
   const { intempt } = await middleware();
   const client = fakeClient();
@@ -285,7 +285,7 @@ test("middleware: a handler that throws still flushes what it tracked, then its 
   assert.equal(client.tracked.length, 2);
 });
 
-test("middleware: a flush that rejects or throws never fails the response", async () => {
+test("middleware: a flush that rejects or throws never fails the response", { timeout: 10_000 }, async () => {
   const { Hono } = await hono();
   const { intempt } = await middleware();
   const rejecting = { track: async () => {}, flush: () => Promise.reject(new Error("flush failed")) };
@@ -330,7 +330,7 @@ test("the hono entry is its own: it imports nothing, and no main entry imports i
   }
 });
 
-test("the hono entry's types: documented use type-checks; wrong types fail on exactly the marked lines", async () => {
+test("the hono entry's types: documented use type-checks; wrong types fail on exactly the marked lines", { timeout: 120_000 }, async () => {
   cpSync(join(ROOT, "tests", "e2e", "types"), join(dir, "types"), { recursive: true });
   const tsc = (file) =>
     run(tool("tsc"), ["--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom", "--skipLibCheck", "false", file], { cwd: dir });
