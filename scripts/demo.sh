@@ -11,7 +11,8 @@ bash scripts/build.sh >/dev/null
 tgz=$(ls -t target/intempt-edge-*.tgz | head -n 1)
 
 echo "==> installing $tgz into the example Worker"
-(cd examples/cloudflare-worker && npm install --no-audit --no-fund --no-save --no-package-lock --loglevel=error "$ROOT/$tgz")
+# --omit=dev: the example's test tools (vitest and Cloudflare's plugin) are not needed to run it.
+(cd examples/cloudflare-worker && npm install --omit=dev --no-audit --no-fund --no-save --no-package-lock --loglevel=error "$ROOT/$tgz")
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 logs=$(mktemp -d)

@@ -1,6 +1,4 @@
-// `npm test`: the tests run inside workerd (Cloudflare's runtime) through
-// @cloudflare/vitest-pool-workers, with the bindings below as `env`.
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-plugin"; // with vitest 4.1: "@cloudflare/vitest-pool-workers"
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -10,15 +8,15 @@ export default defineConfig({
       miniflare: {
         compatibilityDate: "2026-07-01",
         compatibilityFlags: ["nodejs_compat"],
-        // intempt-edge imports its .wasm as a module, as wrangler bundles it.
+        // intempt-edge imports its .wasm as a module; without this rule:
+        // "Cannot find module './intempt_edge_bg.js' imported from …/intempt_edge_bg.wasm"
         modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
         bindings: {
           INTEMPT_ORGANIZATION: "demo-organization",
           INTEMPT_PROJECT: "demo-project",
           INTEMPT_SOURCE_ID: "616010376811536384",
           INTEMPT_API_KEY: "test-id.test-secret",
-          // Nothing is sent there: the tests pass the recorder as the fetch.
-          INTEMPT_ENDPOINT: "https://api.intempt.com",
+          INTEMPT_ENDPOINT: "https://api.intempt.com", // nothing is sent: the tests pass the recorder as the fetch
         },
       },
     }),

@@ -1,4 +1,5 @@
-// Runs inside workerd with @cloudflare/vitest-pool-workers: `npm test`.
+// Runs inside workerd with @cloudflare/vitest-plugin (or, with vitest 4.1,
+// @cloudflare/vitest-pool-workers): `npm test`.
 // The recorder of "intempt-edge/testing" is the SDK's fetch: every request is
 // checked against Intempt's wire contract and answered like Intempt, in
 // process, so the test asserts what the Worker tracked.

@@ -3,8 +3,10 @@
 // JavaScript Worker that wrangler.toml runs, and the Rust Worker.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, test } from "node:test";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
@@ -131,26 +133,96 @@ test("examples/deno: its deno test tests pass with the recorder (type-checked, n
   assert.match(result.stdout, /ok \| 2 passed \| 0 failed/, result.stdout);
 });
 
-test("examples/cloudflare-worker: its vitest tests pass inside workerd (@cloudflare/vitest-pool-workers) with the recorder", async () => {
-  // A copy with the packed package installed. Its devDependencies (vitest and
-  // the pool, pinned to this repo's versions) are left out of the install:
-  // they resolve from the repo's node_modules, which the copy sits under.
-  const dir = join(ROOT, "target", "e2e", "example-worker-test");
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dirname(dir), { recursive: true });
-  const source = join(ROOT, "examples", "cloudflare-worker");
-  cpSync(source, dir, { recursive: true, filter: (path) => !path.includes("node_modules") });
-  const manifest = JSON.parse(readFileSync(join(source, "package.json"), "utf8"));
-  delete manifest.devDependencies;
-  writeFileSync(join(dir, "package.json"), JSON.stringify(manifest, null, 2));
-  const install = await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error", tarball()], { cwd: dir, timeoutMs: 120_000 });
+test("Deno with a local copy of the package (README, Deno quick start): npm i <tarball>, and npm:intempt-edge resolves from node_modules", async () => {
+  // Outside the repo: under it, Deno would find the repo's package.json and node_modules.
+  const dir = mkdtempSync(join(tmpdir(), "intempt-deno-local-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "deno-local-copy", private: true }, null, 2));
+  writeFileSync(join(dir, "deno.json"), JSON.stringify({ nodeModulesDir: "manual" }, null, 2));
+  const install = await run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball()], { cwd: dir, timeoutMs: 120_000 });
   assert.equal(install.code, 0, install.stderr);
-  // vitest-pool-workers runs miniflare, which wants Node >= 22.
-  const result = await run(node22(), [join(ROOT, "node_modules", "vitest", "vitest.mjs"), "run"], {
-    cwd: dir,
-    env: { CI: "true", NO_COLOR: "1" },
-    timeoutMs: 180_000,
-  });
+  writeFileSync(
+    join(dir, "main.ts"),
+    [
+      'import { SDK } from "npm:intempt-edge";',
+      'const intempt = new SDK("demo-organization", "demo-project", Deno.env.get("INTEMPT_API_KEY")!, "616010376811536384", { endpoint: Deno.env.get("INTEMPT_ENDPOINT") });',
+      'await intempt.track("deno-local", "Page View", { path: "/" });',
+      "const report = await intempt.flush();",
+      'console.log(JSON.stringify({ delivered: report.delivered, from: import.meta.resolve("npm:intempt-edge") }));',
+    ].join("\n"),
+  );
+  const result = await run(tool("deno"), ["run", "--allow-net=127.0.0.1", "--allow-env", "main.ts"], { cwd: dir, env: { ...ENV(), NO_COLOR: "1" } });
   assert.equal(result.code, 0, result.stdout + result.stderr);
-  assert.match(result.stdout, /Tests\s+2 passed \(2\)/, result.stdout);
+  const { delivered, from } = JSON.parse(result.stdout.trim().split("\n").pop());
+  assert.equal(from, pathToFileURL(join(dir, "node_modules", "intempt-edge", "deno.js")).href);
+  assert.equal(delivered, 1);
+  assert.deepEqual((await received("deno-local", 1)).map((e) => e.name), ["Page View"]);
 });
+
+test("the README's Worker quick start and testing recipe are examples/cloudflare-worker's files, verbatim", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const example = (file) => readFileSync(join(ROOT, "examples", "cloudflare-worker", file), "utf8");
+  const blockAfter = (heading) => {
+    const at = readme.indexOf(heading);
+    assert.ok(at >= 0, `the README has ${heading}`);
+    return readme.slice(at).match(/```js\n([\s\S]*?)```/)[1];
+  };
+  assert.equal(blockAfter("**Cloudflare Workers (JavaScript)**"), example("worker.js"));
+  const recipe = blockAfter("**Cloudflare Workers, with `@cloudflare/vitest-plugin`**");
+  assert.ok(recipe.startsWith(`// vitest.config.js\n${example("vitest.config.js")}\n// worker.test.js\n`), recipe);
+});
+
+// The testing recipe for Workers with both combinations npm offers today
+// (README, "Testing your code"), installed in the copy as a user would
+// (`npm install` of its package.json, with the packed package): the example's
+// own pins (vitest 5 with @cloudflare/vitest-plugin), and vitest 4.1 with
+// @cloudflare/vitest-pool-workers, the plugin's former name, whose latest
+// release requires vitest 4 (with vitest 5 it fails to start its pool).
+const VITEST_COMBINATIONS = [
+  { name: "vitest 5.1 + @cloudflare/vitest-plugin 1.5", devDependencies: null, plugin: "@cloudflare/vitest-plugin" },
+  {
+    name: "vitest 4.1 + @cloudflare/vitest-pool-workers 0.23",
+    devDependencies: { "@cloudflare/vitest-pool-workers": "0.23.0", vitest: "4.1.12" },
+    plugin: "@cloudflare/vitest-pool-workers",
+  },
+];
+
+for (const combination of VITEST_COMBINATIONS) {
+  test(`examples/cloudflare-worker: its vitest tests pass inside workerd with the recorder (${combination.name})`, async () => {
+    const dir = join(ROOT, "target", "e2e", `example-worker-test-${combination.plugin.replace(/\W+/g, "-")}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dirname(dir), { recursive: true });
+    const source = join(ROOT, "examples", "cloudflare-worker");
+    cpSync(source, dir, { recursive: true, filter: (path) => !path.includes("node_modules") });
+    const manifest = JSON.parse(readFileSync(join(source, "package.json"), "utf8"));
+    if (combination.devDependencies) {
+      manifest.devDependencies = combination.devDependencies;
+      writeFileSync(join(dir, "package.json"), JSON.stringify(manifest, null, 2));
+      const config = readFileSync(join(dir, "vitest.config.js"), "utf8");
+      assert.match(config, /from "@cloudflare\/vitest-plugin"/);
+      writeFileSync(join(dir, "vitest.config.js"), config.replace('from "@cloudflare/vitest-plugin"', `from "${combination.plugin}"`));
+    }
+    const install = await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error", tarball()], { cwd: dir, timeoutMs: 300_000 });
+    assert.equal(install.code, 0, install.stderr);
+    const installed = (name) => JSON.parse(readFileSync(join(dir, "node_modules", name, "package.json"), "utf8")).version;
+    const wanted = combination.devDependencies ?? manifest.devDependencies;
+    for (const [name, version] of Object.entries(wanted)) assert.equal(installed(name), version, name);
+    // vitest 5, the plugin and the pool run wrangler and miniflare, which want Node >= 22.
+    const result = await run(node22(), [join(dir, "node_modules", "vitest", "vitest.mjs"), "run"], {
+      cwd: dir,
+      env: { CI: "true", NO_COLOR: "1" },
+      timeoutMs: 180_000,
+    });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /Tests\s+2 passed \(2\)/, result.stdout);
+
+    // What the recipe says happens without the modulesRules line.
+    const config = readFileSync(join(dir, "vitest.config.js"), "utf8");
+    const withoutRule = config.replace(/^\s*modulesRules: .*\n/m, "");
+    assert.notEqual(withoutRule, config);
+    writeFileSync(join(dir, "vitest.config.js"), withoutRule);
+    const broken = await run(node22(), [join(dir, "node_modules", "vitest", "vitest.mjs"), "run"], { cwd: dir, env: { CI: "true", NO_COLOR: "1" }, timeoutMs: 180_000 });
+    assert.notEqual(broken.code, 0);
+    assert.match(broken.stdout + broken.stderr, /Cannot find module '\.\/intempt_edge_bg\.js'/);
+  });
+}
