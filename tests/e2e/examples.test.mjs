@@ -159,19 +159,6 @@ test("Deno with a local copy of the package (README, Deno quick start): npm i <t
   assert.deepEqual((await received("deno-local", 1)).map((e) => e.name), ["Page View"]);
 });
 
-test("the README's Worker quick start and testing recipe are examples/cloudflare-worker's files, verbatim", () => {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const example = (file) => readFileSync(join(ROOT, "examples", "cloudflare-worker", file), "utf8");
-  const blockAfter = (heading) => {
-    const at = readme.indexOf(heading);
-    assert.ok(at >= 0, `the README has ${heading}`);
-    return readme.slice(at).match(/```js\n([\s\S]*?)```/)[1];
-  };
-  assert.equal(blockAfter("**Cloudflare Workers (JavaScript)**"), example("worker.js"));
-  const recipe = blockAfter("**Cloudflare Workers, with `@cloudflare/vitest-plugin`**");
-  assert.ok(recipe.startsWith(`// vitest.config.js\n${example("vitest.config.js")}\n// worker.test.js\n`), recipe);
-});
-
 // The testing recipe for Workers with both combinations npm offers today
 // (README, "Testing your code"), installed in the copy as a user would
 // (`npm install` of its package.json, with the packed package): the example's

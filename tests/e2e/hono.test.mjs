@@ -345,10 +345,3 @@ test("the hono entry's types: documented use type-checks; wrong types fail on ex
   assert.deepEqual([...reported].sort((a, b) => a - b), expected, bad.stdout);
 });
 
-test("the README's Hono quick start is examples/hono/app.js, verbatim", () => {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const at = readme.indexOf("**Hono** (4.x");
-  assert.ok(at >= 0, "the README has a Hono quick start");
-  const block = readme.slice(at).match(/```js\n([\s\S]*?)```/)[1];
-  assert.equal(block, readFileSync(join(ROOT, "examples", "hono", "app.js"), "utf8"));
-});

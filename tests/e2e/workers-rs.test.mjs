@@ -9,7 +9,6 @@
 // --target web, wasm-opt) and bundled with wrangler, as the test command does
 // for examples/rust-worker.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, test } from "node:test";
 
@@ -128,11 +127,3 @@ test("a Rust Worker that records events and never flushes still delivers them: t
   }
 });
 
-test("README's Rust quick start is examples/workers-rs/src/lib.rs (after its module comment), so the snippet is the tested code", () => {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("**Cloudflare Workers (Rust)**"));
-  const snippet = /```rust\n([\s\S]*?)```/.exec(section)?.[1];
-  const source = readFileSync(join(ROOT, "examples", "workers-rs", "src", "lib.rs"), "utf8");
-  const code = source.split("\n").filter((line, i, all) => !all.slice(0, i + 1).every((l) => l.startsWith("//!"))).join("\n");
-  assert.equal(snippet?.trim(), code.trim());
-});
