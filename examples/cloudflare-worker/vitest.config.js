@@ -9,7 +9,7 @@ export default defineConfig({
         compatibilityDate: "2026-07-01",
         compatibilityFlags: ["nodejs_compat"],
         // intempt-edge imports its .wasm as a module; without this rule:
-        // "Cannot find module './intempt_edge_bg.js' imported from …/intempt_edge_bg.wasm"
+        // "Cannot find module './intempt_edge_bg.js' (or './snippets/…') imported from …/intempt_edge_bg.wasm"
         modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
         bindings: {
           INTEMPT_ORGANIZATION: "demo-organization",
