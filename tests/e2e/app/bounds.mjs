@@ -121,9 +121,14 @@ if (mode === "bound") {
   result.refusals.push(await refusal(() => sdk.identify("bound", "user-1")));
   result.refusals.push(await refusal(() => sdk.record("bound", "Purchase", "user-1", undefined, { seq: BOUND })));
   result.statsFull = sdk.stats();
-  // Wait for the background flushes to give their batches back (deadline 2 s).
-  for (let i = 0; i < 100 && sdk.stats().inFlight > 0; i++) await sleep(100);
-  await sleep(300);
+  // Wait for the background flushes to give their batches back (deadline
+  // 2 s each), and for the follow-up a flush arms for events recorded during
+  // it (a batch timer, then one more flush): idle for a whole second.
+  let idleSince = Date.now();
+  for (const until = Date.now() + 30_000; Date.now() < until; await sleep(50)) {
+    if (sdk.stats().inFlight > 0) idleSince = Date.now();
+    else if (Date.now() - idleSince >= 1_000) break;
+  }
   result.statsIdle = sdk.stats();
   result.hungFlush = await sdk.flush(); // still hanging: fails, keeps everything
   result.statsAfterHungFlush = sdk.stats();
