@@ -14,11 +14,10 @@ use super::options::build_config;
 use super::value::{self, got, kind, Kind, MAX_STRING};
 use super::{js, EdgeClient, EdgeOptions, Warnings};
 
-use crate::client::Filter;
+use crate::client::{Filter, Redelivery};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event, OptimizationType, RecordBuilder, Selector, ValidUntil};
 use crate::json::write_str;
-use crate::outbox::Redelivery;
 use crate::report::{Fate, FlushReport};
 use crate::text::{cat, put_u64};
 

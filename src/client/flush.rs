@@ -13,16 +13,17 @@ use core::future::{poll_fn, Future};
 use core::pin::{pin, Pin};
 use core::task::Poll;
 
-use crate::client::Client;
-use crate::report::{Fate, FlushReport, FlushRun};
+use super::run::FlushRun;
+use super::state::{Settled, State, Taken, LEASE_GRACE_MS, WAIT_POLL_MS};
+use super::warn;
+use super::Client;
+use crate::ports::{Clock, Random, Transport};
+use crate::report::{Fate, FlushReport};
 use crate::retry::Decision;
-use crate::state::{Settled, State, Taken, LEASE_GRACE_MS, WAIT_POLL_MS};
 use crate::text::cat;
 use crate::transport::{
-    attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Response, Transport,
-    TransportError,
+    attempt_of, outcome_line, outcome_text, redact, Request, Response, TransportError,
 };
-use crate::warn;
 
 /// One turn of the flush loop.
 enum Step {
@@ -82,7 +83,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// see the queue empty, and would end at its deadline (and, with an
     /// outbox, store healthy traffic). Later events have flushes or
     /// triggers of their own.
-    pub(crate) async fn run_flush(&self, detached: bool) -> FlushReport {
+    pub(super) async fn run_flush(&self, detached: bool) -> FlushReport {
         let start = self.clock.now_ms();
         let mine = self.state.borrow().next_seq;
         let end = start + u64::from(self.config.flush_deadline_ms);
@@ -397,11 +398,10 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     }
 
     /// Waits before it looks again at batches in flight elsewhere, at most
-    /// `ms` (when the first lease ends). Woken when one settles or an event
-    /// is queued; with request contexts (Workers), never woken by another
-    /// flush (it would go on in the other's request context, and its
-    /// requests and timers would die with it): it looks again on a timer of
-    /// its own every [`WAIT_POLL_MS`].
+    /// `ms` (when the first lease ends): woken when one settles or an event
+    /// is queued, or, with request contexts, on a timer of its own every
+    /// [`WAIT_POLL_MS`] (why: the concurrency model, in the module docs of
+    /// `client`).
     async fn look_again_in(&self, ms: u64, detached: bool) {
         if self.request_contexts {
             return self.sleep(ms.clamp(1, WAIT_POLL_MS), detached).await;

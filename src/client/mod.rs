@@ -1,8 +1,16 @@
-//! The client: recording events, the triggers that send them, flushing and
-//! its lifecycle, generic over the outside world ([`Transport`], [`Clock`],
-//! [`Random`]) so that all of it runs on the host in virtual time. The flush
-//! loop is in `flush`, the shared state in `state`, consent and choose calls
-//! in `direct`.
+//! The client, generic over the outside world (the ports [`Transport`],
+//! [`Clock`], [`Random`] and [`Outbox`]) so that all of it runs on the host
+//! in virtual time. Each part in a file of its own, all over one [`Client`]:
+//!
+//! - this file: the struct, its builder methods, recording events and the
+//!   triggers that send them, the lifecycle (close, opt-out, stats);
+//! - `state`: the shared state (queue, batches in flight and their leases,
+//!   pause, latency, random pool) and the waiting of flushes;
+//! - `flush`: the flush loop;
+//! - `run`: the accounting of one flush call, which becomes its report;
+//! - `outbox`: storing what a flush could not deliver, and redelivery;
+//! - `direct`: consent and choose calls, sent at once;
+//! - `warn`: failure lines without `debug`.
 //!
 //! ## Concurrency model
 //!
@@ -36,13 +44,22 @@ use crate::batch::Entry;
 use crate::config::Config;
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
-use crate::outbox::Outbox;
+use crate::ports::{Clock, Outbox, Random, Transport};
 use crate::report::{FlushReport, Stats};
 use crate::retry::RetryPolicy;
-use crate::state::{State, LEASE_GRACE_MS, TIMER_GRACE_MS};
 use crate::text::cat;
-use crate::transport::{Clock, Random, Transport};
 use crate::wire::{self, Urls};
+
+use state::{State, LEASE_GRACE_MS, TIMER_GRACE_MS};
+
+mod direct;
+mod flush;
+mod outbox;
+mod run;
+mod state;
+mod warn;
+
+pub use outbox::Redelivery;
 
 /// What the caller of [`Client::enqueue`] should arrange so that the event
 /// is sent without a flush of its own.
@@ -93,13 +110,9 @@ pub(crate) fn filter_of(hook: impl Fn(Event) -> Option<Event> + 'static) -> Filt
 
 /// The Intempt client, generic over the outside world.
 ///
-/// It is single-threaded but shared: calls arrive while flushes await the
-/// network. Several flushes may run at once; each takes whole batches and
-/// awaits only its own requests (what Cloudflare Workers require of a client
-/// shared by concurrent requests), waits for batches in flight elsewhere
-/// (woken when one settles, or on Workers on its own timer), and takes back
-/// a batch whose flush never returned once its lease (that flush's deadline
-/// plus a grace) has passed: delivery is at-least-once.
+/// It is single-threaded but shared: calls may arrive while flushes await
+/// the network, several flushes may run at once, and delivery is
+/// at-least-once (a batch whose flush never came back is sent again).
 ///
 /// On wasm32, `EdgeClient` wraps it with the host's `fetch`, timers and
 /// crypto; elsewhere, bring your own [`Transport`], [`Clock`] and [`Random`]:
@@ -137,20 +150,21 @@ pub(crate) fn filter_of(hook: impl Fn(Event) -> Option<Event> + 'static) -> Filt
 /// # Ok::<(), intempt_edge::Error>(())
 /// ```
 pub struct Client<T, C, R> {
-    pub(crate) config: Config,
-    pub(crate) urls: Urls,
-    pub(crate) headers: Vec<(&'static str, String)>,
-    pub(crate) policy: RetryPolicy,
-    pub(crate) transport: T,
-    pub(crate) clock: C,
-    pub(crate) random: R,
-    pub(crate) state: RefCell<State>,
-    pub(crate) outbox: Option<Box<dyn Outbox>>,
+    config: Config,
+    urls: Urls,
+    headers: Vec<(&'static str, String)>,
+    policy: RetryPolicy,
+    transport: T,
+    clock: C,
+    random: R,
+    /// Never borrowed across an `.await` (see the module docs).
+    state: RefCell<State>,
+    outbox: Option<Box<dyn Outbox>>,
     logger: Option<Logger>,
     /// Where warnings go (see [`Client::with_warnings`]); none by default.
-    pub(crate) warnings: Option<Logger>,
+    warnings: Option<Logger>,
     /// See [`Client::with_request_contexts`].
-    pub(crate) request_contexts: bool,
+    request_contexts: bool,
     /// See [`Client::with_before_send`].
     filter: Option<Filter>,
 }
@@ -268,7 +282,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         self
     }
 
-    pub(crate) fn log(&self, line: impl FnOnce() -> String) {
+    fn log(&self, line: impl FnOnce() -> String) {
         if let Some(logger) = &self.logger {
             logger(&line());
         }
@@ -532,14 +546,14 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         }
     }
 
-    pub(crate) fn random_u32(&self) -> u32 {
+    fn random_u32(&self) -> u32 {
         let bytes = self.state.borrow_mut().random_16(&self.random);
         u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
     }
 }
 
 /// The error of every call on a closed client.
-pub(crate) fn closed() -> Error {
+fn closed() -> Error {
     Error::new(
         ErrorCode::Closed,
         "the client was closed with close(); create a new SDK instance to send more",

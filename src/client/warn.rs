@@ -5,16 +5,17 @@
 
 use alloc::string::String;
 
-use crate::client::Client;
+use super::Client;
+use crate::ports::{Clock, Random, Transport};
 use crate::text::cat;
-use crate::transport::{outcome_line, redact, Clock, Random, Response, Transport, TransportError};
+use crate::transport::{outcome_line, redact, Response, TransportError};
 
 /// The least time between two failure lines.
-pub(crate) const WARN_INTERVAL_MS: u64 = 60_000;
+const WARN_INTERVAL_MS: u64 = 60_000;
 
 /// When the last failure line was written and what happened since.
 #[derive(Debug, Default)]
-pub(crate) struct WarnState {
+pub(super) struct WarnState {
     /// Failures since the last delivery.
     failing: bool,
     /// A failure line was written during this streak.
@@ -55,7 +56,7 @@ impl WarnState {
 
 /// What happens to events whose request failed.
 #[derive(Clone, Copy)]
-pub(crate) enum Fate {
+pub(super) enum Fate {
     Retried,
     Kept,
     Dropped,
@@ -72,7 +73,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
 
     /// A failure that `failed` describes (it names the events and what
     /// happened to them): written now if one is due, else counted.
-    pub(crate) fn warn_failure(&self, failed: impl FnOnce() -> String) {
+    pub(super) fn warn_failure(&self, failed: impl FnOnce() -> String) {
         if self.warnings.is_none() {
             return;
         }
@@ -90,7 +91,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// The `before_send` hook failed and its event was dropped: a line now
     /// if one is due (the first, then at most one a minute), else counted.
     /// Its own streak, apart from delivery failures.
-    pub(crate) fn warn_hook(&self, why: &str) {
+    pub(super) fn warn_hook(&self, why: &str) {
         if self.warnings.is_none() {
             return;
         }
@@ -111,7 +112,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     }
 
     /// A batch was delivered: after warnings, says that deliveries resumed.
-    pub(crate) fn warn_delivered(&self) {
+    pub(super) fn warn_delivered(&self) {
         if self.warnings.is_none() {
             return;
         }
@@ -122,7 +123,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
 
     /// A request of `events` events failed with `result`, and the events were
     /// `fate`: what failed, what happens to them, and what to fix.
-    pub(crate) fn warn_request(
+    pub(super) fn warn_request(
         &self,
         events: usize,
         result: &Result<Response, TransportError>,

@@ -1,13 +1,7 @@
 //! The client's shared state: the queue, the batches in flight with their
 //! leases, the server's pause, recent latencies, and the pool of random
-//! bytes. It lives in a `RefCell` that is never borrowed across an `.await`.
-//!
-//! A flush that waits for batches in flight elsewhere is woken when one
-//! settles or an event is queued ([`Settled`]) — except on hosts that run
-//! each request in a context of its own (Cloudflare Workers), where a flush
-//! woken by another's I/O would go on, and start its requests and timers,
-//! in that request's context, and die with it: there it looks again on a
-//! timer of its own every [`WAIT_POLL_MS`] (see `Client::with_request_contexts`).
+//! bytes; and [`Settled`], which wakes a flush waiting for batches in flight
+//! elsewhere (the concurrency model is in the `client` module docs).
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -18,41 +12,42 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
+use super::run::SeqSet;
+use super::warn::WarnState;
 use crate::batch::{self, Entry, Queue};
-use crate::report::{SeqSet, Stats};
+use crate::ports::Random;
+use crate::report::Stats;
 use crate::retry::{Latency, Pause};
-use crate::transport::Random;
-use crate::warn::WarnState;
 
 /// Random bytes fetched from the host at a time: one call into its crypto
 /// per 256 events (the call, not the bytes, is what costs).
 const RANDOM_POOL: usize = 4096;
 
 /// How long after its flush's deadline a lease still protects a batch.
-pub(crate) const LEASE_GRACE_MS: u64 = 2_000;
+pub(super) const LEASE_GRACE_MS: u64 = 2_000;
 /// A timer that has not fired this long after it was due is taken as lost
 /// (its request context ended without `waitUntil`) and armed again.
-pub(crate) const TIMER_GRACE_MS: u64 = 1_000;
+pub(super) const TIMER_GRACE_MS: u64 = 1_000;
 /// On hosts with request contexts, how often a flush that waits for batches
 /// in flight elsewhere (or for a free request slot) looks again, on its own
 /// timer: also the most it can end later than the last batch it waited for.
-pub(crate) const WAIT_POLL_MS: u64 = 25;
+pub(super) const WAIT_POLL_MS: u64 = 25;
 
 /// A batch that a flush took off the queue.
-pub(crate) struct InFlight {
+struct InFlight {
     id: u64,
     entries: Vec<Entry>,
     lease_until: u64,
 }
 
 /// A batch taken into flight: its id, its number of events and its body.
-pub(crate) struct Taken {
+pub(super) struct Taken {
     pub id: u64,
     pub len: usize,
     pub body: String,
 }
 
-pub(crate) struct State {
+pub(super) struct State {
     pub queue: Queue,
     /// A handful of batches at most (one per running flush): a Vec is enough.
     in_flight: Vec<InFlight>,
@@ -265,7 +260,7 @@ impl State {
 /// queued since it was made (the waiting flush then looks again). The waker
 /// is registered under the future's own id and removed when it is dropped,
 /// so many waiters cost one entry each, however often they are polled.
-pub(crate) struct Settled<'a> {
+pub(super) struct Settled<'a> {
     state: &'a RefCell<State>,
     seen: u64,
     id: u64,
