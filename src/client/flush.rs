@@ -257,19 +257,22 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             let wait = match next {
                 None | Some(Next::Split) => return BatchEnd::Settled,
                 Some(Next::Delivered) => {
-                    self.warn_delivered();
+                    self.warner.delivered();
                     return BatchEnd::Settled;
                 }
                 Some(Next::Dropped) => {
-                    self.warn_request(len, &result, warn::Fate::Dropped);
+                    self.warner
+                        .request(&self.clock, len, &result, warn::Fate::Dropped);
                     return BatchEnd::Settled;
                 }
                 Some(Next::Keep) => {
-                    self.warn_request(len, &result, warn::Fate::Kept);
+                    self.warner
+                        .request(&self.clock, len, &result, warn::Fate::Kept);
                     return BatchEnd::Stop;
                 }
                 Some(Next::RetryIn(wait)) => {
-                    self.warn_request(len, &result, warn::Fate::Retried);
+                    self.warner
+                        .request(&self.clock, len, &result, warn::Fate::Retried);
                     wait
                 }
             };

@@ -51,6 +51,7 @@ use crate::text::cat;
 use crate::wire::{self, Urls};
 
 use state::{State, LEASE_GRACE_MS, TIMER_GRACE_MS};
+use warn::Warner;
 
 mod direct;
 mod flush;
@@ -161,8 +162,8 @@ pub struct Client<T, C, R> {
     state: RefCell<State>,
     outbox: Option<Box<dyn Outbox>>,
     logger: Option<Logger>,
-    /// Where warnings go (see [`Client::with_warnings`]); none by default.
-    warnings: Option<Logger>,
+    /// Failure lines (see [`Client::with_warnings`]); off by default.
+    warner: Warner,
     /// See [`Client::with_request_contexts`].
     request_contexts: bool,
     /// See [`Client::with_before_send`].
@@ -175,7 +176,7 @@ impl<T, C, R> fmt::Debug for Client<T, C, R> {
             .field("config", &self.config)
             .field("outbox", &self.outbox.is_some())
             .field("logger", &self.logger.is_some())
-            .field("warnings", &self.warnings.is_some())
+            .field("warnings", &self.warner.is_on())
             .field("request_contexts", &self.request_contexts)
             .field("before_send", &self.filter.is_some())
             .finish_non_exhaustive()
@@ -186,8 +187,10 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// Makes a client. No I/O, timer or randomness happens here, so a client
     /// can be created at module scope on Cloudflare Workers.
     pub fn new(config: Config, transport: T, clock: C, random: R) -> Self {
+        let urls = Urls::new(&config);
         Client {
-            urls: Urls::new(&config),
+            warner: Warner::new(&urls.track),
+            urls,
             headers: wire::headers(&config),
             policy: RetryPolicy::default(),
             config,
@@ -197,7 +200,6 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             state: RefCell::new(State::default()),
             outbox: None,
             logger: None,
-            warnings: None,
             request_contexts: false,
             filter: None,
         }
@@ -229,7 +231,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// minute while failures go on (with how many were not written), and
     /// one line when deliveries resume. Lines carry no API key.
     pub fn with_warnings(mut self, sink: impl Fn(&str) + 'static) -> Self {
-        self.warnings = Some(Box::new(sink));
+        self.warner.to(Box::new(sink));
         self
     }
 
@@ -374,7 +376,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         };
         self.state.borrow_mut().totals.filter_failed += 1;
         self.log(|| cat!("beforeSend failed, the event was dropped: ", why));
-        self.warn_hook(&why);
+        self.warner.hook_failed(&self.clock, &why);
         Ok(Trigger::None)
     }
 

@@ -153,7 +153,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                     }
                 }
                 drop((state, run));
-                self.warn_failure(|| {
+                self.warner.failure(&self.clock, || {
                     cat!(
                         "could not store ",
                         events,

@@ -13,7 +13,6 @@ use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
 use super::run::SeqSet;
-use super::warn::WarnState;
 use crate::batch::{self, Entry, Queue};
 use crate::ports::Random;
 use crate::report::Stats;
@@ -83,10 +82,6 @@ pub(super) struct State {
     /// A background flush ended with events recorded while it ran still
     /// queued: `Client::follow_up` arms a timer for them.
     pub follow_up_wanted: bool,
-    /// Failure lines written without `debug`, and when.
-    pub warnings: WarnState,
-    /// Failures of the `before_send` hook: a line at once, then one a minute.
-    pub hook_warnings: WarnState,
     /// The `before_send` hook is running: a call it makes records its
     /// event without calling the hook again.
     pub in_hook: bool,
@@ -116,8 +111,6 @@ impl Default for State {
             opted_out: false,
             closed: false,
             follow_up_wanted: false,
-            warnings: WarnState::default(),
-            hook_warnings: WarnState::default(),
             in_hook: false,
             random_pool: Box::new([0; RANDOM_POOL]),
             random_used: RANDOM_POOL,
