@@ -73,7 +73,7 @@ pub use event::{
 };
 pub use json::{JsonObject, MAX_DEPTH};
 pub use ports::{Clock, Outbox, Random, Storing, Transport};
-pub use report::{Fate, FlushReport, Reason, Stats};
+pub use report::{Cause, Fate, FlushReport, Reason, Stats};
 pub use retry::{parse_retry_after, Attempt, Decision, RetryPolicy};
 pub use transport::{Request, Response, TransportError};
 pub use wire::LIB;

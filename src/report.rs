@@ -1,9 +1,11 @@
-//! What a flush reports ([`FlushReport`], [`Reason`], [`Fate`]) and the
-//! client's lifetime counters ([`Stats`]). The accounting of one flush call
+//! What a flush reports ([`FlushReport`], [`Reason`] with its [`Fate`] and
+//! [`Cause`]) and the client's lifetime counters ([`Stats`]). The accounting of one flush call
 //! that turns into its report is the client's (`client::run`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
+
+use crate::transport::{Response, TransportError};
 
 /// Whether a reason is about events that stay queued or that are gone.
 #[non_exhaustive]
@@ -17,15 +19,70 @@ pub enum Fate {
     Stored,
 }
 
+/// What kept events from being delivered, one value per kind of failure:
+/// what a report groups its reasons by and what a caller branches on (a
+/// reason's message says the rest, for people).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// The server answered with this status: a refusal (`4xx`), or a
+    /// passing failure (`408`, `429`, `5xx`).
+    HttpStatus(u16),
+    /// No answer within the request's timeout.
+    Timeout,
+    /// The connection failed or broke.
+    Network,
+    /// A redirect, not followed (a `3xx`, or a fetch that followed one):
+    /// nothing reached the API; the endpoint is misplaced.
+    Redirect,
+    /// The outbox did not store the events; they stay queued.
+    OutboxFailed,
+    /// An event is larger than the outbox's largest message; it stays queued.
+    TooLarge,
+    /// Not sent before the flush deadline (then handed to the outbox).
+    Deadline,
+}
+
+impl Cause {
+    /// The cause as the JavaScript report writes it: `"http"` (the status
+    /// is the reason's `status`), `"timeout"`, `"network"`, `"redirect"`,
+    /// `"outboxFailed"`, `"tooLarge"` or `"deadline"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::HttpStatus(_) => "http",
+            Cause::Timeout => "timeout",
+            Cause::Network => "network",
+            Cause::Redirect => "redirect",
+            Cause::OutboxFailed => "outboxFailed",
+            Cause::TooLarge => "tooLarge",
+            Cause::Deadline => "deadline",
+        }
+    }
+
+    /// The cause of a request that was not delivered.
+    pub(crate) fn of(result: &Result<Response, TransportError>) -> Cause {
+        match result {
+            Ok(response) if (300..400).contains(&response.status) => Cause::Redirect,
+            Ok(response) => Cause::HttpStatus(response.status),
+            Err(TransportError::Timeout) => Cause::Timeout,
+            Err(TransportError::Network(_)) => Cause::Network,
+            Err(TransportError::Redirected) => Cause::Redirect,
+        }
+    }
+}
+
 /// Why some events were not delivered.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reason {
-    /// Failed (kept) or dropped (gone).
+    /// Failed (kept), dropped (gone) or stored (in the outbox).
     pub fate: Fate,
+    /// What kind of failure: a report has one reason per fate and cause.
+    pub cause: Cause,
     /// The HTTP status, when the server answered.
     pub status: Option<u16>,
-    /// What happened, with the server's message when it gave one.
+    /// What happened, with the server's message when it gave one (the
+    /// first of its cause in the flush).
     pub message: String,
     /// How many events this reason covers.
     pub events: u32,
@@ -51,7 +108,8 @@ pub struct FlushReport {
     pub requests: u32,
     /// Whether the flush stopped at its deadline with work left.
     pub timed_out: bool,
-    /// Why events failed or were dropped, grouped.
+    /// Why events failed, were dropped or stored, one reason per fate and
+    /// [`Cause`].
     pub reasons: Vec<Reason>,
 }
 
@@ -78,4 +136,53 @@ pub struct Stats {
     /// an event that is too large (or, in JavaScript, threw, returned a
     /// promise or something that is not a valid event).
     pub filter_failed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_has_one_cause() {
+        let answer = |status| Ok(Response::new(status, ""));
+        let cases: [(Result<Response, TransportError>, Cause); 8] = [
+            (answer(400), Cause::HttpStatus(400)),
+            (answer(413), Cause::HttpStatus(413)),
+            (answer(429), Cause::HttpStatus(429)),
+            (answer(503), Cause::HttpStatus(503)),
+            (answer(301), Cause::Redirect),
+            (Err(TransportError::Redirected), Cause::Redirect),
+            (Err(TransportError::Timeout), Cause::Timeout),
+            (Err(TransportError::Network("reset".into())), Cause::Network),
+        ];
+        for (result, cause) in cases {
+            assert_eq!(Cause::of(&result), cause, "{result:?}");
+        }
+    }
+
+    #[test]
+    fn causes_read_as_the_javascript_report_writes_them() {
+        let names = [
+            Cause::HttpStatus(500),
+            Cause::Timeout,
+            Cause::Network,
+            Cause::Redirect,
+            Cause::OutboxFailed,
+            Cause::TooLarge,
+            Cause::Deadline,
+        ]
+        .map(Cause::as_str);
+        assert_eq!(
+            names,
+            [
+                "http",
+                "timeout",
+                "network",
+                "redirect",
+                "outboxFailed",
+                "tooLarge",
+                "deadline"
+            ]
+        );
+    }
 }

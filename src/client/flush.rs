@@ -13,7 +13,7 @@ use core::future::{poll_fn, Future};
 use core::pin::{pin, Pin};
 use core::task::Poll;
 
-use super::run::FlushRun;
+use super::run::{FlushRun, Why};
 use super::state::{Settled, State, Taken, LEASE_GRACE_MS, WAIT_POLL_MS};
 use super::warn;
 use super::Client;
@@ -21,9 +21,7 @@ use crate::ports::{Clock, Random, Transport};
 use crate::report::{Fate, FlushReport};
 use crate::retry::Decision;
 use crate::text::cat;
-use crate::transport::{
-    attempt_of, outcome_line, outcome_text, redact, Request, Response, TransportError,
-};
+use crate::transport::{attempt_of, outcome_line, redact, Request, Response, TransportError};
 
 /// One turn of the flush loop.
 enum Step {
@@ -304,9 +302,9 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let decision =
             self.policy
                 .decide(attempt_of(result), failures, len, now, self.random_u32());
-        // What happened, as a reason's status and text: made only for the
-        // outcomes that report one (not for every delivered batch).
-        let reason = || outcome_text(result);
+        // What happened, as a reason's cause, status and text: made only
+        // for the outcomes that report one (not for every delivered batch).
+        let why = || Why::of(result);
         let mut state = self.state.borrow_mut();
         match decision {
             Decision::Delivered => {
@@ -323,8 +321,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 let seqs = state.retire(batch_id)?;
                 state.totals.dropped += seqs.len() as u64;
                 run.report.dropped += seqs.len() as u32;
-                let (status, message) = reason();
-                run.add_reason(Fate::Dropped, status, message, &seqs);
+                run.add_reason(Fate::Dropped, why(), &seqs);
                 run.settled(&seqs);
                 Some(Next::Dropped)
             }
@@ -335,8 +332,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             }
             Decision::Keep => {
                 let seqs = state.give_back(batch_id)?;
-                let (status, message) = reason();
-                run.add_reason(Fate::Failed, status, message, &seqs);
+                run.add_reason(Fate::Failed, why(), &seqs);
                 run.failed.extend(seqs);
                 Some(Next::Keep)
             }
@@ -345,8 +341,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                     state.pause.extend(now + after_ms);
                 }
                 let seqs = state.in_flight_seqs(batch_id)?;
-                let (status, message) = reason();
-                run.add_reason(Fate::Failed, status, message, &seqs);
+                run.add_reason(Fate::Failed, why(), &seqs);
                 run.failed.extend(seqs);
                 Some(Next::RetryIn(after_ms))
             }

@@ -231,7 +231,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// minute while failures go on (with how many were not written), and
     /// one line when deliveries resume. Lines carry no API key.
     pub fn with_warnings(mut self, sink: impl Fn(&str) + 'static) -> Self {
-        self.warner.to(Box::new(sink));
+        self.warner.set_sink(Box::new(sink));
         self
     }
 

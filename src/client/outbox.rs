@@ -17,12 +17,12 @@ use alloc::vec::Vec;
 
 use core::cell::RefCell;
 
-use super::run::FlushRun;
+use super::run::{FlushRun, Why};
 use super::state::LEASE_GRACE_MS;
 use super::Client;
 use crate::json::{Checker, MAX_DEPTH};
 use crate::ports::{Clock, Outbox, Random, Transport};
-use crate::report::Fate;
+use crate::report::{Cause, Fate};
 use crate::retry::{Decision, RetryPolicy};
 use crate::text::cat;
 use crate::transport::{attempt_of, outcome_text};
@@ -118,7 +118,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 " bytes); it stays queued"
             );
             let mut run = run.borrow_mut();
-            run.add_reason(Fate::Failed, None, message, &seqs);
+            run.add_reason(Fate::Failed, Why::local(Cause::TooLarge, message), &seqs);
             run.failed.extend(seqs);
         }
         if messages.is_empty() {
@@ -148,7 +148,8 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 // Given back last first, so the queue keeps its order.
                 for id in ids.into_iter().rev() {
                     if let Some(seqs) = state.give_back(id) {
-                        run.add_reason(Fate::Failed, None, message.clone(), &seqs);
+                        let failed = Why::local(Cause::OutboxFailed, message.clone());
+                        run.add_reason(Fate::Failed, failed, &seqs);
                         run.failed.extend(seqs);
                     }
                 }

@@ -7,7 +7,36 @@ use alloc::vec::Vec;
 
 use core::hash::{BuildHasherDefault, Hasher};
 
-use crate::report::{Fate, FlushReport, Reason};
+use crate::report::{Cause, Fate, FlushReport, Reason};
+use crate::transport::{outcome_text, Response, TransportError};
+
+/// What happened to some events, before it is counted under a reason.
+pub(super) struct Why {
+    cause: Cause,
+    status: Option<u16>,
+    message: String,
+}
+
+impl Why {
+    /// Why a request's events were not delivered.
+    pub(super) fn of(result: &Result<Response, TransportError>) -> Why {
+        let (status, message) = outcome_text(result);
+        Why {
+            cause: Cause::of(result),
+            status,
+            message,
+        }
+    }
+
+    /// A failure that is not a request's (the outbox's), with its message.
+    pub(super) fn local(cause: Cause, message: String) -> Why {
+        Why {
+            cause,
+            status: None,
+            message,
+        }
+    }
+}
 
 /// A set of event sequence numbers.
 pub(super) type SeqSet = hashbrown::HashSet<u64, BuildHasherDefault<SeqHasher>>;
@@ -42,20 +71,21 @@ pub(super) struct FlushRun {
     pub(super) failed: SeqSet,
     /// Events this flush handed to the outbox.
     stored: SeqSet,
-    /// The events behind each reason (an event retried for the same reason
-    /// counts once); few distinct reasons, so a Vec.
-    reasons: Vec<(Fate, Option<u16>, String, SeqSet)>,
+    /// The events behind each reason, one per fate and cause (an event
+    /// retried for the same cause counts once); few of them, so a Vec.
+    reasons: Vec<(Fate, Why, SeqSet)>,
 }
 
 impl FlushRun {
-    /// Counts `seqs` under this reason, once each however often they fail
-    /// for it. A failure counts an event under its latest reason only (an
-    /// event that failed with a 503 and then timed out is reported once, as
-    /// timed out), so that a report's reasons add up to its counts.
-    pub fn add_reason(&mut self, fate: Fate, status: Option<u16>, message: String, seqs: &[u64]) {
+    /// Counts `seqs` under the reason of this fate and cause, once each
+    /// however often they fail for it (the reason keeps the first message
+    /// of its cause). A failure counts an event under its latest cause only
+    /// (an event that failed with a 503 and then timed out is reported
+    /// once, as timed out), so that a report's reasons add up to its counts.
+    pub fn add_reason(&mut self, fate: Fate, why: Why, seqs: &[u64]) {
         if fate == Fate::Failed {
-            for (f, s, m, events) in &mut self.reasons {
-                if *f == Fate::Failed && !(*s == status && *m == message) {
+            for (f, w, events) in &mut self.reasons {
+                if *f == Fate::Failed && w.cause != why.cause {
                     for seq in seqs {
                         events.remove(seq);
                     }
@@ -65,12 +95,12 @@ impl FlushRun {
         let found = self
             .reasons
             .iter_mut()
-            .find(|(f, s, m, _)| *f == fate && *s == status && *m == message);
+            .find(|(f, w, _)| *f == fate && w.cause == why.cause);
         match found {
-            Some((_, _, _, events)) => events.extend(seqs.iter().copied()),
+            Some((_, _, events)) => events.extend(seqs.iter().copied()),
             None => self
                 .reasons
-                .push((fate, status, message, seqs.iter().copied().collect())),
+                .push((fate, why, seqs.iter().copied().collect())),
         }
     }
 
@@ -100,11 +130,17 @@ impl FlushRun {
         let (failed, stored) = (&self.failed, &self.stored);
         let mut reasons = Vec::new();
         let mut explained = 0;
-        for (fate, status, message, seqs) in self.reasons {
+        for (fate, why, seqs) in self.reasons {
+            let Why {
+                cause,
+                status,
+                message,
+            } = why;
             let mut push = |fate, events: usize, message: String| {
                 if events > 0 {
                     reasons.push(Reason {
                         fate,
+                        cause,
                         status,
                         message,
                         events: events as u32,
@@ -128,6 +164,7 @@ impl FlushRun {
         if unexplained > 0 {
             reasons.push(Reason {
                 fate: Fate::Stored,
+                cause: Cause::Deadline,
                 status: None,
                 message: "not sent before the flush deadline".into(),
                 events: unexplained as u32,
@@ -135,5 +172,49 @@ impl FlushRun {
         }
         self.report.reasons = reasons;
         self.report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn why(cause: Cause, message: &str) -> Why {
+        Why::local(cause, message.into())
+    }
+
+    #[test]
+    fn reasons_are_grouped_by_fate_and_cause_not_by_message() {
+        let mut run = FlushRun::default();
+        run.add_reason(Fate::Failed, why(Cause::Network, "reset"), &[1, 2]);
+        run.failed.extend([1, 2]);
+        run.add_reason(Fate::Failed, why(Cause::Network, "refused"), &[3]);
+        run.failed.extend([3]);
+        run.add_reason(Fate::Dropped, why(Cause::HttpStatus(400), "bad"), &[4]);
+        let report = run.finish();
+        let reasons: Vec<_> = report
+            .reasons
+            .iter()
+            .map(|r| (r.fate, r.cause, r.message.as_str(), r.events))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (Fate::Failed, Cause::Network, "reset", 3),
+                (Fate::Dropped, Cause::HttpStatus(400), "bad", 1),
+            ],
+            "one reason per fate and cause, with its first message"
+        );
+    }
+
+    #[test]
+    fn a_failed_event_counts_under_its_latest_cause_only() {
+        let mut run = FlushRun::default();
+        run.add_reason(Fate::Failed, why(Cause::HttpStatus(503), "busy"), &[1]);
+        run.add_reason(Fate::Failed, why(Cause::Timeout, "timed out"), &[1]);
+        run.failed.insert(1);
+        let report = run.finish();
+        assert_eq!(report.reasons.len(), 1, "{:?}", report.reasons);
+        assert_eq!(report.reasons[0].cause, Cause::Timeout);
     }
 }

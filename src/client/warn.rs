@@ -79,7 +79,7 @@ pub(super) struct Warner {
 }
 
 impl Warner {
-    /// No sink yet (warnings are off until [`Warner::to`]).
+    /// No sink yet (warnings are off until [`Warner::set_sink`]).
     pub(super) fn new(track_url: &str) -> Warner {
         Warner {
             sink: None,
@@ -90,7 +90,7 @@ impl Warner {
     }
 
     /// Sends the lines to `sink`.
-    pub(super) fn to(&mut self, sink: Logger) {
+    pub(super) fn set_sink(&mut self, sink: Logger) {
         self.sink = Some(sink);
     }
 

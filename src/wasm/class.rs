@@ -101,6 +101,8 @@ fn report_to_js(report: &FlushReport) -> JsValue {
         json.push_str(if i == 0 { "" } else { "," });
         json.push_str(r#"{"fate":""#);
         json.push_str(fate);
+        json.push_str(r#"","cause":""#);
+        json.push_str(reason.cause.as_str());
         json.push_str(r#"","status":"#);
         match reason.status {
             Some(status) => put_u64(&mut json, u64::from(status)),
