@@ -89,7 +89,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let deadline = end - self.outbox_reserve_ms();
         // This flush takes the full batches: a requested background flush
         // is no longer needed for them, and the next full batch asks anew.
-        self.state.borrow_mut().background_requested_until = None;
+        self.state.borrow_mut().triggers.flush_started();
         let run = RefCell::new(FlushRun::default());
         let mut sending: Vec<Sending<'_>> = Vec::new();
         let mut stopped = false;
@@ -146,7 +146,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             // and then stores what they gave back. (With a waitUntil, as on
             // Workers, they are kept alive, and waking a flush from another
             // request's context is what workerd cancels.)
-            let unheld = !detached && self.state.borrow().detached_flushes > 0;
+            let unheld = !detached && self.state.borrow().triggers.detached_running();
             if unheld && self.wait_for_others(end, detached).await {
                 self.store_undelivered(end, detached, &run).await;
             }

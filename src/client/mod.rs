@@ -2,8 +2,9 @@
 //! [`Clock`], [`Random`] and [`Outbox`]) so that all of it runs on the host
 //! in virtual time. Each part in a file of its own, all over one [`Client`]:
 //!
-//! - this file: the struct, its builder methods, recording events and the
-//!   triggers that send them, the lifecycle (close, opt-out, stats);
+//! - this file: the struct, its builder methods, recording events, the
+//!   lifecycle (close, opt-out, stats);
+//! - `triggers`: when a recorded event needs a timer or a background flush;
 //! - `state`: the shared state (queue, batches in flight and their leases,
 //!   pause, latency, random pool) and the waiting of flushes;
 //! - `flush`: the flush loop;
@@ -50,7 +51,7 @@ use crate::retry::RetryPolicy;
 use crate::text::cat;
 use crate::wire::{self, Urls};
 
-use state::{State, LEASE_GRACE_MS, TIMER_GRACE_MS};
+use state::State;
 use warn::Warner;
 
 mod direct;
@@ -58,6 +59,7 @@ mod flush;
 mod outbox;
 mod run;
 mod state;
+mod triggers;
 mod warn;
 
 pub use outbox::Redelivery;
@@ -428,23 +430,12 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
 
         let full = state.queue.len() >= self.config.max_batch_size as usize
             || state.queue.body_len() >= self.config.max_batch_bytes as usize;
-        let flush_coming = state.background_flushes > 0
-            || state
-                .background_requested_until
-                .is_some_and(|until| now <= until);
-        if full && !flush_coming {
-            state.background_requested_until =
-                Some(now + u64::from(self.config.flush_deadline_ms) + LEASE_GRACE_MS);
-            return Ok(Trigger::FlushNow);
-        }
-        let timer_alive = state
-            .timer_due
-            .is_some_and(|due| now <= due + TIMER_GRACE_MS);
-        if !timer_alive && !full {
-            state.timer_due = Some(now + u64::from(self.config.batch_time_ms));
-            return Ok(Trigger::ArmTimer(self.config.batch_time_ms));
-        }
-        Ok(Trigger::None)
+        Ok(state.triggers.recorded(
+            now,
+            full,
+            self.config.batch_time_ms,
+            self.config.flush_deadline_ms,
+        ))
     }
 
     /// After a [`background_flush`](Client::background_flush) ends: what the
@@ -455,26 +446,17 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// for the next flush, so an outage starts no chain of flushes.
     pub fn follow_up(&self) -> Trigger {
         let now = self.clock.now_ms();
-        let mut state = self.state.borrow_mut();
-        let timer_alive = state
-            .timer_due
-            .is_some_and(|due| now <= due + TIMER_GRACE_MS);
-        let requested = state
-            .background_requested_until
-            .is_some_and(|until| now <= until);
-        let wanted = core::mem::take(&mut state.follow_up_wanted);
-        if !wanted || state.background_flushes > 0 || timer_alive || requested {
-            return Trigger::None;
-        }
-        state.timer_due = Some(now + u64::from(self.config.batch_time_ms));
-        Trigger::ArmTimer(self.config.batch_time_ms)
+        self.state
+            .borrow_mut()
+            .triggers
+            .follow_up(now, self.config.batch_time_ms)
     }
 
     /// Tells the client that the timer it asked for ([`Trigger::ArmTimer`])
     /// has fired, before the caller starts the timer's
     /// [`background_flush`](Client::background_flush).
     pub fn timer_fired(&self) {
-        self.state.borrow_mut().timer_due = None;
+        self.state.borrow_mut().triggers.timer_fired();
     }
 
     /// Sends every event recorded before the call (waiting for those that
@@ -498,24 +480,19 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// `waitUntil`), so its waits and requests are marked not to keep the
     /// host process alive.
     pub async fn background_flush(&self, detached: bool) -> FlushReport {
-        let detached_count = u32::from(detached);
-        {
-            let mut state = self.state.borrow_mut();
-            state.background_flushes += 1;
-            state.detached_flushes += detached_count;
-        }
+        self.state
+            .borrow_mut()
+            .triggers
+            .background_started(detached);
         let mine = self.state.borrow().next_seq;
         let report = self.run_flush(detached).await;
         let mut state = self.state.borrow_mut();
-        state.background_flushes -= 1;
-        state.detached_flushes -= detached_count;
         // Events recorded while it ran and still queued may have no trigger
         // of their own (a full batch while it ran asks for none): see
         // follow_up. Its own undelivered events wait for the next flush, as
         // after any failed flush.
-        if state.queue.seqs().any(|seq| seq >= mine) {
-            state.follow_up_wanted = true;
-        }
+        let left_later_events = state.queue.seqs().any(|seq| seq >= mine);
+        state.triggers.background_ended(detached, left_later_events);
         drop(state);
         report
     }

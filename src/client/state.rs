@@ -13,6 +13,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
 use super::run::SeqSet;
+use super::triggers::Triggers;
 use crate::batch::{self, Entry, Queue};
 use crate::ports::Random;
 use crate::report::Stats;
@@ -24,9 +25,6 @@ const RANDOM_POOL: usize = 4096;
 
 /// How long after its flush's deadline a lease still protects a batch.
 pub(super) const LEASE_GRACE_MS: u64 = 2_000;
-/// A timer that has not fired this long after it was due is taken as lost
-/// (its request context ended without `waitUntil`) and armed again.
-pub(super) const TIMER_GRACE_MS: u64 = 1_000;
 /// On hosts with request contexts, how often a flush that waits for batches
 /// in flight elsewhere (or for a free request slot) looks again, on its own
 /// timer: also the most it can end later than the last batch it waited for.
@@ -65,23 +63,10 @@ pub(super) struct State {
     /// Bumped at every such change; a waiter compares it with what it saw.
     settled: u64,
     next_waiter: u64,
-    pub timer_due: Option<u64>,
-    /// Background flushes running now.
-    pub background_flushes: u32,
-    /// Of those, the ones nothing awaits (no `waitUntil`): their waits do
-    /// not keep a process alive.
-    pub detached_flushes: u32,
-    /// A background flush was asked for (`Trigger::FlushNow`) and no flush
-    /// has started since (any flush takes the full batches, so any start
-    /// clears it); until this time one is taken to be on its way.
-    /// Without it, every call of a synchronous burst past a full batch would
-    /// ask for another flush before the first one could start.
-    pub background_requested_until: Option<u64>,
+    /// The timer and the background flushes asked for and running.
+    pub triggers: Triggers,
     pub opted_out: bool,
     pub closed: bool,
-    /// A background flush ended with events recorded while it ran still
-    /// queued: `Client::follow_up` arms a timer for them.
-    pub follow_up_wanted: bool,
     /// The `before_send` hook is running: a call it makes records its
     /// event without calling the hook again.
     pub in_hook: bool,
@@ -104,13 +89,9 @@ impl Default for State {
             waiters: Vec::new(),
             settled: 0,
             next_waiter: 0,
-            timer_due: None,
-            background_flushes: 0,
-            detached_flushes: 0,
-            background_requested_until: None,
+            triggers: Triggers::default(),
             opted_out: false,
             closed: false,
-            follow_up_wanted: false,
             in_hook: false,
             random_pool: Box::new([0; RANDOM_POOL]),
             random_used: RANDOM_POOL,
