@@ -167,6 +167,8 @@ export interface SDKConfig extends SDKOptions {
 export interface FlushReason {
   /** `"failed"`: still queued for the next flush; `"dropped"`: refused for good; `"stored"`: handed to the outbox. */
   fate: "failed" | "dropped" | "stored";
+  /** What kind of failure (a report has one reason per fate and cause): `"http"` (see `status`), `"timeout"`, `"network"`, `"redirect"`, `"outboxFailed"`, `"tooLarge"`, or `"deadline"` (not sent before the flush deadline, then stored). */
+  cause: "http" | "timeout" | "network" | "redirect" | "outboxFailed" | "tooLarge" | "deadline";
   /** HTTP status, or `null` for network errors and timeouts. */
   status: number | null;
   /** What happened, with the server's message when it sent one. */
@@ -193,7 +195,7 @@ export interface FlushReport {
   requests: number;
   /** Whether the flush stopped at its deadline with work left. */
   timedOut: boolean;
-  /** Why events failed or were dropped. */
+  /** Why events failed, were dropped or stored, one reason per fate and cause. */
   reasons: FlushReason[];
 }
 

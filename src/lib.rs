@@ -25,14 +25,14 @@
 //! calls and their validation), `json` (writing and checking JSON text),
 //! `wire` (URLs, headers, bodies, the keys of answers), `answer` (reading
 //! the server's answers), `batch` (the queue), `retry` (the sans-IO retry
-//! policy, `Retry-After` pauses, latency), `transport` (the outside world:
-//! transport, clock, randomness), `client` (recording and triggers),
-//! `state` (the client's shared state and leases), `flush` (the flush
-//! loop), `report` (flush reports and stats), `outbox` (storing what a flush
-//! could not deliver, and redelivering it), `direct` (consent and choose
-//! calls), `warn` (failure lines without `debug`), `text` (messages
-//! without `core::fmt`), `error` (codes), and `wasm` (the JavaScript
-//! boundary, wasm32 only).
+//! policy, `Retry-After` pauses, latency), `ports` (the traits of the
+//! outside world: transport, clock, randomness, outbox), `transport` (what
+//! crosses the transport, and how an outcome reads), `client` (the client,
+//! a folder: recording and triggers, its shared state and leases, the flush
+//! loop, storing in the outbox and redelivering, consent and choose calls,
+//! failure lines without `debug`), `report` (flush reports and stats),
+//! `text` (messages without `core::fmt`), `error` (codes), and `wasm` (the
+//! JavaScript boundary, wasm32 only).
 
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
@@ -47,18 +47,14 @@ mod answer;
 mod batch;
 mod client;
 mod config;
-mod direct;
 mod error;
 mod event;
-mod flush;
 mod json;
-mod outbox;
+mod ports;
 mod report;
 mod retry;
-mod state;
 mod text;
 mod transport;
-mod warn;
 mod wire;
 
 #[cfg(target_arch = "wasm32")]
@@ -68,7 +64,7 @@ mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::{EdgeClient, EdgeOptions, JsOutbox, WaitUntil, Warnings};
 
-pub use client::{BeforeSend, Client, Logger, Trigger};
+pub use client::{BeforeSend, Client, Logger, Redelivery, Trigger};
 pub use config::{defaults, ApiKey, AuthMode, Config, ConfigBuilder, Endpoint};
 pub use error::{Error, ErrorCode};
 pub use event::{
@@ -76,10 +72,10 @@ pub use event::{
     IDENTIFY,
 };
 pub use json::{JsonObject, MAX_DEPTH};
-pub use outbox::{Outbox, Redelivery, Storing};
-pub use report::{Fate, FlushReport, Reason, Stats};
+pub use ports::{Clock, Outbox, Random, Storing, Transport};
+pub use report::{Cause, Fate, FlushReport, Reason, Stats};
 pub use retry::{parse_retry_after, Attempt, Decision, RetryPolicy};
-pub use transport::{Clock, Random, Request, Response, Transport, TransportError};
+pub use transport::{Request, Response, TransportError};
 pub use wire::LIB;
 
 /// The npm build's allocator (see the `npm` feature in Cargo.toml).

@@ -1,11 +1,11 @@
-//! What a flush reports ([`FlushReport`], [`Reason`], [`Fate`]), the client's
-//! lifetime counters ([`Stats`]), and the accounting of one flush call
-//! (`FlushRun`) that turns into its report.
+//! What a flush reports ([`FlushReport`], [`Reason`] with its [`Fate`] and
+//! [`Cause`]) and the client's lifetime counters ([`Stats`]). The accounting of one flush call
+//! that turns into its report is the client's (`client::run`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use core::hash::{BuildHasherDefault, Hasher};
+use crate::transport::{Response, TransportError};
 
 /// Whether a reason is about events that stay queued or that are gone.
 #[non_exhaustive]
@@ -19,15 +19,70 @@ pub enum Fate {
     Stored,
 }
 
+/// What kept events from being delivered, one value per kind of failure:
+/// what a report groups its reasons by and what a caller branches on (a
+/// reason's message says the rest, for people).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// The server answered with this status: a refusal (`4xx`), or a
+    /// passing failure (`408`, `429`, `5xx`).
+    HttpStatus(u16),
+    /// No answer within the request's timeout.
+    Timeout,
+    /// The connection failed or broke.
+    Network,
+    /// A redirect, not followed (a `3xx`, or a fetch that followed one):
+    /// nothing reached the API; the endpoint is misplaced.
+    Redirect,
+    /// The outbox did not store the events; they stay queued.
+    OutboxFailed,
+    /// An event is larger than the outbox's largest message; it stays queued.
+    TooLarge,
+    /// Not sent before the flush deadline (then handed to the outbox).
+    Deadline,
+}
+
+impl Cause {
+    /// The cause as the JavaScript report writes it: `"http"` (the status
+    /// is the reason's `status`), `"timeout"`, `"network"`, `"redirect"`,
+    /// `"outboxFailed"`, `"tooLarge"` or `"deadline"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::HttpStatus(_) => "http",
+            Cause::Timeout => "timeout",
+            Cause::Network => "network",
+            Cause::Redirect => "redirect",
+            Cause::OutboxFailed => "outboxFailed",
+            Cause::TooLarge => "tooLarge",
+            Cause::Deadline => "deadline",
+        }
+    }
+
+    /// The cause of a request that was not delivered.
+    pub(crate) fn of(result: &Result<Response, TransportError>) -> Cause {
+        match result {
+            Ok(response) if (300..400).contains(&response.status) => Cause::Redirect,
+            Ok(response) => Cause::HttpStatus(response.status),
+            Err(TransportError::Timeout) => Cause::Timeout,
+            Err(TransportError::Network(_)) => Cause::Network,
+            Err(TransportError::Redirected) => Cause::Redirect,
+        }
+    }
+}
+
 /// Why some events were not delivered.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reason {
-    /// Failed (kept) or dropped (gone).
+    /// Failed (kept), dropped (gone) or stored (in the outbox).
     pub fate: Fate,
+    /// What kind of failure: a report has one reason per fate and cause.
+    pub cause: Cause,
     /// The HTTP status, when the server answered.
     pub status: Option<u16>,
-    /// What happened, with the server's message when it gave one.
+    /// What happened, with the server's message when it gave one (the
+    /// first of its cause in the flush).
     pub message: String,
     /// How many events this reason covers.
     pub events: u32,
@@ -53,7 +108,8 @@ pub struct FlushReport {
     pub requests: u32,
     /// Whether the flush stopped at its deadline with work left.
     pub timed_out: bool,
-    /// Why events failed or were dropped, grouped.
+    /// Why events failed, were dropped or stored, one reason per fate and
+    /// [`Cause`].
     pub reasons: Vec<Reason>,
 }
 
@@ -82,131 +138,51 @@ pub struct Stats {
     pub filter_failed: u64,
 }
 
-/// A set of event sequence numbers.
-pub(crate) type SeqSet = hashbrown::HashSet<u64, BuildHasherDefault<SeqHasher>>;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Hashes a sequence number by one multiplication (Fibonacci hashing): the
-/// numbers are ours, consecutive and never chosen by a caller, so nothing
-/// stronger is needed, and the table's bucket and tag bits both vary.
-#[derive(Default)]
-pub(crate) struct SeqHasher(u64);
-
-impl Hasher for SeqHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
+    #[test]
+    fn an_outcome_has_one_cause() {
+        let answer = |status| Ok(Response::new(status, ""));
+        let cases: [(Result<Response, TransportError>, Cause); 8] = [
+            (answer(400), Cause::HttpStatus(400)),
+            (answer(413), Cause::HttpStatus(413)),
+            (answer(429), Cause::HttpStatus(429)),
+            (answer(503), Cause::HttpStatus(503)),
+            (answer(301), Cause::Redirect),
+            (Err(TransportError::Redirected), Cause::Redirect),
+            (Err(TransportError::Timeout), Cause::Timeout),
+            (Err(TransportError::Network("reset".into())), Cause::Network),
+        ];
+        for (result, cause) in cases {
+            assert_eq!(Cause::of(&result), cause, "{result:?}");
         }
     }
 
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-/// The bookkeeping of one flush call.
-#[derive(Default)]
-pub(crate) struct FlushRun {
-    pub report: FlushReport,
-    /// Events that failed during this flush and are not delivered or dropped since.
-    pub failed: SeqSet,
-    /// Events this flush handed to the outbox.
-    stored: SeqSet,
-    /// The events behind each reason (an event retried for the same reason
-    /// counts once); few distinct reasons, so a Vec.
-    reasons: Vec<(Fate, Option<u16>, String, SeqSet)>,
-}
-
-impl FlushRun {
-    /// Counts `seqs` under this reason, once each however often they fail
-    /// for it. A failure counts an event under its latest reason only (an
-    /// event that failed with a 503 and then timed out is reported once, as
-    /// timed out), so that a report's reasons add up to its counts.
-    pub fn add_reason(&mut self, fate: Fate, status: Option<u16>, message: String, seqs: &[u64]) {
-        if fate == Fate::Failed {
-            for (f, s, m, events) in &mut self.reasons {
-                if *f == Fate::Failed && !(*s == status && *m == message) {
-                    for seq in seqs {
-                        events.remove(seq);
-                    }
-                }
-            }
-        }
-        let found = self
-            .reasons
-            .iter_mut()
-            .find(|(f, s, m, _)| *f == fate && *s == status && *m == message);
-        match found {
-            Some((_, _, _, events)) => events.extend(seqs.iter().copied()),
-            None => self
-                .reasons
-                .push((fate, status, message, seqs.iter().copied().collect())),
-        }
-    }
-
-    /// Events that are gone from this flush's failures: delivered or dropped.
-    pub fn settled(&mut self, seqs: &[u64]) {
-        for seq in seqs {
-            self.failed.remove(seq);
-        }
-    }
-
-    /// Events that left for the outbox: no longer failed, stored.
-    pub fn stored(&mut self, seqs: &[u64]) {
-        for seq in seqs {
-            self.failed.remove(seq);
-            self.stored.insert(*seq);
-        }
-    }
-
-    /// The report, with failure reasons limited to events still undelivered;
-    /// a failure's events that were stored since are reported under the
-    /// same reason as stored, and stored events that never failed (not sent
-    /// before the deadline: recorded late, or behind a batch that used up
-    /// the time) under a reason of their own. So the reasons add up: the
-    /// events of the `Failed` reasons are `failed`, those of the `Dropped`
-    /// ones `dropped`, those of the `Stored` ones `stored`.
-    pub fn finish(mut self) -> FlushReport {
-        let (failed, stored) = (&self.failed, &self.stored);
-        let mut reasons = Vec::new();
-        let mut explained = 0;
-        for (fate, status, message, seqs) in self.reasons {
-            let mut push = |fate, events: usize, message: String| {
-                if events > 0 {
-                    reasons.push(Reason {
-                        fate,
-                        status,
-                        message,
-                        events: events as u32,
-                    });
-                }
-            };
-            match fate {
-                Fate::Failed => {
-                    let now_stored = seqs.iter().filter(|seq| stored.contains(*seq)).count();
-                    let still = seqs.iter().filter(|seq| failed.contains(*seq)).count();
-                    explained += now_stored;
-                    if now_stored > 0 {
-                        push(Fate::Stored, now_stored, message.clone());
-                    }
-                    push(Fate::Failed, still, message);
-                }
-                fate => push(fate, seqs.len(), message),
-            }
-        }
-        let unexplained = stored.len().saturating_sub(explained);
-        if unexplained > 0 {
-            reasons.push(Reason {
-                fate: Fate::Stored,
-                status: None,
-                message: "not sent before the flush deadline".into(),
-                events: unexplained as u32,
-            });
-        }
-        self.report.reasons = reasons;
-        self.report
+    #[test]
+    fn causes_read_as_the_javascript_report_writes_them() {
+        let names = [
+            Cause::HttpStatus(500),
+            Cause::Timeout,
+            Cause::Network,
+            Cause::Redirect,
+            Cause::OutboxFailed,
+            Cause::TooLarge,
+            Cause::Deadline,
+        ]
+        .map(Cause::as_str);
+        assert_eq!(
+            names,
+            [
+                "http",
+                "timeout",
+                "network",
+                "redirect",
+                "outboxFailed",
+                "tooLarge",
+                "deadline"
+            ]
+        );
     }
 }

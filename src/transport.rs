@@ -1,14 +1,12 @@
-//! The outside world of a [`Client`](crate::Client): the [`Transport`],
-//! [`Clock`] and [`Random`] traits, what crosses the transport ([`Request`],
+//! What crosses a [`Transport`](crate::Transport) ([`Request`],
 //! [`Response`], [`TransportError`]), and how one outcome reads in reports,
-//! errors and log lines.
+//! errors and log lines. The traits themselves are in `ports`.
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use core::fmt;
-use core::future::Future;
 
 use crate::retry::Attempt;
 use crate::text::cat;
@@ -107,32 +105,6 @@ impl fmt::Display for TransportError {
 }
 
 impl core::error::Error for TransportError {}
-
-/// Sends requests. The wasm build implements it with the host's `fetch`.
-pub trait Transport {
-    /// Sends one request, honouring `request.timeout_ms`.
-    fn send(&self, request: Request) -> impl Future<Output = Result<Response, TransportError>>;
-}
-
-/// Tells the time and waits.
-pub trait Clock {
-    /// Milliseconds since the Unix epoch.
-    fn now_ms(&self) -> u64;
-    /// Completes after `ms` milliseconds.
-    fn sleep(&self, ms: u64) -> impl Future<Output = ()>;
-    /// Like [`sleep`](Clock::sleep), for work nothing awaits (a background
-    /// flush with no `waitUntil`): the wait must not keep a Node, Bun or
-    /// Deno process alive. The default is `sleep`.
-    fn sleep_detached(&self, ms: u64) -> impl Future<Output = ()> {
-        self.sleep(ms)
-    }
-}
-
-/// Random bytes (for event ids and jitter).
-pub trait Random {
-    /// Fills `buf` with cryptographically random bytes.
-    fn fill(&self, buf: &mut [u8]);
-}
 
 /// One attempt's result, as the retry policy sees it.
 pub(crate) fn attempt_of(result: &Result<Response, TransportError>) -> Attempt<'_> {

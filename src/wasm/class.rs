@@ -14,11 +14,10 @@ use super::options::build_config;
 use super::value::{self, got, kind, Kind, MAX_STRING};
 use super::{js, EdgeClient, EdgeOptions, Warnings};
 
-use crate::client::Filter;
+use crate::client::{Filter, Redelivery};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event, OptimizationType, RecordBuilder, Selector, ValidUntil};
 use crate::json::write_str;
-use crate::outbox::Redelivery;
 use crate::report::{Fate, FlushReport};
 use crate::text::{cat, put_u64};
 
@@ -102,6 +101,8 @@ fn report_to_js(report: &FlushReport) -> JsValue {
         json.push_str(if i == 0 { "" } else { "," });
         json.push_str(r#"{"fate":""#);
         json.push_str(fate);
+        json.push_str(r#"","cause":""#);
+        json.push_str(reason.cause.as_str());
         json.push_str(r#"","status":"#);
         match reason.status {
             Some(status) => put_u64(&mut json, u64::from(status)),

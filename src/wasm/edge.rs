@@ -19,11 +19,10 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::host::{FetchTransport, HostClock, HostRandom, JsOutbox, Sleep};
 use super::js;
-use crate::client::{filter_of, BeforeSend, Client, Filter, Logger, Trigger};
+use crate::client::{filter_of, BeforeSend, Client, Filter, Logger, Redelivery, Trigger};
 use crate::config::Config;
 use crate::error::Error;
 use crate::event::{Choose, Consent, Event};
-use crate::outbox::Redelivery;
 use crate::report::{FlushReport, Stats};
 
 /// Hands a promise to the host to keep alive after the response: Cloudflare's

@@ -20,8 +20,8 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::code;
 use super::js::{self, MAX_STRING};
-use crate::outbox::{Outbox, Storing};
-use crate::transport::{Clock, Random, Request, Response, Transport, TransportError};
+use crate::ports::{Clock, Outbox, Random, Storing, Transport};
+use crate::transport::{Request, Response, TransportError};
 
 /// A `setTimeout` as a future; dropping it clears the timer, so an
 /// abandoned wait never keeps a process alive or fires late.

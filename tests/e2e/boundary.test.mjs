@@ -181,7 +181,7 @@ async function assertStoredOnceOrResent(profile, seqs, flushes) {
     // Resent within a flush (retries), or given back after a timeout and
     // sent by the next flush (its reason stays in the first one's report).
     const retries = flushes.reduce((n, f) => n + (f.value?.retries ?? 0), 0);
-    const timedOut = flushes.some((f) => f.value?.reasons?.some?.((r) => /timed out/.test(r.message)));
+    const timedOut = flushes.some((f) => f.value?.reasons?.some?.((r) => r.cause === "timeout"));
     assert.ok(retries > 0 || timedOut, `${events.length - seqs.length} extra copies stored, but no flush resent anything: ${JSON.stringify(flushes)}`);
   }
 }

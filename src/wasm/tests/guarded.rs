@@ -4,7 +4,8 @@
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::js;
-use crate::transport::{Request, Response, Transport, TransportError};
+use crate::ports::Transport;
+use crate::transport::{Request, Response, TransportError};
 use crate::wasm::host::FetchTransport;
 
 /// Sends one request through a transport whose fetch is `fetch_source`.

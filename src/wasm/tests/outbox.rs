@@ -100,6 +100,12 @@ async fn an_outbox_that_fails_in_any_way_leaves_the_events_queued() {
             "{outbox}"
         );
         assert!(
+            reason_messages(&report).contains(r#""fate":"failed","cause":"outboxFailed""#),
+            "{outbox}: {}",
+            reason_messages(&report)
+        );
+        // What people read says how this outbox failed.
+        assert!(
             reason_messages(&report).contains(expected),
             "{outbox}: {}",
             reason_messages(&report)

@@ -108,7 +108,7 @@ export async function runChaos(sdk, { profile, from, to, seed, budgetMs = Infini
       totals.requests += report.requests;
       if (report.timedOut) totals.timedOut++;
       for (const r of report.reasons) {
-        const key = `${r.fate} ${r.status ?? (/timed out/.test(r.message) ? "timeout" : "network")}`;
+        const key = `${r.fate} ${r.status ?? r.cause}`;
         totals.reasons[key] = (totals.reasons[key] ?? 0) + r.events;
       }
     } while (report.pending > 0 && flushes < maxFlushesPerRound);

@@ -1,8 +1,17 @@
-//! The client: recording events, the triggers that send them, flushing and
-//! its lifecycle, generic over the outside world ([`Transport`], [`Clock`],
-//! [`Random`]) so that all of it runs on the host in virtual time. The flush
-//! loop is in `flush`, the shared state in `state`, consent and choose calls
-//! in `direct`.
+//! The client, generic over the outside world (the ports [`Transport`],
+//! [`Clock`], [`Random`] and [`Outbox`]) so that all of it runs on the host
+//! in virtual time. Each part in a file of its own, all over one [`Client`]:
+//!
+//! - this file: the struct, its builder methods, recording events, the
+//!   lifecycle (close, opt-out, stats);
+//! - `triggers`: when a recorded event needs a timer or a background flush;
+//! - `state`: the shared state (queue, batches in flight and their leases,
+//!   pause, latency, random pool) and the waiting of flushes;
+//! - `flush`: the flush loop;
+//! - `run`: the accounting of one flush call, which becomes its report;
+//! - `outbox`: storing what a flush could not deliver, and redelivery;
+//! - `direct`: consent and choose calls, sent at once;
+//! - `warn`: failure lines without `debug`.
 //!
 //! ## Concurrency model
 //!
@@ -36,13 +45,24 @@ use crate::batch::Entry;
 use crate::config::Config;
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
-use crate::outbox::Outbox;
+use crate::ports::{Clock, Outbox, Random, Transport};
 use crate::report::{FlushReport, Stats};
 use crate::retry::RetryPolicy;
-use crate::state::{State, LEASE_GRACE_MS, TIMER_GRACE_MS};
 use crate::text::cat;
-use crate::transport::{Clock, Random, Transport};
 use crate::wire::{self, Urls};
+
+use state::State;
+use warn::Warner;
+
+mod direct;
+mod flush;
+mod outbox;
+mod run;
+mod state;
+mod triggers;
+mod warn;
+
+pub use outbox::Redelivery;
 
 /// What the caller of [`Client::enqueue`] should arrange so that the event
 /// is sent without a flush of its own.
@@ -93,13 +113,9 @@ pub(crate) fn filter_of(hook: impl Fn(Event) -> Option<Event> + 'static) -> Filt
 
 /// The Intempt client, generic over the outside world.
 ///
-/// It is single-threaded but shared: calls arrive while flushes await the
-/// network. Several flushes may run at once; each takes whole batches and
-/// awaits only its own requests (what Cloudflare Workers require of a client
-/// shared by concurrent requests), waits for batches in flight elsewhere
-/// (woken when one settles, or on Workers on its own timer), and takes back
-/// a batch whose flush never returned once its lease (that flush's deadline
-/// plus a grace) has passed: delivery is at-least-once.
+/// It is single-threaded but shared: calls may arrive while flushes await
+/// the network, several flushes may run at once, and delivery is
+/// at-least-once (a batch whose flush never came back is sent again).
 ///
 /// On wasm32, `EdgeClient` wraps it with the host's `fetch`, timers and
 /// crypto; elsewhere, bring your own [`Transport`], [`Clock`] and [`Random`]:
@@ -137,20 +153,21 @@ pub(crate) fn filter_of(hook: impl Fn(Event) -> Option<Event> + 'static) -> Filt
 /// # Ok::<(), intempt_edge::Error>(())
 /// ```
 pub struct Client<T, C, R> {
-    pub(crate) config: Config,
-    pub(crate) urls: Urls,
-    pub(crate) headers: Vec<(&'static str, String)>,
-    pub(crate) policy: RetryPolicy,
-    pub(crate) transport: T,
-    pub(crate) clock: C,
-    pub(crate) random: R,
-    pub(crate) state: RefCell<State>,
-    pub(crate) outbox: Option<Box<dyn Outbox>>,
+    config: Config,
+    urls: Urls,
+    headers: Vec<(&'static str, String)>,
+    policy: RetryPolicy,
+    transport: T,
+    clock: C,
+    random: R,
+    /// Never borrowed across an `.await` (see the module docs).
+    state: RefCell<State>,
+    outbox: Option<Box<dyn Outbox>>,
     logger: Option<Logger>,
-    /// Where warnings go (see [`Client::with_warnings`]); none by default.
-    pub(crate) warnings: Option<Logger>,
+    /// Failure lines (see [`Client::with_warnings`]); off by default.
+    warner: Warner,
     /// See [`Client::with_request_contexts`].
-    pub(crate) request_contexts: bool,
+    request_contexts: bool,
     /// See [`Client::with_before_send`].
     filter: Option<Filter>,
 }
@@ -161,7 +178,7 @@ impl<T, C, R> fmt::Debug for Client<T, C, R> {
             .field("config", &self.config)
             .field("outbox", &self.outbox.is_some())
             .field("logger", &self.logger.is_some())
-            .field("warnings", &self.warnings.is_some())
+            .field("warnings", &self.warner.is_on())
             .field("request_contexts", &self.request_contexts)
             .field("before_send", &self.filter.is_some())
             .finish_non_exhaustive()
@@ -172,8 +189,10 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// Makes a client. No I/O, timer or randomness happens here, so a client
     /// can be created at module scope on Cloudflare Workers.
     pub fn new(config: Config, transport: T, clock: C, random: R) -> Self {
+        let urls = Urls::new(&config);
         Client {
-            urls: Urls::new(&config),
+            warner: Warner::new(&urls.track),
+            urls,
             headers: wire::headers(&config),
             policy: RetryPolicy::default(),
             config,
@@ -183,7 +202,6 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             state: RefCell::new(State::default()),
             outbox: None,
             logger: None,
-            warnings: None,
             request_contexts: false,
             filter: None,
         }
@@ -215,7 +233,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// minute while failures go on (with how many were not written), and
     /// one line when deliveries resume. Lines carry no API key.
     pub fn with_warnings(mut self, sink: impl Fn(&str) + 'static) -> Self {
-        self.warnings = Some(Box::new(sink));
+        self.warner.set_sink(Box::new(sink));
         self
     }
 
@@ -268,7 +286,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         self
     }
 
-    pub(crate) fn log(&self, line: impl FnOnce() -> String) {
+    fn log(&self, line: impl FnOnce() -> String) {
         if let Some(logger) = &self.logger {
             logger(&line());
         }
@@ -360,7 +378,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         };
         self.state.borrow_mut().totals.filter_failed += 1;
         self.log(|| cat!("beforeSend failed, the event was dropped: ", why));
-        self.warn_hook(&why);
+        self.warner.hook_failed(&self.clock, &why);
         Ok(Trigger::None)
     }
 
@@ -412,23 +430,12 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
 
         let full = state.queue.len() >= self.config.max_batch_size as usize
             || state.queue.body_len() >= self.config.max_batch_bytes as usize;
-        let flush_coming = state.background_flushes > 0
-            || state
-                .background_requested_until
-                .is_some_and(|until| now <= until);
-        if full && !flush_coming {
-            state.background_requested_until =
-                Some(now + u64::from(self.config.flush_deadline_ms) + LEASE_GRACE_MS);
-            return Ok(Trigger::FlushNow);
-        }
-        let timer_alive = state
-            .timer_due
-            .is_some_and(|due| now <= due + TIMER_GRACE_MS);
-        if !timer_alive && !full {
-            state.timer_due = Some(now + u64::from(self.config.batch_time_ms));
-            return Ok(Trigger::ArmTimer(self.config.batch_time_ms));
-        }
-        Ok(Trigger::None)
+        Ok(state.triggers.recorded(
+            now,
+            full,
+            self.config.batch_time_ms,
+            self.config.flush_deadline_ms,
+        ))
     }
 
     /// After a [`background_flush`](Client::background_flush) ends: what the
@@ -439,26 +446,17 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// for the next flush, so an outage starts no chain of flushes.
     pub fn follow_up(&self) -> Trigger {
         let now = self.clock.now_ms();
-        let mut state = self.state.borrow_mut();
-        let timer_alive = state
-            .timer_due
-            .is_some_and(|due| now <= due + TIMER_GRACE_MS);
-        let requested = state
-            .background_requested_until
-            .is_some_and(|until| now <= until);
-        let wanted = core::mem::take(&mut state.follow_up_wanted);
-        if !wanted || state.background_flushes > 0 || timer_alive || requested {
-            return Trigger::None;
-        }
-        state.timer_due = Some(now + u64::from(self.config.batch_time_ms));
-        Trigger::ArmTimer(self.config.batch_time_ms)
+        self.state
+            .borrow_mut()
+            .triggers
+            .follow_up(now, self.config.batch_time_ms)
     }
 
     /// Tells the client that the timer it asked for ([`Trigger::ArmTimer`])
     /// has fired, before the caller starts the timer's
     /// [`background_flush`](Client::background_flush).
     pub fn timer_fired(&self) {
-        self.state.borrow_mut().timer_due = None;
+        self.state.borrow_mut().triggers.timer_fired();
     }
 
     /// Sends every event recorded before the call (waiting for those that
@@ -482,24 +480,19 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// `waitUntil`), so its waits and requests are marked not to keep the
     /// host process alive.
     pub async fn background_flush(&self, detached: bool) -> FlushReport {
-        let detached_count = u32::from(detached);
-        {
-            let mut state = self.state.borrow_mut();
-            state.background_flushes += 1;
-            state.detached_flushes += detached_count;
-        }
+        self.state
+            .borrow_mut()
+            .triggers
+            .background_started(detached);
         let mine = self.state.borrow().next_seq;
         let report = self.run_flush(detached).await;
         let mut state = self.state.borrow_mut();
-        state.background_flushes -= 1;
-        state.detached_flushes -= detached_count;
         // Events recorded while it ran and still queued may have no trigger
         // of their own (a full batch while it ran asks for none): see
         // follow_up. Its own undelivered events wait for the next flush, as
         // after any failed flush.
-        if state.queue.seqs().any(|seq| seq >= mine) {
-            state.follow_up_wanted = true;
-        }
+        let left_later_events = state.queue.seqs().any(|seq| seq >= mine);
+        state.triggers.background_ended(detached, left_later_events);
         drop(state);
         report
     }
@@ -532,14 +525,14 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         }
     }
 
-    pub(crate) fn random_u32(&self) -> u32 {
+    fn random_u32(&self) -> u32 {
         let bytes = self.state.borrow_mut().random_16(&self.random);
         u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
     }
 }
 
 /// The error of every call on a closed client.
-pub(crate) fn closed() -> Error {
+fn closed() -> Error {
     Error::new(
         ErrorCode::Closed,
         "the client was closed with close(); create a new SDK instance to send more",

@@ -6,14 +6,14 @@
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 
-use crate::client::{closed, Client};
+use super::{closed, Client};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent};
+use crate::ports::{Clock, Random, Transport};
 use crate::retry::Decision;
 use crate::text::cat;
 use crate::transport::{
-    attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Response, Transport,
-    TransportError,
+    attempt_of, outcome_line, outcome_text, redact, Request, Response, TransportError,
 };
 use crate::wire;
 
@@ -40,7 +40,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
 
     /// Sends one request outside a flush (a consent, a choose, a
     /// redelivery) and logs its outcome after `label`.
-    pub(crate) async fn send_logged(
+    pub(super) async fn send_logged(
         &self,
         label: &str,
         url: &str,

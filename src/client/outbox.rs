@@ -1,7 +1,8 @@
-//! The durable outbox: where a flush puts the batches it could not deliver
-//! (the API down past the flush deadline), so that they outlive the isolate
-//! or the process; and redelivery, which a queue consumer uses to resend a
-//! stored batch with its key.
+//! The client's side of the durable outbox (the [`Outbox`] port): where a
+//! flush puts the batches it could not deliver (the API down past the flush
+//! deadline), so that they outlive the isolate or the process; and
+//! redelivery, which a queue consumer uses to resend a stored batch with its
+//! key.
 //!
 //! A stored message is the batch's request body exactly as it was sent
 //! (`{"track":[…]}`), so a redelivery carries the original `eventId`s and
@@ -15,34 +16,17 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use core::cell::RefCell;
-use core::future::Future;
-use core::pin::Pin;
 
-use crate::client::Client;
+use super::run::{FlushRun, Why};
+use super::state::LEASE_GRACE_MS;
+use super::Client;
 use crate::json::{Checker, MAX_DEPTH};
-use crate::report::{Fate, FlushRun};
+use crate::ports::{Clock, Outbox, Random, Transport};
+use crate::report::{Cause, Fate};
 use crate::retry::{Decision, RetryPolicy};
-use crate::state::LEASE_GRACE_MS;
 use crate::text::cat;
-use crate::transport::{attempt_of, outcome_text, Clock, Random, Transport};
+use crate::transport::{attempt_of, outcome_text};
 use crate::wire::{TRACK_PREFIX, TRACK_SUFFIX};
-
-/// What [`Outbox::store`] returns: `Err` says why nothing was stored.
-pub type Storing = Pin<Box<dyn Future<Output = Result<(), String>>>>;
-
-/// A durable store for batches a flush could not deliver: a Cloudflare
-/// Queue, a Deno KV queue, or anything that outlives the process.
-pub trait Outbox {
-    /// The largest message the store accepts, in bytes of UTF-8.
-    fn max_message_bytes(&self) -> usize;
-
-    /// Stores `messages` (each a track request body of at most
-    /// [`max_message_bytes`](Outbox::max_message_bytes)), all or nothing as
-    /// far as the client knows: on `Err` the events stay queued in memory.
-    /// It must end within `timeout_ms`; `detached`: nothing awaits it (its
-    /// timers must not keep a process alive).
-    fn store(&self, messages: Vec<String>, timeout_ms: u32, detached: bool) -> Storing;
-}
 
 /// How one redelivery of a stored batch ended.
 #[non_exhaustive]
@@ -85,7 +69,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     }
 
     /// The part of the flush deadline kept for storing in the outbox.
-    pub(crate) fn outbox_reserve_ms(&self) -> u64 {
+    pub(super) fn outbox_reserve_ms(&self) -> u64 {
         match self.outbox {
             Some(_) => u64::from(self.config.flush_deadline_ms / 4).min(1_000),
             None => 0,
@@ -95,7 +79,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// Hands what is still queued to the outbox, in messages that fit it;
     /// once stored, the events leave memory (counted as stored). If the
     /// outbox fails, they stay queued and the report says why.
-    pub(crate) async fn store_undelivered(
+    pub(super) async fn store_undelivered(
         &self,
         deadline: u64,
         detached: bool,
@@ -134,7 +118,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 " bytes); it stays queued"
             );
             let mut run = run.borrow_mut();
-            run.add_reason(Fate::Failed, None, message, &seqs);
+            run.add_reason(Fate::Failed, Why::local(Cause::TooLarge, message), &seqs);
             run.failed.extend(seqs);
         }
         if messages.is_empty() {
@@ -164,12 +148,13 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 // Given back last first, so the queue keeps its order.
                 for id in ids.into_iter().rev() {
                     if let Some(seqs) = state.give_back(id) {
-                        run.add_reason(Fate::Failed, None, message.clone(), &seqs);
+                        let failed = Why::local(Cause::OutboxFailed, message.clone());
+                        run.add_reason(Fate::Failed, failed, &seqs);
                         run.failed.extend(seqs);
                     }
                 }
                 drop((state, run));
-                self.warn_failure(|| {
+                self.warner.failure(&self.clock, || {
                     cat!(
                         "could not store ",
                         events,

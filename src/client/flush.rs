@@ -13,16 +13,15 @@ use core::future::{poll_fn, Future};
 use core::pin::{pin, Pin};
 use core::task::Poll;
 
-use crate::client::Client;
-use crate::report::{Fate, FlushReport, FlushRun};
+use super::run::{FlushRun, Why};
+use super::state::{Settled, State, Taken, LEASE_GRACE_MS, WAIT_POLL_MS};
+use super::warn;
+use super::Client;
+use crate::ports::{Clock, Random, Transport};
+use crate::report::{Fate, FlushReport};
 use crate::retry::Decision;
-use crate::state::{Settled, State, Taken, LEASE_GRACE_MS, WAIT_POLL_MS};
 use crate::text::cat;
-use crate::transport::{
-    attempt_of, outcome_line, outcome_text, redact, Clock, Random, Request, Response, Transport,
-    TransportError,
-};
-use crate::warn;
+use crate::transport::{attempt_of, outcome_line, redact, Request, Response, TransportError};
 
 /// One turn of the flush loop.
 enum Step {
@@ -82,7 +81,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// see the queue empty, and would end at its deadline (and, with an
     /// outbox, store healthy traffic). Later events have flushes or
     /// triggers of their own.
-    pub(crate) async fn run_flush(&self, detached: bool) -> FlushReport {
+    pub(super) async fn run_flush(&self, detached: bool) -> FlushReport {
         let start = self.clock.now_ms();
         let mine = self.state.borrow().next_seq;
         let end = start + u64::from(self.config.flush_deadline_ms);
@@ -90,7 +89,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let deadline = end - self.outbox_reserve_ms();
         // This flush takes the full batches: a requested background flush
         // is no longer needed for them, and the next full batch asks anew.
-        self.state.borrow_mut().background_requested_until = None;
+        self.state.borrow_mut().triggers.flush_started();
         let run = RefCell::new(FlushRun::default());
         let mut sending: Vec<Sending<'_>> = Vec::new();
         let mut stopped = false;
@@ -147,7 +146,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             // and then stores what they gave back. (With a waitUntil, as on
             // Workers, they are kept alive, and waking a flush from another
             // request's context is what workerd cancels.)
-            let unheld = !detached && self.state.borrow().detached_flushes > 0;
+            let unheld = !detached && self.state.borrow().triggers.detached_running();
             if unheld && self.wait_for_others(end, detached).await {
                 self.store_undelivered(end, detached, &run).await;
             }
@@ -256,19 +255,22 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             let wait = match next {
                 None | Some(Next::Split) => return BatchEnd::Settled,
                 Some(Next::Delivered) => {
-                    self.warn_delivered();
+                    self.warner.delivered();
                     return BatchEnd::Settled;
                 }
                 Some(Next::Dropped) => {
-                    self.warn_request(len, &result, warn::Fate::Dropped);
+                    self.warner
+                        .request(&self.clock, len, &result, warn::Fate::Dropped);
                     return BatchEnd::Settled;
                 }
                 Some(Next::Keep) => {
-                    self.warn_request(len, &result, warn::Fate::Kept);
+                    self.warner
+                        .request(&self.clock, len, &result, warn::Fate::Kept);
                     return BatchEnd::Stop;
                 }
                 Some(Next::RetryIn(wait)) => {
-                    self.warn_request(len, &result, warn::Fate::Retried);
+                    self.warner
+                        .request(&self.clock, len, &result, warn::Fate::Retried);
                     wait
                 }
             };
@@ -300,9 +302,9 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         let decision =
             self.policy
                 .decide(attempt_of(result), failures, len, now, self.random_u32());
-        // What happened, as a reason's status and text: made only for the
-        // outcomes that report one (not for every delivered batch).
-        let reason = || outcome_text(result);
+        // What happened, as a reason's cause, status and text: made only
+        // for the outcomes that report one (not for every delivered batch).
+        let why = || Why::of(result);
         let mut state = self.state.borrow_mut();
         match decision {
             Decision::Delivered => {
@@ -319,8 +321,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 let seqs = state.retire(batch_id)?;
                 state.totals.dropped += seqs.len() as u64;
                 run.report.dropped += seqs.len() as u32;
-                let (status, message) = reason();
-                run.add_reason(Fate::Dropped, status, message, &seqs);
+                run.add_reason(Fate::Dropped, why(), &seqs);
                 run.settled(&seqs);
                 Some(Next::Dropped)
             }
@@ -331,8 +332,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             }
             Decision::Keep => {
                 let seqs = state.give_back(batch_id)?;
-                let (status, message) = reason();
-                run.add_reason(Fate::Failed, status, message, &seqs);
+                run.add_reason(Fate::Failed, why(), &seqs);
                 run.failed.extend(seqs);
                 Some(Next::Keep)
             }
@@ -341,8 +341,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                     state.pause.extend(now + after_ms);
                 }
                 let seqs = state.in_flight_seqs(batch_id)?;
-                let (status, message) = reason();
-                run.add_reason(Fate::Failed, status, message, &seqs);
+                run.add_reason(Fate::Failed, why(), &seqs);
                 run.failed.extend(seqs);
                 Some(Next::RetryIn(after_ms))
             }
@@ -397,11 +396,10 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     }
 
     /// Waits before it looks again at batches in flight elsewhere, at most
-    /// `ms` (when the first lease ends). Woken when one settles or an event
-    /// is queued; with request contexts (Workers), never woken by another
-    /// flush (it would go on in the other's request context, and its
-    /// requests and timers would die with it): it looks again on a timer of
-    /// its own every [`WAIT_POLL_MS`].
+    /// `ms` (when the first lease ends): woken when one settles or an event
+    /// is queued, or, with request contexts, on a timer of its own every
+    /// [`WAIT_POLL_MS`] (why: the concurrency model, in the module docs of
+    /// `client`).
     async fn look_again_in(&self, ms: u64, detached: bool) {
         if self.request_contexts {
             return self.sleep(ms.clamp(1, WAIT_POLL_MS), detached).await;

@@ -1,13 +1,7 @@
 //! The client's shared state: the queue, the batches in flight with their
 //! leases, the server's pause, recent latencies, and the pool of random
-//! bytes. It lives in a `RefCell` that is never borrowed across an `.await`.
-//!
-//! A flush that waits for batches in flight elsewhere is woken when one
-//! settles or an event is queued ([`Settled`]) — except on hosts that run
-//! each request in a context of its own (Cloudflare Workers), where a flush
-//! woken by another's I/O would go on, and start its requests and timers,
-//! in that request's context, and die with it: there it looks again on a
-//! timer of its own every [`WAIT_POLL_MS`] (see `Client::with_request_contexts`).
+//! bytes; and [`Settled`], which wakes a flush waiting for batches in flight
+//! elsewhere (the concurrency model is in the `client` module docs).
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -18,41 +12,39 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
+use super::run::SeqSet;
+use super::triggers::Triggers;
 use crate::batch::{self, Entry, Queue};
-use crate::report::{SeqSet, Stats};
+use crate::ports::Random;
+use crate::report::Stats;
 use crate::retry::{Latency, Pause};
-use crate::transport::Random;
-use crate::warn::WarnState;
 
 /// Random bytes fetched from the host at a time: one call into its crypto
 /// per 256 events (the call, not the bytes, is what costs).
 const RANDOM_POOL: usize = 4096;
 
 /// How long after its flush's deadline a lease still protects a batch.
-pub(crate) const LEASE_GRACE_MS: u64 = 2_000;
-/// A timer that has not fired this long after it was due is taken as lost
-/// (its request context ended without `waitUntil`) and armed again.
-pub(crate) const TIMER_GRACE_MS: u64 = 1_000;
+pub(super) const LEASE_GRACE_MS: u64 = 2_000;
 /// On hosts with request contexts, how often a flush that waits for batches
 /// in flight elsewhere (or for a free request slot) looks again, on its own
 /// timer: also the most it can end later than the last batch it waited for.
-pub(crate) const WAIT_POLL_MS: u64 = 25;
+pub(super) const WAIT_POLL_MS: u64 = 25;
 
 /// A batch that a flush took off the queue.
-pub(crate) struct InFlight {
+struct InFlight {
     id: u64,
     entries: Vec<Entry>,
     lease_until: u64,
 }
 
 /// A batch taken into flight: its id, its number of events and its body.
-pub(crate) struct Taken {
+pub(super) struct Taken {
     pub id: u64,
     pub len: usize,
     pub body: String,
 }
 
-pub(crate) struct State {
+pub(super) struct State {
     pub queue: Queue,
     /// A handful of batches at most (one per running flush): a Vec is enough.
     in_flight: Vec<InFlight>,
@@ -71,27 +63,10 @@ pub(crate) struct State {
     /// Bumped at every such change; a waiter compares it with what it saw.
     settled: u64,
     next_waiter: u64,
-    pub timer_due: Option<u64>,
-    /// Background flushes running now.
-    pub background_flushes: u32,
-    /// Of those, the ones nothing awaits (no `waitUntil`): their waits do
-    /// not keep a process alive.
-    pub detached_flushes: u32,
-    /// A background flush was asked for (`Trigger::FlushNow`) and no flush
-    /// has started since (any flush takes the full batches, so any start
-    /// clears it); until this time one is taken to be on its way.
-    /// Without it, every call of a synchronous burst past a full batch would
-    /// ask for another flush before the first one could start.
-    pub background_requested_until: Option<u64>,
+    /// The timer and the background flushes asked for and running.
+    pub triggers: Triggers,
     pub opted_out: bool,
     pub closed: bool,
-    /// A background flush ended with events recorded while it ran still
-    /// queued: `Client::follow_up` arms a timer for them.
-    pub follow_up_wanted: bool,
-    /// Failure lines written without `debug`, and when.
-    pub warnings: WarnState,
-    /// Failures of the `before_send` hook: a line at once, then one a minute.
-    pub hook_warnings: WarnState,
     /// The `before_send` hook is running: a call it makes records its
     /// event without calling the hook again.
     pub in_hook: bool,
@@ -114,15 +89,9 @@ impl Default for State {
             waiters: Vec::new(),
             settled: 0,
             next_waiter: 0,
-            timer_due: None,
-            background_flushes: 0,
-            detached_flushes: 0,
-            background_requested_until: None,
+            triggers: Triggers::default(),
             opted_out: false,
             closed: false,
-            follow_up_wanted: false,
-            warnings: WarnState::default(),
-            hook_warnings: WarnState::default(),
             in_hook: false,
             random_pool: Box::new([0; RANDOM_POOL]),
             random_used: RANDOM_POOL,
@@ -265,7 +234,7 @@ impl State {
 /// queued since it was made (the waiting flush then looks again). The waker
 /// is registered under the future's own id and removed when it is dropped,
 /// so many waiters cost one entry each, however often they are polled.
-pub(crate) struct Settled<'a> {
+pub(super) struct Settled<'a> {
     state: &'a RefCell<State>,
     seen: u64,
     id: u64,

@@ -3,18 +3,22 @@
 //! once, then at most one line a minute while failures go on, and one line
 //! when deliveries resume. Debug lines (every request) are separate.
 
+use alloc::borrow::ToOwned;
 use alloc::string::String;
 
-use crate::client::Client;
+use core::cell::RefCell;
+
+use super::Logger;
+use crate::ports::Clock;
 use crate::text::cat;
-use crate::transport::{outcome_line, redact, Clock, Random, Response, Transport, TransportError};
+use crate::transport::{outcome_line, redact, Response, TransportError};
 
 /// The least time between two failure lines.
-pub(crate) const WARN_INTERVAL_MS: u64 = 60_000;
+const WARN_INTERVAL_MS: u64 = 60_000;
 
 /// When the last failure line was written and what happened since.
 #[derive(Debug, Default)]
-pub(crate) struct WarnState {
+struct WarnState {
     /// Failures since the last delivery.
     failing: bool,
     /// A failure line was written during this streak.
@@ -55,53 +59,83 @@ impl WarnState {
 
 /// What happens to events whose request failed.
 #[derive(Clone, Copy)]
-pub(crate) enum Fate {
+pub(super) enum Fate {
     Retried,
     Kept,
     Dropped,
 }
 
-impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
-    /// Writes `line` to the warnings sink (`console.warn` by default on
-    /// wasm32), outside any borrow of the state.
-    fn warn_line(&self, line: String) {
-        if let Some(sink) = &self.warnings {
+/// Where failure lines go, and the two streaks they follow: delivery
+/// failures, and failures of the `before_send` hook. Lines are written
+/// outside any borrow (a sink may call the client).
+pub(super) struct Warner {
+    sink: Option<Logger>,
+    /// The tracking URL without its query, as lines name it.
+    track: String,
+    /// Delivery failures: a line at once, then one a minute.
+    failures: RefCell<WarnState>,
+    /// Failures of the `before_send` hook: a line at once, then one a minute.
+    hook: RefCell<WarnState>,
+}
+
+impl Warner {
+    /// No sink yet (warnings are off until [`Warner::set_sink`]).
+    pub(super) fn new(track_url: &str) -> Warner {
+        Warner {
+            sink: None,
+            track: redact(track_url).to_owned(),
+            failures: RefCell::default(),
+            hook: RefCell::default(),
+        }
+    }
+
+    /// Sends the lines to `sink`.
+    pub(super) fn set_sink(&mut self, sink: Logger) {
+        self.sink = Some(sink);
+    }
+
+    /// Whether lines go anywhere.
+    pub(super) fn is_on(&self) -> bool {
+        self.sink.is_some()
+    }
+
+    /// Writes `line` to the sink (`console.warn` by default on wasm32).
+    fn line(&self, line: String) {
+        if let Some(sink) = &self.sink {
             sink(&cat!("[intempt-edge] ", line));
         }
     }
 
     /// A failure that `failed` describes (it names the events and what
     /// happened to them): written now if one is due, else counted.
-    pub(crate) fn warn_failure(&self, failed: impl FnOnce() -> String) {
-        if self.warnings.is_none() {
+    pub(super) fn failure(&self, clock: &impl Clock, failed: impl FnOnce() -> String) {
+        if self.sink.is_none() {
             return;
         }
-        let now = self.clock.now_ms();
-        let due = self.state.borrow_mut().warnings.failure(now);
+        let due = self.failures.borrow_mut().failure(clock.now_ms());
         if let Some(unreported) = due {
             let more = match unreported {
                 0 => String::new(),
                 n => cat!(" (", n, " more failures since the last warning)"),
             };
-            self.warn_line(cat!(failed(), more));
+            self.line(cat!(failed(), more));
         }
     }
 
     /// The `before_send` hook failed and its event was dropped: a line now
     /// if one is due (the first, then at most one a minute), else counted.
     /// Its own streak, apart from delivery failures.
-    pub(crate) fn warn_hook(&self, why: &str) {
-        if self.warnings.is_none() {
+    pub(super) fn hook_failed(&self, clock: &impl Clock, why: &str) {
+        if self.sink.is_none() {
             return;
         }
-        let now = self.clock.now_ms();
-        let due = self.state.borrow_mut().hook_warnings.failure(now);
+        let due = self.hook.borrow_mut().failure(clock.now_ms());
         if let Some(unreported) = due {
             let more = match unreported {
                 0 => String::new(),
                 n => cat!(" (", n, " more since the last warning)"),
             };
-            self.warn_line(cat!(
+            self.line(cat!(
                 "beforeSend failed, so the event was dropped: ",
                 why,
                 more,
@@ -111,24 +145,26 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     }
 
     /// A batch was delivered: after warnings, says that deliveries resumed.
-    pub(crate) fn warn_delivered(&self) {
-        if self.warnings.is_none() {
+    pub(super) fn delivered(&self) {
+        if self.sink.is_none() {
             return;
         }
-        if self.state.borrow_mut().warnings.delivered() {
-            self.warn_line(cat!("delivering again to ", redact(&self.urls.track)));
+        let recovered = self.failures.borrow_mut().delivered();
+        if recovered {
+            self.line(cat!("delivering again to ", self.track));
         }
     }
 
     /// A request of `events` events failed with `result`, and the events were
     /// `fate`: what failed, what happens to them, and what to fix.
-    pub(crate) fn warn_request(
+    pub(super) fn request(
         &self,
+        clock: &impl Clock,
         events: usize,
         result: &Result<Response, TransportError>,
         fate: Fate,
     ) {
-        self.warn_failure(|| {
+        self.failure(clock, || {
             let fate = match fate {
                 Fate::Retried => "they stay queued and are retried",
                 Fate::Kept => "they stay queued",
@@ -138,7 +174,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 "could not deliver ",
                 events,
                 " events: POST ",
-                redact(&self.urls.track),
+                self.track,
                 " -> ",
                 outcome_line(result),
                 "; ",
