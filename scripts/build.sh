@@ -92,9 +92,9 @@ for licence in LICENSE-MIT LICENSE-APACHE; do # absent in a throwaway INTEMPT_RO
   if [[ -f "$ROOT/$licence" ]]; then cp "$ROOT/$licence" "$PKG/"; fi
 done
 
-# The generated JS ships as ONE minified module: wasm-bindgen's glue with the
-# inline JS of src/wasm/js.rs bundled in (its comments are for readers of the
-# Rust source). Every Worker loads it (-3.3 KB gzip), and Node pays about half
+# The generated JS ships as ONE minified module: wasm-bindgen's glue with its
+# snippets (src/wasm/host.js, which wasm-bindgen copied to snippets/) bundled
+# in (their comments are for readers of the source). Every Worker loads it (-3.3 KB gzip), and Node pays about half
 # a millisecond of cold start per ES module. The glue's import object lists
 # the snippet once per import group under the same key: harmless, silenced.
 ESBUILD=("$TOOLS_ROOT/node_modules/.bin/esbuild" --format=esm --minify --log-level=warning
