@@ -356,7 +356,8 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
   const f = fetchFn ?? defaultFetch;
   // The runtime's own transport takes plain headers and a `cancel` hook
   // instead of a Headers and an AbortSignal (on Node these cost about as
-  // much CPU as the request itself).
+  // much CPU as the request itself), and `maxBody`: it keeps no more of a
+  // body than is read here.
   const own = f !== undefined && f === defaultFetch;
   return new Promise((resolve) => {
     let done = false, controller, timer, answered;
@@ -428,7 +429,10 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
       }
       const init = { method: "POST", headers, body, redirect: "manual" };
       if (controller) init.signal = controller.signal;
-      if (own) init.cancel = cancel;
+      if (own) {
+        init.cancel = cancel;
+        init.maxBody = maxBody;
+      }
       pending = f === undefined ? globalThis.fetch(url, init) : f(url, init);
     } catch (e) {
       return fail("", e);

@@ -287,6 +287,7 @@ test("send uses the default transport only without a fetch, with plain headers a
     assert.deepEqual(seen.headers, { authorization: "Bearer tok_SECRET", "content-type": "application/json" });
     assert.equal(typeof seen.cancel, "object");
     assert.equal(seen.signal, undefined);
+    assert.equal(seen.maxBody, 1000, "the default transport keeps no more of a body than send reads");
     const other = await sent(() => response(204, ""));
     assert.equal(other.status, 204);
   } finally {
