@@ -4,18 +4,11 @@
 // returns a promise and none throws (only the constructor does, with an
 // IntemptError). Every rule lives in Rust; the outbox's consumers below only
 // carry the core's verdict on a stored batch out on each platform's queue.
+import { IntemptError } from "./error.js";
 import { Core, configure } from "./intempt_edge.js";
 import { adaptOutbox, kvBatch, kvValue } from "./outbox.js";
 
-/** The error every refused call rejects with; `code` is stable (see README). */
-export class IntemptError extends Error {
-  constructor(code, message, status) {
-    super(message);
-    this.name = "IntemptError";
-    this.code = code;
-    if (status !== undefined) this.status = status;
-  }
-}
+export { IntemptError };
 
 let defaultWaitUntil;
 

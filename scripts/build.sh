@@ -103,13 +103,13 @@ ESBUILD=("$TOOLS_ROOT/node_modules/.bin/esbuild" --format=esm --minify --log-lev
 mv -f "$PKG/$OUT_NAME.bundle.js" "$PKG/$OUT_NAME.js"
 rm -rf "$PKG/snippets"
 
-# sdk.js (the SDK class, with the outbox's adapters and consumers of
-# outbox.js bundled in) ships minified: every runtime entry loads it, and
+# sdk.js (the SDK class, with IntemptError of error.js and the outbox's
+# adapters and consumers of outbox.js bundled in) ships minified: every runtime entry loads it, and
 # the Worker's size is what a deploy pays for (class names kept).
 "${ESBUILD[@]}" "$PKG/sdk.js" --bundle --platform=neutral --keep-names \
   --external:"./$OUT_NAME.js" --outfile="$PKG/sdk.bundle.js"
 mv -f "$PKG/sdk.bundle.js" "$PKG/sdk.js"
-rm -f "$PKG/outbox.js"
+rm -f "$PKG/outbox.js" "$PKG/error.js"
 
 # Node (node.js, with its node:http transport) and Bun (bun.js) load their
 # entry with sdk.js bundled in (class names kept); the glue stays its own

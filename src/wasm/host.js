@@ -252,6 +252,8 @@ export function hasRequestContexts() {
 export function consoleWarn(line) {
   try { console.warn(line); } catch (_) {}
 }
+// Without a class that works, an Error shaped as the package's IntemptError
+// (pkg-template/error.js; tests/js/error.test.mjs holds the two together).
 export function makeError(Class, code, message, status) {
   try { if (typeof Class === "function") return new Class(code, message, status); } catch (_) {}
   const e = new Error(message);
