@@ -35,7 +35,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target 
 section "API snapshots (tests/api/: Rust host and wasm32, index.d.ts; update: node scripts/api-snapshot.mjs --update)"
 node scripts/api-snapshot.mjs --check
 
-section "JavaScript unit tests (node --test tests/js/: src/wasm/host.js, the helpers the wasm imports)"
+section "JavaScript unit tests (node --test tests/js/: src/wasm/host.js, the helpers the wasm imports, and the rules it shares with pkg-template/)"
 node --test tests/js/
 
 section "host tests (cargo test)"
