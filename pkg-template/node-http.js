@@ -11,9 +11,7 @@
 //   socket when it returns to the pool (keepSocketAlive) and refs it again
 //   when it is reused; a request in flight holds it, as with fetch.
 // - No socket is held for good by a server that never finishes: a body is
-//   cut (its socket destroyed) past `init.maxBody` characters (the core's
-//   `send` passes the most it reads, MAX_RESPONSE_CHARS in src/wasm/host.rs;
-//   a call without it keeps the whole body),
+//   cut (its socket destroyed) past init.maxBody (the most the core reads),
 //   and a connection silent for IDLE_MS is destroyed, whoever called (the
 //   core also cancels every request at its own timeout, body included).
 // - Errors are Node's own (`connect ECONNREFUSED 127.0.0.1:9`, `socket hang
@@ -159,7 +157,7 @@ function request(agent, target, init) {
       headers = { ...headers };
     }
     const body = init.body === undefined || init.body === null ? "" : String(init.body);
-    const maxBody = typeof init.maxBody === "number" ? init.maxBody : Infinity;
+    const maxBody = init.maxBody ?? Infinity;
     headers["content-length"] = String(Buffer.byteLength(body));
 
     let request;
