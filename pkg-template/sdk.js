@@ -181,11 +181,10 @@ export class SDK {
     return promised(() => this.#core.flush());
   }
 
-  // One redelivery; `result.reason` gains the status for logs and summaries.
+  // One redelivery; its `reason` leads with the status (`HTTP 400: …`) when
+  // the server answered.
   async #redeliver(body, attempts, maxDelayMs) {
-    const result = await this.#core.redeliver(body, attempts, maxDelayMs);
-    if (result.outcome !== "delivered" && result.status !== null) result.reason = `HTTP ${result.status}: ${result.reason}`;
-    return result;
+    return this.#core.redeliver(body, attempts, maxDelayMs);
   }
 
   async redeliver(message, options) {
