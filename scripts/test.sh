@@ -36,7 +36,7 @@ section "API snapshots (tests/api/: Rust host and wasm32, index.d.ts; update: no
 node scripts/api-snapshot.mjs --check
 
 section "JavaScript unit tests (node --test tests/js/: src/wasm/host.js, the helpers the wasm imports, and the rules it shares with pkg-template/)"
-node --test tests/js/
+node --test tests/js/*.test.mjs
 
 section "host tests (cargo test)"
 cargo test

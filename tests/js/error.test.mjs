@@ -1,6 +1,6 @@
 // The package's IntemptError (pkg-template/error.js) and the coded Error
 // src/wasm/host.js makes without it agree on everything a caller reads.
-//   node --test tests/js/
+//   node --test tests/js/*.test.mjs
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

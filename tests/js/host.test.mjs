@@ -1,7 +1,7 @@
 // Unit tests of src/wasm/host.js, the JavaScript helpers the wasm imports,
 // in plain Node (no wasm): each helper's answers, and that what a caller's
 // code throws, returns or never settles stays inside it.
-//   node --test tests/js/
+//   node --test tests/js/*.test.mjs
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";

@@ -1,7 +1,7 @@
 // Unit tests of pkg-template/node-http.js (the Node entry's transport) where
 // it shares a rule with src/wasm/host.js: it keeps no more of a body than
 // `send` reads (`init.maxBody`), and frees the socket of a body past it.
-//   node --test tests/js/
+//   node --test tests/js/*.test.mjs
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
