@@ -11,9 +11,9 @@
 //   socket when it returns to the pool (keepSocketAlive) and refs it again
 //   when it is reused; a request in flight holds it, as with fetch.
 // - No socket is held for good by a server that never finishes: a body is
-//   cut (its socket destroyed) past MAX_BODY, and a connection silent for
-//   IDLE_MS is destroyed, whoever called (the core also cancels every request
-//   at its own timeout, body included).
+//   cut (its socket destroyed) past init.maxBody (the most the core reads),
+//   and a connection silent for IDLE_MS is destroyed, whoever called (the
+//   core also cancels every request at its own timeout, body included).
 // - Errors are Node's own (`connect ECONNREFUSED 127.0.0.1:9`, `socket hang
 //   up`, `read ECONNRESET`): they name the address, never a header.
 // - HTTP_PROXY / HTTPS_PROXY are not read (node:http has no proxy support):
@@ -30,8 +30,6 @@
 // At most this many connections per host and protocol; more requests wait
 // for one (their timeout runs meanwhile).
 const MAX_SOCKETS = 6;
-// The core reads at most 1 Mi characters of a body; keep no more than twice that.
-const MAX_BODY = 1 << 21;
 // A connection that neither sends nor receives for this long is destroyed
 // (the core's own request timeouts are far shorter; this bounds callers
 // that pass no `cancel` or `signal`).
@@ -159,6 +157,7 @@ function request(agent, target, init) {
       headers = { ...headers };
     }
     const body = init.body === undefined || init.body === null ? "" : String(init.body);
+    const maxBody = init.maxBody ?? Infinity;
     headers["content-length"] = String(Buffer.byteLength(body));
 
     let request;
@@ -188,10 +187,10 @@ function request(agent, target, init) {
         response.setEncoding("utf8");
         response.on("data", (chunk) => {
           chunks += chunk;
-          if (chunks.length > MAX_BODY) {
-            // Enough: keep what the core could read, and free the socket.
+          if (chunks.length > maxBody) {
+            // Enough: keep what the core reads, and free the socket.
             done();
-            ok(chunks.slice(0, MAX_BODY));
+            ok(chunks.slice(0, maxBody));
             request.destroy();
           }
         });

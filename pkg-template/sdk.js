@@ -4,18 +4,11 @@
 // returns a promise and none throws (only the constructor does, with an
 // IntemptError). Every rule lives in Rust; the outbox's consumers below only
 // carry the core's verdict on a stored batch out on each platform's queue.
+import { IntemptError } from "./error.js";
 import { Core, configure } from "./intempt_edge.js";
 import { adaptOutbox, kvBatch, kvValue } from "./outbox.js";
 
-/** The error every refused call rejects with; `code` is stable (see README). */
-export class IntemptError extends Error {
-  constructor(code, message, status) {
-    super(message);
-    this.name = "IntemptError";
-    this.code = code;
-    if (status !== undefined) this.status = status;
-  }
-}
+export { IntemptError };
 
 let defaultWaitUntil;
 
@@ -188,11 +181,10 @@ export class SDK {
     return promised(() => this.#core.flush());
   }
 
-  // One redelivery; `result.reason` gains the status for logs and summaries.
+  // One redelivery; its `reason` leads with the status (`HTTP 400: …`) when
+  // the server answered.
   async #redeliver(body, attempts, maxDelayMs) {
-    const result = await this.#core.redeliver(body, attempts, maxDelayMs);
-    if (result.outcome !== "delivered" && result.status !== null) result.reason = `HTTP ${result.status}: ${result.reason}`;
-    return result;
+    return this.#core.redeliver(body, attempts, maxDelayMs);
   }
 
   async redeliver(message, options) {

@@ -92,9 +92,9 @@ for licence in LICENSE-MIT LICENSE-APACHE; do # absent in a throwaway INTEMPT_RO
   if [[ -f "$ROOT/$licence" ]]; then cp "$ROOT/$licence" "$PKG/"; fi
 done
 
-# The generated JS ships as ONE minified module: wasm-bindgen's glue with the
-# inline JS of src/wasm/js.rs bundled in (its comments are for readers of the
-# Rust source). Every Worker loads it (-3.3 KB gzip), and Node pays about half
+# The generated JS ships as ONE minified module: wasm-bindgen's glue with its
+# snippets (src/wasm/host.js, which wasm-bindgen copied to snippets/) bundled
+# in (their comments are for readers of the source). Every Worker loads it (-3.3 KB gzip), and Node pays about half
 # a millisecond of cold start per ES module. The glue's import object lists
 # the snippet once per import group under the same key: harmless, silenced.
 ESBUILD=("$TOOLS_ROOT/node_modules/.bin/esbuild" --format=esm --minify --log-level=warning
@@ -103,13 +103,13 @@ ESBUILD=("$TOOLS_ROOT/node_modules/.bin/esbuild" --format=esm --minify --log-lev
 mv -f "$PKG/$OUT_NAME.bundle.js" "$PKG/$OUT_NAME.js"
 rm -rf "$PKG/snippets"
 
-# sdk.js (the SDK class, with the outbox's adapters and consumers of
-# outbox.js bundled in) ships minified: every runtime entry loads it, and
+# sdk.js (the SDK class, with IntemptError of error.js and the outbox's
+# adapters and consumers of outbox.js bundled in) ships minified: every runtime entry loads it, and
 # the Worker's size is what a deploy pays for (class names kept).
 "${ESBUILD[@]}" "$PKG/sdk.js" --bundle --platform=neutral --keep-names \
   --external:"./$OUT_NAME.js" --outfile="$PKG/sdk.bundle.js"
 mv -f "$PKG/sdk.bundle.js" "$PKG/sdk.js"
-rm -f "$PKG/outbox.js"
+rm -f "$PKG/outbox.js" "$PKG/error.js"
 
 # Node (node.js, with its node:http transport) and Bun (bun.js) load their
 # entry with sdk.js bundled in (class names kept); the glue stays its own

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test, from a fresh machine: installs the toolchain (idempotently),
-# lints, checks the API snapshots (tests/api/), runs the host tests, the wasm
-# tests in Node, the ingest server's tests, builds and packs the npm package,
-# and runs the end-to-end suites in workerd, Deno, Bun and Node against the
+# lints, checks the API snapshots (tests/api/), runs the JavaScript unit
+# tests (tests/js/), the host tests, the wasm tests in Node, the ingest
+# server's tests, builds and packs the npm package, and runs the
+# end-to-end suites in workerd, Deno, Bun and Node against the
 # local ingest server.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -33,6 +34,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target 
 
 section "API snapshots (tests/api/: Rust host and wasm32, index.d.ts; update: node scripts/api-snapshot.mjs --update)"
 node scripts/api-snapshot.mjs --check
+
+section "JavaScript unit tests (node --test tests/js/: src/wasm/host.js, the helpers the wasm imports, and the rules it shares with pkg-template/)"
+node --test tests/js/*.test.mjs
 
 section "host tests (cargo test)"
 cargo test

@@ -126,11 +126,18 @@ pub(crate) fn redact(url: &str) -> &str {
 
 /// One outcome for a log line: `HTTP 503: message`, `HTTP 201`, `the request timed out`.
 pub(crate) fn outcome_line(result: &Result<Response, TransportError>) -> String {
-    match outcome_text(result) {
-        (Some(status), message) if !message.starts_with("HTTP ") => {
-            cat!("HTTP ", status, ": ", message)
-        }
-        (_, message) => message,
+    let (status, message) = outcome_text(result);
+    with_status(status, message)
+}
+
+/// `HTTP 503: message` — a message with the status the server answered in
+/// front, unless it already starts with one (`HTTP 503`); without a status,
+/// the message as is. The one place that prefix is written: log lines here,
+/// and the npm package's redelivery reasons (`src/wasm/class.rs`).
+pub(crate) fn with_status(status: Option<u16>, message: String) -> String {
+    match status {
+        Some(status) if !message.starts_with("HTTP ") => cat!("HTTP ", status, ": ", message),
+        _ => message,
     }
 }
 

@@ -20,6 +20,7 @@ use crate::event::{Choose, Consent, Event, OptimizationType, RecordBuilder, Sele
 use crate::json::write_str;
 use crate::report::{Fate, FlushReport};
 use crate::text::{cat, put_u64};
+use crate::transport;
 
 /// The class errors are made with: one per instance (the `no_std` build
 /// has no `thread_local!`; wasm32 without the `atomics` feature has one
@@ -460,7 +461,8 @@ impl Core {
     /// Sends a batch an outbox stored, once (`attempts`: deliveries so far,
     /// this one included); resolves (never rejects) with what to do with the
     /// message: `{outcome: "delivered"}`, `{outcome: "retry", retryAfterMs,
-    /// status, reason}` or `{outcome: "dropped", status, reason}`.
+    /// status, reason}` or `{outcome: "dropped", status, reason}` (the
+    /// reason led by the status, `HTTP 400: …`, when the server answered).
     pub fn redeliver(&self, body: JsValue, attempts: u32, max_delay_ms: f64) -> Promise {
         let body = js::str_within(&body, MAX_STRING as f64).unwrap_or_default();
         let redelivered = self.edge.redeliver(body, attempts, max_delay_ms as u64);
@@ -474,6 +476,8 @@ impl Core {
                 } => ("retry", Some(after_ms), status, reason),
                 Redelivery::Dropped { status, reason } => ("dropped", None, status, reason),
             };
+            // For logs and summaries: `HTTP 400: …`.
+            let reason = transport::with_status(status, reason);
             let mut json = cat!(r#"{"outcome":""#, outcome, r#"","status":"#);
             match status {
                 Some(status) => put_u64(&mut json, u64::from(status)),

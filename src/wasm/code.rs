@@ -1,6 +1,7 @@
-//! The numbers the JS helpers of `js` hand back, mirroring their named
-//! codes (`KIND`, `PROBLEM`, `LIST`, `SENT` in the inline JS); the wasm test
-//! `the_numeric_codes_agree_on_both_sides` compares every one. Without the
+//! The numbers the JS helpers of `js` hand back, repeating their named
+//! codes, whose home is `src/wasm/host.js` (`KIND`, `PROBLEM`, `LIST`,
+//! `SENT`); the wasm test `the_numeric_codes_agree_on_both_sides` compares
+//! every one, name by name, both ways. Without the
 //! `npm` feature only `sent` is used (by `EdgeClient`'s transport).
 
 #![cfg_attr(not(feature = "npm"), allow(dead_code))]

@@ -117,6 +117,8 @@ impl Random for HostRandom {
 /// The most characters of a response body copied into wasm memory (which
 /// never shrinks). Intempt's answers are small (`{}`, the choices, an error
 /// list); a longer body is cut, which makes it unparsable rather than large.
+/// The one home of this cap: `send` passes it to the Node entry's transport
+/// (`pkg-template/node-http.js`), which keeps no more.
 const MAX_RESPONSE_CHARS: u32 = MAX_STRING as u32;
 
 /// `fetch` — the global one, or the caller's (option `fetch`), called with

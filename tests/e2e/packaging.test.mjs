@@ -20,14 +20,15 @@ function crateMetadata() {
   return JSON.parse(out).packages.find((p) => p.name === "intempt-edge");
 }
 
-test("the crate ships its sources, README, CHANGELOG and both licence texts, nothing else", async () => {
+test("the crate ships its sources (Rust, and the JavaScript modules the wasm imports), README, CHANGELOG and both licence texts, nothing else", async () => {
   const listed = await run("cargo", ["package", "--list", "--allow-dirty", "-p", "intempt-edge"], { timeoutMs: 120_000 });
   assert.equal(listed.code, 0, listed.stderr);
   const files = listed.stdout.trim().split("\n").sort();
   const sources = execFileSync("git", ["ls-files", "src"], { cwd: ROOT, encoding: "utf8" })
     .trim()
     .split("\n")
-    .filter((f) => f.endsWith(".rs"));
+    .filter((f) => f.endsWith(".rs") || f.endsWith(".js"));
+  assert.ok(sources.includes("src/wasm/host.js"), "the wasm's JavaScript helpers are among the sources");
   for (const source of sources) assert.ok(files.includes(source), `${source} is not packaged`);
   // Cargo adds Cargo.toml.orig, its lockfile and (in a git checkout) .cargo_vcs_info.json itself.
   const cargoOwn = new Set(["Cargo.toml.orig", "Cargo.lock", ".cargo_vcs_info.json"]);

@@ -166,3 +166,45 @@ async fn redeliver_answers_plain_objects_and_never_rejects() {
     assert!(get(&answer, "status").is_null());
     assert!(get(&answer, "reason").as_string().unwrap().contains("down"));
 }
+
+/// A redelivery's reason leads with the status the server answered, once
+/// (the prefix is written in Rust only: `transport::with_status`).
+#[wasm_bindgen_test]
+async fn a_redelivery_reason_leads_with_the_status_once() {
+    let answering = |status: u16, body: &str| {
+        let options = js("{ endpoint: 'http://127.0.0.1:9', requestTimeoutMs: 200 }");
+        let fetch = js(&format!(
+            "() => Promise.resolve(new Response({body:?}, {{ status: {status} }}))"
+        ));
+        Reflect::set(&options, &"fetch".into(), &fetch).unwrap();
+        Core::new(
+            "org".into(),
+            "proj".into(),
+            "id.secret".into(),
+            "42".into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            options,
+        )
+        .unwrap()
+    };
+    let body = r#"{"track":[{"name":"T","payload":[{"eventId":"e","timestamp":1714631904000,"profileId":"p"}]}]}"#;
+    let cases = [
+        (
+            400,
+            r#"{"errors":[{"message":"bad event"}]}"#,
+            "dropped",
+            "HTTP 400: bad event",
+        ),
+        (503, "", "retry", "HTTP 503"),
+    ];
+    for (status, answer, outcome, reason) in cases {
+        let core = answering(status, answer);
+        let got = JsFuture::from(core.redeliver(body.into(), 1, 8_000.0))
+            .await
+            .unwrap();
+        assert_eq!(get(&got, "outcome").as_string().as_deref(), Some(outcome));
+        assert_eq!(n(&got, "status"), f64::from(status));
+        assert_eq!(get(&got, "reason").as_string().as_deref(), Some(reason));
+    }
+}
