@@ -121,8 +121,8 @@ export const SDKS = {
         req.end(body);
       });
   }),
-  "ref: fetch": reference(() => (url, body) =>
-    fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body }).then(async (r) => (await r.text(), r.status)),
+  "ref: fetch": reference(
+    () => (url, body) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body }).then(async (r) => (await r.text(), r.status)),
   ),
 };
 

@@ -123,9 +123,26 @@ function rustdocJson(target) {
   }
   const targetArgs = target ? ["--target", target] : [];
   cargo(
-    ["rustdoc", "--quiet", "-p", CRATE, "--lib", "--features", "serde_json,worker", "--target-dir", snapshotTargetDir, ...targetArgs,
+    [
+      "rustdoc",
+      "--quiet",
+      "-p",
+      CRATE,
+      "--lib",
+      "--features",
+      "serde_json,worker",
+      "--target-dir",
+      snapshotTargetDir,
+      ...targetArgs,
       // Doc warnings are the "API docs" step's business (scripts/test.sh).
-      "--", "-Z", "unstable-options", "--output-format", "json", "--cap-lints", "allow"],
+      "--",
+      "-Z",
+      "unstable-options",
+      "--output-format",
+      "json",
+      "--cap-lints",
+      "allow",
+    ],
     { RUSTC_BOOTSTRAP: "1" },
   );
   return readRustdocJson(join(snapshotTargetDir, ...(target ? [target] : []), "doc", `${CRATE_FILE}.json`));
@@ -271,7 +288,7 @@ function renderRust(krate) {
     }
   };
   // A literal as written; otherwise the evaluated value, if rustdoc has it.
-  const renderConstant = (c) => (c.is_literal || c.value == null ? c.expr ?? "_" : c.value);
+  const renderConstant = (c) => (c.is_literal || c.value == null ? (c.expr ?? "_") : c.value);
   const renderTerm = (t) => (kindOf(t) === "type" ? renderType(t.type) : renderConstant(t.constant));
   const renderConstraint = (c) => {
     const head = c.name + renderArgs(c.args);
@@ -291,7 +308,7 @@ function renderRust(krate) {
       case "outlives":
         return b.outlives;
       case "use":
-        return `use<${b.use.map((p) => (typeof p === "string" ? p : p.lifetime ?? p.param)).join(", ")}>`;
+        return `use<${b.use.map((p) => (typeof p === "string" ? p : (p.lifetime ?? p.param))).join(", ")}>`;
       default:
         return `/* unknown bound: ${kindOf(b)} */`;
     }
@@ -305,8 +322,7 @@ function renderRust(krate) {
     const abiName = name === "C" ? "C" : name.toLowerCase();
     return `extern "${abiName}${value && value.unwind ? "-unwind" : ""}" `;
   };
-  const renderHeader = (h) =>
-    (h.is_const ? "const " : "") + (h.is_async ? "async " : "") + (h.is_unsafe ? "unsafe " : "") + renderAbi(h.abi);
+  const renderHeader = (h) => (h.is_const ? "const " : "") + (h.is_async ? "async " : "") + (h.is_unsafe ? "unsafe " : "") + renderAbi(h.abi);
   const renderType = (t) => {
     if (t == null) return "()";
     switch (kindOf(t)) {
@@ -364,9 +380,7 @@ function renderRust(krate) {
         return p.name + (k.lifetime.outlives.length ? `: ${k.lifetime.outlives.join(" + ")}` : "");
       case "type":
         return (
-          p.name +
-          (k.type.bounds.length ? `: ${renderBounds(k.type.bounds)}` : "") +
-          (withDefault && k.type.default ? ` = ${renderType(k.type.default)}` : "")
+          p.name + (k.type.bounds.length ? `: ${renderBounds(k.type.bounds)}` : "") + (withDefault && k.type.default ? ` = ${renderType(k.type.default)}` : "")
         );
       case "const":
         return `const ${p.name}: ${renderType(k.const.type)}` + (withDefault && k.const.default != null ? ` = ${k.const.default}` : "");
@@ -477,8 +491,9 @@ function renderRust(krate) {
       if (kindOf(a.inner) === "assoc_type" && a.inner.assoc_type.type)
         assoc.push(`type ${a.name}${renderParams(a.inner.assoc_type.generics)} = ${renderType(a.inner.assoc_type.type)};`);
       else if (kindOf(a.inner) === "assoc_const")
-        assoc.push(`const ${a.name}: ${renderType(a.inner.assoc_const.type)}` +
-          (a.inner.assoc_const.value != null ? ` = ${a.inner.assoc_const.value}` : "") + ";");
+        assoc.push(
+          `const ${a.name}: ${renderType(a.inner.assoc_const.type)}` + (a.inner.assoc_const.value != null ? ` = ${a.inner.assoc_const.value}` : "") + ";",
+        );
     }
     assoc.sort(cmp);
     return (
@@ -513,11 +528,15 @@ function renderRust(krate) {
           const k = kindOf(m.inner);
           if (k === "function") emit(ownerPath, 3, m.name, renderFn(m, `${qualifier}::${m.name}`, implWhere));
           else if (k === "assoc_const")
-            emit(ownerPath, 2, m.name, `${renderAttrs(m)}pub const ${qualifier}::${m.name}: ${renderType(m.inner.assoc_const.type)}` +
-              (m.inner.assoc_const.value != null ? ` = ${m.inner.assoc_const.value}` : "") +
-              (implWhere.length ? ` where ${implWhere.join(", ")}` : ""));
-          else if (k === "assoc_type")
-            emit(ownerPath, 2, m.name, `${renderAttrs(m)}pub type ${qualifier}::${m.name} = ${renderType(m.inner.assoc_type.type)}`);
+            emit(
+              ownerPath,
+              2,
+              m.name,
+              `${renderAttrs(m)}pub const ${qualifier}::${m.name}: ${renderType(m.inner.assoc_const.type)}` +
+                (m.inner.assoc_const.value != null ? ` = ${m.inner.assoc_const.value}` : "") +
+                (implWhere.length ? ` where ${implWhere.join(", ")}` : ""),
+            );
+          else if (k === "assoc_type") emit(ownerPath, 2, m.name, `${renderAttrs(m)}pub type ${qualifier}::${m.name} = ${renderType(m.inner.assoc_type.type)}`);
           else emit(ownerPath, 3, m.name ?? "", `/* unknown impl item: ${k} */ ${qualifier}::${m.name}`);
         }
       } else if (listedTraitImpl(im)) {
@@ -551,10 +570,14 @@ function renderRust(krate) {
         const fields = kind === "struct" ? (sk === "plain" ? inner.kind.plain.fields : []) : inner.fields;
         const stripped = kind === "struct" ? sk === "plain" && inner.kind.plain.has_stripped_fields : inner.has_stripped_fields;
         if (sk === "unit") shape = ";";
-        else if (sk === "tuple")
-          shape = `(${inner.kind.tuple.map((f) => (f == null ? "_" : `pub ${renderType(item(f).inner.struct_field)}`)).join(", ")})`;
+        else if (sk === "tuple") shape = `(${inner.kind.tuple.map((f) => (f == null ? "_" : `pub ${renderType(item(f).inner.struct_field)}`)).join(", ")})`;
         else if (stripped) shape = " { /* private fields */ }";
-        emit(path, 0, "", `${attrs}pub ${kind} ${path}${renderParams(g)}${sk === "tuple" ? shape : ""}${renderWhere(g.where_predicates)}${sk === "tuple" ? "" : shape}`);
+        emit(
+          path,
+          0,
+          "",
+          `${attrs}pub ${kind} ${path}${renderParams(g)}${sk === "tuple" ? shape : ""}${renderWhere(g.where_predicates)}${sk === "tuple" ? "" : shape}`,
+        );
         for (const f of fields) {
           const field = item(f);
           emit(path, 1, field.name, `${renderAttrs(field)}pub ${path}::${field.name}: ${renderType(field.inner.struct_field)}`);
@@ -564,14 +587,17 @@ function renderRust(krate) {
       }
       case "enum": {
         const g = inner.generics;
-        emit(path, 0, "", `${attrs}pub enum ${path}${renderParams(g)}${renderWhere(g.where_predicates)}` +
-          (inner.has_stripped_variants ? " { /* private variants */ }" : ""));
+        emit(
+          path,
+          0,
+          "",
+          `${attrs}pub enum ${path}${renderParams(g)}${renderWhere(g.where_predicates)}` + (inner.has_stripped_variants ? " { /* private variants */ }" : ""),
+        );
         for (const v of inner.variants) {
           const variant = item(v);
           const vk = variant.inner.variant.kind;
           let shape = "";
-          if (kindOf(vk) === "tuple")
-            shape = `(${vk.tuple.map((f) => (f == null ? "_" : renderType(item(f).inner.struct_field))).join(", ")})`;
+          if (kindOf(vk) === "tuple") shape = `(${vk.tuple.map((f) => (f == null ? "_" : renderType(item(f).inner.struct_field))).join(", ")})`;
           else if (kindOf(vk) === "struct") {
             const fs = vk.struct.fields.map((f) => `${item(f).name}: ${renderType(item(f).inner.struct_field)}`);
             if (vk.struct.has_stripped_fields) fs.push("/* private fields */");
@@ -585,19 +611,30 @@ function renderRust(krate) {
       }
       case "trait": {
         const g = inner.generics;
-        emit(path, 0, "", `${attrs}pub ${inner.is_unsafe ? "unsafe " : ""}${inner.is_auto ? "auto " : ""}trait ${path}${renderParams(g)}` +
-          (inner.bounds.length ? `: ${renderBounds(inner.bounds)}` : "") + renderWhere(g.where_predicates) +
-          (inner.is_dyn_compatible ? "" : " /* not dyn-compatible */"));
+        emit(
+          path,
+          0,
+          "",
+          `${attrs}pub ${inner.is_unsafe ? "unsafe " : ""}${inner.is_auto ? "auto " : ""}trait ${path}${renderParams(g)}` +
+            (inner.bounds.length ? `: ${renderBounds(inner.bounds)}` : "") +
+            renderWhere(g.where_predicates) +
+            (inner.is_dyn_compatible ? "" : " /* not dyn-compatible */"),
+        );
         for (const m of inner.items) {
           const ti = item(m);
           const k = kindOf(ti.inner);
-          if (k === "function")
-            emit(path, 3, ti.name, renderFn(ti, `${path}::${ti.name}`, [], "") + (ti.inner.function.has_body ? " { .. }" : ""));
+          if (k === "function") emit(path, 3, ti.name, renderFn(ti, `${path}::${ti.name}`, [], "") + (ti.inner.function.has_body ? " { .. }" : ""));
           else if (k === "assoc_type") {
             const at = ti.inner.assoc_type;
-            emit(path, 2, ti.name, `${renderAttrs(ti)}type ${path}::${ti.name}${renderParams(at.generics)}` +
-              (at.bounds.length ? `: ${renderBounds(at.bounds)}` : "") + renderWhere(at.generics.where_predicates) +
-              (at.type ? ` = ${renderType(at.type)}` : ""));
+            emit(
+              path,
+              2,
+              ti.name,
+              `${renderAttrs(ti)}type ${path}::${ti.name}${renderParams(at.generics)}` +
+                (at.bounds.length ? `: ${renderBounds(at.bounds)}` : "") +
+                renderWhere(at.generics.where_predicates) +
+                (at.type ? ` = ${renderType(at.type)}` : ""),
+            );
           } else if (k === "assoc_const") {
             const ac = ti.inner.assoc_const;
             emit(path, 2, ti.name, `${renderAttrs(ti)}const ${path}::${ti.name}: ${renderType(ac.type)}` + (ac.value != null ? ` = ${ac.value}` : ""));
@@ -619,8 +656,13 @@ function renderRust(krate) {
         emit(path, 0, "", `${attrs}pub const ${path}: ${renderType(inner.type)} = ${renderConstant(inner.const)}`);
         break;
       case "static":
-        emit(path, 0, "", `${attrs}pub ${inner.is_unsafe ? "unsafe " : ""}static ${inner.is_mutable ? "mut " : ""}${path}: ${renderType(inner.type)}` +
-          (inner.expr ? ` = ${inner.expr}` : ""));
+        emit(
+          path,
+          0,
+          "",
+          `${attrs}pub ${inner.is_unsafe ? "unsafe " : ""}static ${inner.is_mutable ? "mut " : ""}${path}: ${renderType(inner.type)}` +
+            (inner.expr ? ` = ${inner.expr}` : ""),
+        );
         break;
       case "type_alias":
         emit(path, 0, "", `${attrs}pub type ${path}${renderParams(inner.generics)}${renderWhere(inner.generics.where_predicates)} = ${renderType(inner.type)}`);
@@ -731,11 +773,7 @@ function renderDts(file) {
 
 // --- snapshots -------------------------------------------------------------------
 
-const header = (what) => [
-  `# ${what}`,
-  `# Generated by scripts/api-snapshot.mjs; do not edit. Update: ${UPDATE_COMMAND} (see tests/api/README.md).`,
-  "",
-];
+const header = (what) => [`# ${what}`, `# Generated by scripts/api-snapshot.mjs; do not edit. Update: ${UPDATE_COMMAND} (see tests/api/README.md).`, ""];
 
 function snapshots() {
   const out = [];
@@ -760,7 +798,10 @@ function snapshots() {
   if (only !== "rust") {
     out.push({
       file: "index.d.ts.txt",
-      lines: [...header("The declarations of pkg-template/index.d.ts (the npm package's types), without comments, sorted by name."), ...renderDts(join(ROOT, "pkg-template/index.d.ts"))],
+      lines: [
+        ...header("The declarations of pkg-template/index.d.ts (the npm package's types), without comments, sorted by name."),
+        ...renderDts(join(ROOT, "pkg-template/index.d.ts")),
+      ],
     });
   }
   return out.map((s) => ({ ...s, text: s.lines.join("\n") + "\n" }));
@@ -775,8 +816,7 @@ function unifiedDiff(aText, bText, aName, bName) {
   const n = a.length;
   const m = b.length;
   const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--)
-    for (let j = m - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
   const ops = []; // [" " | "-" | "+", line, aIndex, bIndex]
   let i = 0;
   let j = 0;

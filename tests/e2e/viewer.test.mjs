@@ -131,7 +131,10 @@ describe("viewer endpoints", () => {
 
       server.setFaults({ queue: [{ status: 503 }] });
       assert.equal((await postJson(server.url, trackBody("Faulted", { profileId: "p3" }))).status, 503);
-      const faulted = await until(() => stream.messages.find((m) => m.event === "request" && m.data.request.id === 3 && m.data.request.status), "the faulted view");
+      const faulted = await until(
+        () => stream.messages.find((m) => m.event === "request" && m.data.request.id === 3 && m.data.request.status),
+        "the faulted view",
+      );
       assert.deepEqual(faulted.data.request.fault, { status: 503 });
       assert.equal(faulted.data.stats.faults, 1);
       assert.equal(faulted.data.stats.rejected, 1, "an injected status is a fault, not a rejection");
@@ -141,7 +144,10 @@ describe("viewer endpoints", () => {
       assert.deepEqual(reset.data.stats, { requests: 0, events: 0, rejected: 0, faults: 0, pending: 0 });
       assert.equal((await postJson(server.url, trackBody("After", { profileId: "p4" }))).status, 201);
       const since = stream.messages.indexOf(reset);
-      const after = await until(() => stream.messages.slice(since).find((m) => m.event === "request" && m.data.request.status === 201), "the first request after the reset");
+      const after = await until(
+        () => stream.messages.slice(since).find((m) => m.event === "request" && m.data.request.status === 201),
+        "the first request after the reset",
+      );
       assert.equal(after.data.request.id, 1);
       assert.deepEqual(after.data.stats, { requests: 1, events: 1, rejected: 0, faults: 0, pending: 0 }, "counters restart with the reset");
       for (const secret of SECRET_FORMS) assert.ok(!stream.raw.includes(secret), `the stream never carries ${secret}`);

@@ -51,11 +51,17 @@ describe("failures are visible without debug", { concurrency: 2 }, () => {
     test(`${runtime}: a refused endpoint gives one console.warn line for a streak of failures, and says what to fix`, { timeout: 90_000 }, async () => {
       const { reports, warnings } = await runScript(runtime, await refusedEndpoint(), API_KEY, "default", 3);
       assert.equal(reports.length, 3);
-      assert.ok(reports.every((r) => r.delivered === 0 && r.requests >= 1), JSON.stringify(reports));
+      assert.ok(
+        reports.every((r) => r.delivered === 0 && r.requests >= 1),
+        JSON.stringify(reports),
+      );
       const requests = reports.reduce((n, r) => n + r.requests, 0);
       assert.ok(requests >= 3, `${requests} failed requests`);
       assert.equal(warnings.length, 1, `one line for ${requests} failed requests:\n${warnings.join("\n")}`);
-      assert.match(warnings[0], /^\[intempt-edge\] could not deliver 5 events: POST http:\/\/127\.0\.0\.1:\d+\/v1\/demo-organization\/projects\/demo-project\/sources\/616010376811536384\/track -> /);
+      assert.match(
+        warnings[0],
+        /^\[intempt-edge\] could not deliver 5 events: POST http:\/\/127\.0\.0\.1:\d+\/v1\/demo-organization\/projects\/demo-project\/sources\/616010376811536384\/track -> /,
+      );
       assert.match(warnings[0], /they stay queued and are retried\. Check endpoint and the network\./);
       assert.match(warnings[0], /warnings: false/);
     });
@@ -82,7 +88,11 @@ describe("failures are visible without debug", { concurrency: 2 }, () => {
     try {
       await fetch(`${srv.url}/_intempt/faults`, { method: "POST", body: JSON.stringify({ queue: [{ status: 503 }, { status: 503 }, { status: 503 }] }) });
       const { reports, warnings } = await runScript("node", srv.url, API_KEY, "default", 2);
-      assert.equal(reports.reduce((n, r) => n + r.delivered, 0), 10, JSON.stringify(reports));
+      assert.equal(
+        reports.reduce((n, r) => n + r.delivered, 0),
+        10,
+        JSON.stringify(reports),
+      );
       assert.equal(warnings.length, 2, warnings.join("\n"));
       assert.match(warnings[0], /could not deliver 5 events: .* -> HTTP 503: injected 503; they stay queued and are retried\. The API is down or limiting/);
       assert.match(warnings[1], /^\[intempt-edge\] delivering again to http:\/\/127\.0\.0\.1:\d+\/v1\/.*\/track$/);
