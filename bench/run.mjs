@@ -53,7 +53,6 @@ const CONFIG = SMOKE
     };
 CONFIG.batch = BATCH;
 
-const ALL = [...SDK_NAMES, ...FLOOR_NAMES];
 /** The track() call phase: every SDK and floor, and intempt-edge with an identity beforeSend (its cost per call, same run). */
 const CALL_NAMES = [...SDK_NAMES, "intempt-edge (beforeSend)", ...FLOOR_NAMES];
 const rotate = (list, k) => list.map((_, i) => list[(i + k) % list.length]);
@@ -282,7 +281,8 @@ async function phaseWorkerd(sink) {
           } else if (sdk === "reference: fetch") {
             check(w.delivered === n, what + ": its own account (2xx responses)", `${w.delivered}/${n} events`);
           }
-          (runs[n] ??= {})[sdk] ??= [];
+          runs[n] ??= {};
+          runs[n][sdk] ??= [];
           runs[n][sdk].push({
             rep,
             wallMs: r.wallMs,

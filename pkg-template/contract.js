@@ -478,7 +478,7 @@ function validateRandom(random) {
   if (!Number.isInteger(seed)) errors.push("random.seed must be an integer");
   if (!(typeof probability === "number" && probability >= 0 && probability <= 1)) errors.push("random.probability must be a number 0–1");
   if (!Array.isArray(modes) || modes.length === 0) errors.push("random.modes must be a non-empty array of faults");
-  else modes.forEach((f, i) => errors.push(...validateFault(f, `random.modes[${i}]`)));
+  else for (const [i, f] of modes.entries()) errors.push(...validateFault(f, `random.modes[${i}]`));
   if ("maxFaults" in random && !(Number.isInteger(maxFaults) && maxFaults >= 0)) errors.push("random.maxFaults must be an integer ≥ 0");
   return errors;
 }
@@ -491,7 +491,7 @@ function parseFaultPlan(body) {
     .map((k) => `${k} is not a known key (allowed: queue, random)`);
   const queue = body.queue ?? [];
   if (!Array.isArray(queue)) errors.push("queue must be an array of faults");
-  else queue.forEach((f, i) => errors.push(...validateFault(f, `queue[${i}]`)));
+  else for (const [i, f] of queue.entries()) errors.push(...validateFault(f, `queue[${i}]`));
   const random = body.random ?? null;
   if (random !== null) errors.push(...validateRandom(random));
   return errors.length ? { errors } : { plan: { queue: [...queue], random } };

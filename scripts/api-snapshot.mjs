@@ -213,7 +213,7 @@ function renderRust(krate) {
     seen = new Set(seen).add(modId);
     for (const childId of item(modId).inner.module.items) {
       const child = item(childId);
-      if (!child || child.visibility !== "public") continue;
+      if (child?.visibility !== "public") continue;
       const kind = kindOf(child.inner);
       if (kind === "use") {
         const use = child.inner.use;
@@ -297,7 +297,7 @@ function renderRust(krate) {
     if (kindOf(b) === "constraint") return `${head}: ${renderBounds(b.constraint)}`;
     return `${head} /* unknown binding */`;
   };
-  const renderHrtb = (params) => (params && params.length ? `for<${params.map(renderGenericParam).join(", ")}> ` : "");
+  const renderHrtb = (params) => (params?.length ? `for<${params.map(renderGenericParam).join(", ")}> ` : "");
   const renderBound = (b) => {
     switch (kindOf(b)) {
       case "trait_bound": {
@@ -320,7 +320,7 @@ function renderRust(krate) {
     const [name, value] = Object.entries(abi)[0];
     if (name === "Other") return `extern "${value}" `;
     const abiName = name === "C" ? "C" : name.toLowerCase();
-    return `extern "${abiName}${value && value.unwind ? "-unwind" : ""}" `;
+    return `extern "${abiName}${value?.unwind ? "-unwind" : ""}" `;
   };
   const renderHeader = (h) => (h.is_const ? "const " : "") + (h.is_async ? "async " : "") + (h.is_unsafe ? "unsafe " : "") + renderAbi(h.abi);
   const renderType = (t) => {
@@ -524,7 +524,7 @@ function renderRust(krate) {
         const implWhere = implBoundsAsWhere(im.generics);
         for (const id of im.items) {
           const m = item(id);
-          if (!m || m.visibility !== "public") continue;
+          if (m?.visibility !== "public") continue;
           const k = kindOf(m.inner);
           if (k === "function") emit(ownerPath, 3, m.name, renderFn(m, `${qualifier}::${m.name}`, implWhere));
           else if (k === "assoc_const")
@@ -832,7 +832,7 @@ function unifiedDiff(aText, bText, aName, bName) {
       k++;
       continue;
     }
-    let start = Math.max(0, k - CONTEXT);
+    const start = Math.max(0, k - CONTEXT);
     let end = k;
     // Extend the hunk while changes are within 2 * CONTEXT of each other.
     while (end < ops.length) {

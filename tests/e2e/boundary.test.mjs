@@ -454,7 +454,10 @@ describe("D. work before bounds", { concurrency: 4 }, () => {
       }, async () => {
         const out = await runScenario(runtime, "bounds", { endpoint: server.url, apiKey: API_KEY, item }, { timeoutMs: 30_000 });
         const r = out.result;
-        if (typeof r.memoryBefore === "number") (growth[runtime] ??= []).push(`${item}=${((r.memoryAfter - r.memoryBefore) / MIB).toFixed(2)}MiB`);
+        if (typeof r.memoryBefore === "number") {
+          growth[runtime] ??= [];
+          growth[runtime].push(`${item}=${((r.memoryAfter - r.memoryBefore) / MIB).toFixed(2)}MiB`);
+        }
         assertBoundsItem(runtime, out);
       });
     }

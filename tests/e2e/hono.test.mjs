@@ -163,7 +163,9 @@ function fakeClient() {
     client.flushes += 1;
     return new Promise((resolve) => client.settle.push(() => resolve({ delivered: client.tracked.length })));
   };
-  client.settleAll = () => client.settle.splice(0).forEach((f) => f());
+  client.settleAll = () => {
+    for (const f of client.settle.splice(0)) f();
+  };
   return client;
 }
 

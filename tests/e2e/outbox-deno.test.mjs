@@ -54,8 +54,7 @@ function deno(kvPath, args, { timeoutMs }) {
   child.stdout.on("data", (chunk) => {
     proc.stdout += chunk;
     partial += chunk;
-    let newline;
-    while ((newline = partial.indexOf("\n")) >= 0) {
+    for (let newline = partial.indexOf("\n"); newline >= 0; newline = partial.indexOf("\n")) {
       const text = partial.slice(0, newline);
       partial = partial.slice(newline + 1);
       if (text.trim() !== "") proc.lines.push(JSON.parse(text));

@@ -55,8 +55,7 @@ test("node: the outbox interface: stored messages within maxMessageBytes, no key
   child.stdout.on("data", (chunk) => {
     stdout += chunk;
     partial += chunk;
-    let newline;
-    while ((newline = partial.indexOf("\n")) >= 0) {
+    for (let newline = partial.indexOf("\n"); newline >= 0; newline = partial.indexOf("\n")) {
       const text = partial.slice(0, newline);
       partial = partial.slice(newline + 1);
       if (text.trim() === "") continue;

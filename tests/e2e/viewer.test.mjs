@@ -196,7 +196,9 @@ test("viewer page in Chromium: an SDK event and a rejected request appear live; 
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
     page.on("console", (m) => m.type() === "error" && problems.push(`console error: ${m.text()}`));
     let navigations = 0;
-    page.on("framenavigated", (frame) => frame === page.mainFrame() && (navigations += 1));
+    page.on("framenavigated", (frame) => {
+      if (frame === page.mainFrame()) navigations += 1;
+    });
 
     await page.goto(`${server.url}/`);
     await page.waitForFunction(() => document.body.dataset.state === "live", null, { timeout: 10_000 });
@@ -242,13 +244,17 @@ test("viewer page in Chromium: an SDK event and a rejected request appear live; 
     await page.locator("#filter").blur();
 
     // Everything the page holds, collapsed sections included: no key in any form.
-    await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
+    await page.evaluate(() => {
+      for (const d of document.querySelectorAll("details")) d.open = true;
+    });
     const everything = [await page.content(), await page.evaluate(() => document.body.innerText)].join("\n");
     for (const secret of SECRET_FORMS) assert.ok(!everything.includes(secret), `the page never shows ${secret}`);
     assert.match(everything, /authorization: \[redacted\]/);
 
     // The screenshot: the SDK row's body open, everything else folded.
-    await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = false)));
+    await page.evaluate(() => {
+      for (const d of document.querySelectorAll("details")) d.open = false;
+    });
     await sdkRow.locator("details.body").evaluate((d) => (d.open = true));
     mkdirSync(join(ROOT, "target", "artifacts"), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -155,6 +155,7 @@ describe("ingest server", () => {
       ["timestamp before 2010", trackBody(entry("T", { timestamp: 1262303999999 })), /timestamp must be epoch ms on or after 2010-01-01/],
       ["timestamp 2 days ahead", trackBody(entry("T", { timestamp: Date.now() + 2 * 86400000 })), /timestamp must not be more than 1 day in the future/],
       ["missing profileId", trackBody({ name: "T", payload: [{ eventId: randomUUID(), timestamp: Date.now() }] }), /payload\[0\]\.profileId is required/],
+      // biome-ignore lint/correctness/noPrecisionLoss: a profile ID sent as a (rounded) number is the case
       ["numeric profileId", trackBody(entry("T", { profileId: 616010376811536384 })), /payload\[0\]\.profileId must be a non-empty string/],
       ["empty userId", trackBody(entry("T", { userId: "" })), /payload\[0\]\.userId must be a non-empty string/],
       ["null accountId", trackBody(entry("T", { accountId: null })), /payload\[0\]\.accountId must be omitted when absent, not null/],
@@ -591,7 +592,7 @@ describe("ingest server", () => {
 
     it("redirects: 304 carries no body; a random mode redirects every request it faults; reset forgets the targets", async () => {
       await setFaults({ queue: [{ status: 304, location: "/not-modified" }] });
-      let r = await post(base, CONSENTS, consentBody(), { headers: {} });
+      const r = await post(base, CONSENTS, consentBody(), { headers: {} });
       assert.equal(r.status, 304);
       assert.equal(r.text, "");
       await setFaults({ random: { seed: 3, probability: 1, modes: [{ status: 308, location: "/elsewhere" }] } });

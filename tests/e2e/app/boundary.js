@@ -598,12 +598,12 @@ export const BOUNDS_ITEMS = {
         new Proxy([], { get: (target, key, receiver) => (key === "length" ? 1e9 : Reflect.get(target, key, receiver)) }),
       ),
   },
-  // eslint-disable-next-line no-sparse-arrays
+  // biome-ignore lint/suspicious/noSparseArray: the hole is what this case sends
   "names-hole": { title: 'chooseExperimentsByNames(p, ["a", , "b"])', hole: "names", call: (sdk) => sdk.chooseExperimentsByNames("p1", ["a", , "b"]) },
-  // eslint-disable-next-line no-sparse-arrays
   "groups-hole": {
     title: 'choosePersonalizationsByGroups(p, ["a", , "b"])',
     hole: "groups",
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what this case sends
     call: (sdk) => sdk.choosePersonalizationsByGroups("p1", ["a", , "b"]),
   },
   "valid-until-2m": {
@@ -767,10 +767,12 @@ const FETCH_VARIANTS = {
     "resolve-object": () => Promise.resolve({}),
     "resolve-proxy": () => Promise.resolve(thenSafeProxy()),
     "thenable-throws": () => ({
+      // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the case
       then() {
         throw new Error("then throws");
       },
     }),
+    // biome-ignore lint/suspicious/noThenProperty: a thenable that never settles is the case
     "thenable-never": () => ({ then() {} }),
     "status-503": () => Promise.resolve(response503()),
     "status-500": () => Promise.resolve(new Response("", { status: 500 })),

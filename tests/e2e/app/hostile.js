@@ -153,7 +153,8 @@ function buildPool(reenter) {
     },
   );
   const lyingArray = new Proxy([], { get: (t, k) => (k === "length" ? 3 : k === "1" ? thrower("index")() : undefined) });
-  const holes = [1, , 3]; // eslint-disable-line no-sparse-arrays
+  // biome-ignore lint/suspicious/noSparseArray: a hole is one of the hostile values
+  const holes = [1, , 3];
   const sparse = new Array(5);
   const bigSparse = [];
   bigSparse[100_000] = 1;
@@ -539,6 +540,7 @@ export class HostileRun {
       organization: ["", ".", "..", 1, null],
       project: ["", "..", {}],
       apiKey: ["nodot", ".secret", "id.", "id.sec ret", "id.s\u00e9cret", "", new String("id.secret")],
+      // biome-ignore lint/correctness/noPrecisionLoss: a source ID too big for a number is the case
       sourceId: ["", ".", 616010376811536384],
       batchTimeMs: [-1, 1.5, 3_600_001, "100", NaN],
       maxBatchSize: [0, 5_001, -20, Infinity],
@@ -590,7 +592,13 @@ export class HostileRun {
       if (key in fields) fields[key] = value;
       else options[key] = value;
     }
-    if (this.rng() < 0.08) Object.defineProperty(options, "endpoint", { enumerable: true, get: () => (this.reenter(), this.endpoint) });
+    if (this.rng() < 0.08) {
+      const get = () => {
+        this.reenter();
+        return this.endpoint;
+      };
+      Object.defineProperty(options, "endpoint", { enumerable: true, get });
+    }
     if (this.rng() < 0.04)
       Object.defineProperty(options, "flushDeadlineMs", {
         enumerable: true,
@@ -736,7 +744,8 @@ export class HostileRun {
         let x = this.rng() * this.weightTotal;
         let method = this.weights[0][0];
         for (const [m, w] of this.weights) {
-          if ((x -= w) < 0) {
+          x -= w;
+          if (x < 0) {
             method = m;
             break;
           }
@@ -797,7 +806,10 @@ export async function hostileCallbacks(SDK, IntemptError, { endpoint, apiKey, ev
     }
     return p.then(
       () => counts.accepted++,
-      (e) => (e instanceof IntemptError && typeof e.code === "string" ? (counts.rejected[e.code] = (counts.rejected[e.code] ?? 0) + 1) : trap("track", e)),
+      (e) => {
+        if (e instanceof IntemptError && typeof e.code === "string") counts.rejected[e.code] = (counts.rejected[e.code] ?? 0) + 1;
+        else trap("track", e);
+      },
     );
   };
   const pending = [];

@@ -109,6 +109,7 @@ const hostileOutboxes = {
   "never settles": () => ({ store: () => new Promise(() => {}) }),
   "thenable that throws": () => ({
     store: () => ({
+      // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the case
       then() {
         throw new Error("bad thenable");
       },
