@@ -442,13 +442,18 @@ const isRedirectPath = (v) => typeof v === "string" && /^\/[^/]/.test(v) && !v.s
 /** The path part of a Location (what the redirect target is matched on). */
 const locationPath = (location) => splitTarget(location).rawPath;
 
-/** [isBroken(fault), reason]: what makes a fault malformed, one rule a line. */
+/**
+ * [isBroken(fault), reason]: what makes a fault malformed, one rule a line.
+ * @type {[(fault: any) => boolean, string][]}
+ */
 const FAULT_RULES = [
   [(f) => "ok" in f && (f.ok !== true || !alone(f)), ': {"ok":true} stands alone'],
   [(f) => "status" in f && !(Number.isInteger(f.status) && f.status >= 200 && f.status <= 599), ".status must be an integer 200–599"],
   [(f) => "retryAfter" in f && !isRetryAfter(f.retryAfter), '.retryAfter must be seconds ("2" or 2) or "http-date:+<seconds>"'],
   [(f) => "headers" in f && !isStringMap(f.headers), ".headers must be an object of string values"],
-  ...["retryAfter", "body", "headers"].map((k) => [(f) => k in f && !("status" in f), `.${k} needs a status`]),
+  ...["retryAfter", "body", "headers"].map(
+    (k) => /** @type {[(fault: any) => boolean, string]} */ ([(f) => k in f && !("status" in f), `.${k} needs a status`]),
+  ),
   [(f) => "location" in f && !(Number.isInteger(f.status) && f.status >= 300 && f.status <= 399), ".location needs a status 300–399"],
   [(f) => "location" in f && !isRedirectPath(f.location), '.location must be a path on this server: "/…", not "//…", "/" or "/_intempt/…", no spaces or "#"'],
   [(f) => "delayMs" in f && !(Number.isInteger(f.delayMs) && f.delayMs >= 0 && f.delayMs <= MAX_DELAY_MS), `.delayMs must be an integer 0–${MAX_DELAY_MS}`],

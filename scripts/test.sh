@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every test, from a fresh machine: installs the toolchain (idempotently),
-# lints, checks the API snapshots (tests/api/), runs the host tests, the wasm
-# tests in Node, the ingest server's tests, builds and packs the npm package,
-# and runs the end-to-end suites in workerd, Deno, Bun and Node against the
-# local ingest server.
+# lints, format-checks and type-checks the JavaScript, lints the Rust, checks
+# the API snapshots (tests/api/), runs the host tests, the wasm tests in Node,
+# the ingest server's tests, builds and packs the npm package, and runs the
+# end-to-end suites in workerd, Deno, Bun and Node against the local ingest
+# server.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -12,6 +13,10 @@ section() { printf '\n==> %s\n' "$*"; }
 
 section "setup"
 bash scripts/setup.sh
+
+section "JavaScript: lint and format (Biome, biome.jsonc), types (tsc --checkJs, tsconfig.checkjs.json); fix: npx biome check --write"
+biome ci --error-on-warnings .
+tsc -p tsconfig.checkjs.json
 
 section "format and lint (host and wasm32)"
 cargo fmt --check
