@@ -5,7 +5,7 @@
 //   node scripts/api-snapshot.mjs --check    compare with tests/api/ (exit 1 on a difference)
 //   node scripts/api-snapshot.mjs --update   rewrite tests/api/
 //   node scripts/api-snapshot.mjs --print    write the listings to stdout
-//   ... --only rust | --only ts              just one of the two
+//   ... --only rust | --only ts              just one of the two (Rust, or the .d.ts files)
 //   node scripts/api-snapshot.mjs --render-json FILE   render any rustdoc JSON file to stdout
 //
 // Rust: `cargo rustdoc -p intempt-edge --lib --features serde_json,worker` (every
@@ -30,13 +30,15 @@
 // StructuralPartialEq are left out; #[doc(hidden)] items are not in the JSON.
 // The wasm32 file holds only the lines that differ from the host.
 //
-// TypeScript: pkg-template/index.d.ts parsed with the TypeScript compiler API
-// (the typescript package of package.json), each top-level declaration and
-// member printed without comments on one line, sorted by name (overloads keep
-// their order).
+// TypeScript: API Extractor (@microsoft/api-extractor, pinned in package.json)
+// reports the API of each typed entry point of the npm package,
+// pkg-template/index.d.ts, testing.d.ts and hono.d.ts, as its .api.md report
+// (tests/api/<entry>.d.ts.api.md). It runs in target/api-snapshot/dts/ and
+// this script compares or copies its report, so --check and --update behave
+// the same for both halves.
 //
-// Requires cargo and node on PATH (source scripts/env.sh); typescript resolves
-// from this repo's node_modules (or NODE_PATH).
+// Requires cargo and node on PATH (source scripts/env.sh); API Extractor
+// resolves from this repo's node_modules.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -115,12 +117,13 @@ function readRustdocJson(file) {
 // Its own target directory (target/api-snapshot): RUSTC_BOOTSTRAP is seen by
 // build scripts (proc-macro2's reruns when it changes), so sharing target/
 // with the ordinary builds would rebuild the proc-macro crates on every switch.
-let snapshotTargetDir = null;
+let targetDir = null;
+function cargoTargetDir() {
+  targetDir ??= JSON.parse(cargo(["metadata", "--format-version", "1", "--no-deps"])).target_directory;
+  return targetDir;
+}
 function rustdocJson(target) {
-  if (!snapshotTargetDir) {
-    const meta = JSON.parse(cargo(["metadata", "--format-version", "1", "--no-deps"]));
-    snapshotTargetDir = join(meta.target_directory, "api-snapshot");
-  }
+  const snapshotTargetDir = join(cargoTargetDir(), "api-snapshot");
   const targetArgs = target ? ["--target", target] : [];
   cargo(
     [
@@ -691,84 +694,65 @@ function renderRust(krate) {
   return lines;
 }
 
-// --- TypeScript: pkg-template/index.d.ts ---------------------------------------
+// --- TypeScript: the npm package's declarations, by API Extractor --------------
 
-function loadTypeScript() {
+// The package's three typed entry points (package.json "exports").
+const DTS_ENTRIES = ["index", "testing", "hono"];
+
+function loadApiExtractor() {
   const require = createRequire(join(ROOT, "package.json"));
   try {
-    return require("typescript");
+    return require("@microsoft/api-extractor");
   } catch {
-    fail("api-snapshot: cannot load the typescript package: run scripts/setup.sh (npm ci), or set NODE_PATH to a node_modules with it");
+    fail("api-snapshot: cannot load @microsoft/api-extractor: run scripts/setup.sh (npm ci)");
   }
 }
 
-function renderDts(file) {
-  const ts = loadTypeScript();
-  const text = readFileSync(file, "utf8");
-  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  if (sf.parseDiagnostics?.length) {
-    const where = (d) => {
-      const { line, character } = sf.getLineAndCharacterOfPosition(d.start ?? 0);
-      return `${relative(ROOT, file)}:${line + 1}:${character + 1}`;
-    };
-    fail(sf.parseDiagnostics.map((d) => `${where(d)}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`).join("\n"));
-  }
-  const printer = ts.createPrinter({ removeComments: true, newLine: ts.NewLineKind.LineFeed });
-  // One line: the printer's own layout, with line breaks and indents folded.
-  const print = (node) =>
-    printer
-      .printNode(ts.EmitHint.Unspecified, node, sf)
-      .replace(/\s*\n\s*/g, " ")
-      .replace(/\{ \}/g, "{}")
-      .trim()
-      .replace(/;$/, "");
-  const nameOf = (node) => (node.name ? node.name.getText(sf) : "");
-  const memberKey = (m) => {
-    if (ts.isConstructorDeclaration(m) || ts.isConstructSignatureDeclaration(m)) return " constructor";
-    if (ts.isCallSignatureDeclaration(m)) return " call";
-    if (ts.isIndexSignatureDeclaration(m)) return " index";
-    return nameOf(m);
-  };
-  const members = (list) =>
-    list
-      .map((m, i) => ({ key: memberKey(m), i, text: print(m) }))
-      .sort((a, b) => cmp(a.key, b.key) || a.i - b.i)
-      .map((m) => `  ${m.text}`);
+// Messages that are about documentation style, not the API, are left out;
+// any other warning or error fails the run.
+const QUIET = { logLevel: "none", addToApiReportFile: false };
+const EXTRACTOR_MESSAGES = {
+  compilerMessageReporting: { default: { logLevel: "error" } },
+  extractorMessageReporting: {
+    default: { logLevel: "warning" },
+    "ae-missing-release-tag": QUIET, // no @public/@beta tags: everything exported is public
+    "ae-undocumented": QUIET, // documentation is reviewed in the .d.ts itself
+    "ae-forgotten-export": QUIET, // hono.d.ts and testing.d.ts use index.d.ts's types
+  },
+  tsdocMessageReporting: { default: { logLevel: "none" } },
+};
 
-  const blocks = [];
-  sf.statements.forEach((st, i) => {
-    let key;
-    let lines;
-    if (ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st)) {
-      const header = ts.isClassDeclaration(st)
-        ? ts.factory.updateClassDeclaration(st, st.modifiers, st.name, st.typeParameters, st.heritageClauses, [])
-        : ts.factory.updateInterfaceDeclaration(st, st.modifiers, st.name, st.typeParameters, st.heritageClauses, []);
-      key = nameOf(st);
-      lines = [print(header).replace(/\s*\{\s*\}$/, ""), ...members(st.members)];
-    } else if (ts.isEnumDeclaration(st)) {
-      const header = ts.factory.updateEnumDeclaration(st, st.modifiers, st.name, []);
-      key = nameOf(st);
-      lines = [print(header).replace(/\s*\{\s*\}$/, ""), ...st.members.map((m) => `  ${print(m)}`)];
-    } else if (ts.isModuleDeclaration(st)) {
-      key = nameOf(st);
-      lines = [print(st)];
-    } else if (ts.isVariableStatement(st)) {
-      key = st.declarationList.declarations.map((d) => d.name.getText(sf)).join(", ");
-      lines = [print(st)];
-    } else if (ts.isImportDeclaration(st) || ts.isImportEqualsDeclaration(st)) {
-      key = " import";
-      lines = [print(st)];
-    } else if (ts.isExportDeclaration(st) || ts.isExportAssignment(st)) {
-      key = "~export";
-      lines = [print(st)];
-    } else {
-      key = nameOf(st);
-      lines = [print(st)];
-    }
-    blocks.push({ key, i, lines });
+/** The API report of pkg-template/<entry>.d.ts (API Extractor's .api.md text). */
+function dtsReport(entry, outDir) {
+  const { Extractor, ExtractorConfig } = loadApiExtractor();
+  const dts = join(ROOT, "pkg-template", `${entry}.d.ts`);
+  const config = ExtractorConfig.prepare({
+    configObject: {
+      projectFolder: join(ROOT, "pkg-template"),
+      mainEntryPointFilePath: dts,
+      compiler: {
+        overrideTsconfig: {
+          compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], skipLibCheck: true },
+          files: [dts],
+        },
+      },
+      apiReport: { enabled: true, reportFileName: `${entry}.d.ts`, reportFolder: outDir, reportTempFolder: outDir },
+      docModel: { enabled: false },
+      dtsRollup: { enabled: false },
+      tsdocMetadata: { enabled: false },
+      messages: EXTRACTOR_MESSAGES,
+    },
+    configObjectFullPath: join(ROOT, "package.json"),
+    packageJsonFullPath: join(ROOT, "pkg-template", "package.json"),
   });
-  blocks.sort((a, b) => cmp(a.key, b.key) || a.i - b.i);
-  return blocks.flatMap((b) => b.lines);
+  const result = Extractor.invoke(config, { localBuild: true, messageCallback: quietVersionNote });
+  if (result.errorCount || result.warningCount) fail(`api-snapshot: API Extractor reported problems in pkg-template/${entry}.d.ts (above)`);
+  return readFileSync(join(outDir, `${entry}.d.ts.api.md`), "utf8");
+}
+
+// API Extractor announces the TypeScript version it bundles on every run.
+function quietVersionNote(message) {
+  if (message.messageId === "console-preamble") message.logLevel = "none";
 }
 
 // --- snapshots -------------------------------------------------------------------
@@ -795,16 +779,13 @@ function snapshots() {
       ],
     });
   }
+  const texts = out.map((s) => ({ ...s, text: s.lines.join("\n") + "\n" }));
   if (only !== "rust") {
-    out.push({
-      file: "index.d.ts.txt",
-      lines: [
-        ...header("The declarations of pkg-template/index.d.ts (the npm package's types), without comments, sorted by name."),
-        ...renderDts(join(ROOT, "pkg-template/index.d.ts")),
-      ],
-    });
+    const outDir = join(cargoTargetDir(), "api-snapshot", "dts");
+    mkdirSync(outDir, { recursive: true });
+    for (const entry of DTS_ENTRIES) texts.push({ file: `${entry}.d.ts.api.md`, text: dtsReport(entry, outDir) });
   }
-  return out.map((s) => ({ ...s, text: s.lines.join("\n") + "\n" }));
+  return texts;
 }
 
 // A unified diff (3 lines of context) of two texts, by longest common subsequence.

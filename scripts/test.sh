@@ -36,7 +36,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target 
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target wasm32-unknown-unknown --features npm
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target wasm32-unknown-unknown --features worker
 
-section "API snapshots (tests/api/: Rust host and wasm32, index.d.ts; update: node scripts/api-snapshot.mjs --update)"
+section "API snapshots (tests/api/: Rust host and wasm32; index, testing and hono .d.ts by API Extractor; update: node scripts/api-snapshot.mjs --update)"
 node scripts/api-snapshot.mjs --check
 
 section "host tests (cargo test)"
