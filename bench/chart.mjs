@@ -55,7 +55,9 @@ export function renderChart(panels, { title = "intempt-edge benchmark", subtitle
         const x1 = LABEL_W + scale(bar.min);
         const x2 = LABEL_W + scale(bar.max);
         const my = y + ROW_H / 2;
-        parts.push(`<path d="M${x1.toFixed(1)} ${my}H${x2.toFixed(1)}M${x1.toFixed(1)} ${my - 4}V${my + 4}M${x2.toFixed(1)} ${my - 4}V${my + 4}" class="range"/>`);
+        parts.push(
+          `<path d="M${x1.toFixed(1)} ${my}H${x2.toFixed(1)}M${x1.toFixed(1)} ${my - 4}V${my + 4}M${x2.toFixed(1)} ${my - 4}V${my + 4}" class="range"/>`,
+        );
       }
       const range = Number.isFinite(bar.min) && bar.max > bar.min ? ` (${fmt(bar.min)}–${fmt(bar.max)})` : "";
       const text = `${fmt(bar.median)}${range}${bar.note ? " " + bar.note : ""}`;

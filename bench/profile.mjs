@@ -36,7 +36,8 @@ export function selfTimes(profile, keep = () => true) {
   const { samples, timeDeltas } = profile;
   for (let i = 0; i < samples.length; i++) {
     // The time of sample i lasts until the next sample (timeDeltas[i + 1]).
-    const dt = (i + 1 < timeDeltas.length ? timeDeltas[i + 1] : profile.endTime - (profile.startTime + timeDeltas.slice(0, i + 1).reduce((a, b) => a + b, 0))) / 1000;
+    const dt =
+      (i + 1 < timeDeltas.length ? timeDeltas[i + 1] : profile.endTime - (profile.startTime + timeDeltas.slice(0, i + 1).reduce((a, b) => a + b, 0))) / 1000;
     const id = samples[i];
     if (!keepCache.has(id)) keepCache.set(id, keep(stackOf(id)));
     if (!keepCache.get(id)) continue;
@@ -58,7 +59,9 @@ function print(title, { rows, total }, of) {
   console.log(`\n${title}: ${fmt(total)} ms${of ? ` (${((100 * total) / of).toFixed(1)}% of the profile)` : ""}`);
   console.log(`${"#".padStart(3)}  ${"self ms".padStart(9)}  ${"%".padStart(6)}  function  (file)`);
   rows.slice(0, TOP).forEach((r, i) => {
-    console.log(`${String(i + 1).padStart(3)}  ${r.ms.toFixed(1).padStart(9)}  ${((100 * r.ms) / total).toFixed(1).padStart(6)}  ${r.fn}${r.file ? `  (${r.file})` : ""}`);
+    console.log(
+      `${String(i + 1).padStart(3)}  ${r.ms.toFixed(1).padStart(9)}  ${((100 * r.ms) / total).toFixed(1).padStart(6)}  ${r.fn}${r.file ? `  (${r.file})` : ""}`,
+    );
   });
 }
 
@@ -71,10 +74,14 @@ if (process.env.BENCH_PROFILE_INTEMPT) modules["intempt-edge"] = pathToFileURL(p
 rmSync(DIR, { recursive: true, force: true });
 mkdirSync(DIR, { recursive: true });
 const sink = await startSink();
-const child = spawn(process.execPath, ["--cpu-prof", "--cpu-prof-dir", DIR, join(BENCH, "measure.mjs"), "calls", "intempt-edge", String(CALLS), "0", sink.url], {
-  env: { ...process.env, BENCH_MODULES: JSON.stringify(modules) },
-  stdio: ["ignore", "pipe", "inherit"],
-});
+const child = spawn(
+  process.execPath,
+  ["--cpu-prof", "--cpu-prof-dir", DIR, join(BENCH, "measure.mjs"), "calls", "intempt-edge", String(CALLS), "0", sink.url],
+  {
+    env: { ...process.env, BENCH_MODULES: JSON.stringify(modules) },
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
 let stdout = "";
 child.stdout.on("data", (d) => (stdout += d));
 const code = await new Promise((resolve) => child.on("close", resolve));
@@ -93,8 +100,10 @@ const file = readdirSync(DIR)
 const profile = JSON.parse(readFileSync(file, "utf8"));
 
 console.log(`intempt-edge track() x ${CALLS.toLocaleString("en")} under node ${process.version} --cpu-prof`);
-console.log(`bare ${fmt(result.bareUsPerCall)} µs/call, incl. delivery ${fmt(result.inclUsPerCall)} µs/call, CPU ${fmt(result.cpuUsPerCall)} µs/call; ` +
-  `sink: ${counters.events}/${CALLS} events in ${counters.requests} requests (profiling slows every call)`);
+console.log(
+  `bare ${fmt(result.bareUsPerCall)} µs/call, incl. delivery ${fmt(result.inclUsPerCall)} µs/call, CPU ${fmt(result.cpuUsPerCall)} µs/call; ` +
+    `sink: ${counters.events}/${CALLS} events in ${counters.requests} requests (profiling slows every call)`,
+);
 console.log(`module: ${relative(ROOT, new URL(modules["intempt-edge"]).pathname)}; profile: ${relative(ROOT, file)}`);
 const all = selfTimes(profile);
 print(`Top ${TOP} self-time functions, whole run (calls + delivery + flush)`, all);
@@ -107,9 +116,12 @@ for (const r of all.rows) {
   byFile.set(key, (byFile.get(key) ?? 0) + r.ms);
 }
 console.log(`\nSelf time by file, whole run (top 12):`);
-[...byFile.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).forEach(([k, ms]) => {
-  console.log(`  ${ms.toFixed(1).padStart(9)} ms  ${((100 * ms) / all.total).toFixed(1).padStart(5)}%  ${k}`);
-});
+[...byFile.entries()]
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 12)
+  .forEach(([k, ms]) => {
+    console.log(`  ${ms.toFixed(1).padStart(9)} ms  ${((100 * ms) / all.total).toFixed(1).padStart(5)}%  ${k}`);
+  });
 if (counters.events !== CALLS) {
   console.error(`profile: ${counters.events}/${CALLS} events arrived`);
   process.exit(1);

@@ -57,7 +57,9 @@ export function versions() {
   for (const tool of ["workerd", "miniflare", "esbuild"]) v[tool] = toolVersion(tool);
   try {
     // bench/setup.sh stamps the scratch app with the installed tarball's sha256.
-    v["intempt-edge tarball sha256"] = readFileSync(join(ROOT, "target", "bench-app", ".bench-stamp"), "utf8").trim().slice(0, 16);
+    v["intempt-edge tarball sha256"] = readFileSync(join(ROOT, "target", "bench-app", ".bench-stamp"), "utf8")
+      .trim()
+      .slice(0, 16);
   } catch {
     // not installed through bench/setup.sh
   }
@@ -89,67 +91,99 @@ export function buildRows(r) {
   };
   const equals = (want) => (cells) => (cells[ie] ? cells[ie].min === want && cells[ie].max === want : null);
   const add = (section, metric, unit, cells, target = "", judge = null, notes = {}) =>
-    rows.push({ section, metric, unit, cells, target, pass: judge ? judge(cells) : null, digits: /^(requests|events delivered)/.test(metric) ? 0 : undefined, notes });
+    rows.push({
+      section,
+      metric,
+      unit,
+      cells,
+      target,
+      pass: judge ? judge(cells) : null,
+      digits: /^(requests|events delivered)/.test(metric) ? 0 : undefined,
+      notes,
+    });
   const per = (obj, key) => Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, v?.[key] ?? null]));
 
   if (r.calls) {
-  const calls = r.calls;
-  add("track()", `per call incl. delivery (${CONFIG.calls.toLocaleString("en")} calls)`, "µs", per(calls, "inclUsPerCall"), "≤ 2.5", atMost(2.5));
-  add("track()", "bare call", "µs", per(calls, "bareUsPerCall"), "≤ 2.5", atMost(2.5));
-  add("track()", "CPU per call incl. delivery", "µs", per(calls, "cpuUsPerCall"));
-  // An identity beforeSend against none, same run: what the hook path costs per call.
-  const hooked = "intempt-edge (beforeSend)";
-  const hookCost = (key) => {
-    const [mine, base] = [med(calls[hooked]?.[key]), med(calls[ie]?.[key])];
-    return mine === null || base === null ? {} : { [hooked]: { median: mine - base, n: 1 } };
-  };
-  add("track()", "bare call: with beforeSend − without", "µs", hookCost("bareUsPerCall"));
-  add("track()", "CPU per call: with beforeSend − without", "µs", hookCost("cpuUsPerCall"));
+    const calls = r.calls;
+    add("track()", `per call incl. delivery (${CONFIG.calls.toLocaleString("en")} calls)`, "µs", per(calls, "inclUsPerCall"), "≤ 2.5", atMost(2.5));
+    add("track()", "bare call", "µs", per(calls, "bareUsPerCall"), "≤ 2.5", atMost(2.5));
+    add("track()", "CPU per call incl. delivery", "µs", per(calls, "cpuUsPerCall"));
+    // An identity beforeSend against none, same run: what the hook path costs per call.
+    const hooked = "intempt-edge (beforeSend)";
+    const hookCost = (key) => {
+      const [mine, base] = [med(calls[hooked]?.[key]), med(calls[ie]?.[key])];
+      return mine === null || base === null ? {} : { [hooked]: { median: mine - base, n: 1 } };
+    };
+    add("track()", "bare call: with beforeSend − without", "µs", hookCost("bareUsPerCall"));
+    add("track()", "CPU per call: with beforeSend − without", "µs", hookCost("cpuUsPerCall"));
   }
 
   // The median of each column over the reference's median.
   const ratioCells = (cells, ref) =>
-    Object.fromEntries(Object.entries(cells).map(([k, v]) => [k, med(v) === null || med(cells[ref]) === null ? null : { median: med(v) / med(cells[ref]), n: 1 }]));
+    Object.fromEntries(
+      Object.entries(cells).map(([k, v]) => [k, med(v) === null || med(cells[ref]) === null ? null : { median: med(v) / med(cells[ref]), n: 1 }]),
+    );
 
   if (r.e2e) {
-  const e = r.e2e;
-  const n = CONFIG.e2eEvents;
-  const sdkCells = (key) => Object.fromEntries(COLUMNS.filter((s) => e[s]).map((s) => [s, e[s]?.[key] ?? null]));
-  add(`Node e2e, ${n.toLocaleString("en")} events`, "wall per event", "µs", sdkCells("wallUsPerEvent"), "< every peer", belowPeers);
-  add(`Node e2e, ${n.toLocaleString("en")} events`, "CPU per event", "µs", sdkCells("cpuUsPerEvent"), "< every peer", belowPeers);
-  add(`Node e2e, ${n.toLocaleString("en")} events`, `CPU per event ÷ ${REFERENCE}`, "×", ratioCells(sdkCells("cpuUsPerEvent"), REFERENCE), `≤ ${REF_TARGET}`, atMost(REF_TARGET));
-  add(`Node e2e, ${n.toLocaleString("en")} events`, `wall ÷ ${REFERENCE}`, "×", ratioCells(sdkCells("wallUsPerEvent"), REFERENCE), `≤ ${REF_TARGET}`, atMost(REF_TARGET));
-  // The outbox's cost while the API is up: the same package with and without one, same run.
-  const outboxRatio = (key) => {
-    const cell = ratioCells(sdkCells(key), "intempt-edge")["intempt-edge (outbox)"];
-    return cell ? { "intempt-edge (outbox)": cell } : {};
-  };
-  add(`Node e2e, ${n.toLocaleString("en")} events`, "CPU per event ÷ intempt-edge without outbox", "×", outboxRatio("cpuUsPerEvent"));
-  add(`Node e2e, ${n.toLocaleString("en")} events`, "wall ÷ intempt-edge without outbox", "×", outboxRatio("wallUsPerEvent"));
-  const hookRatio = (key) => {
-    const cell = ratioCells(sdkCells(key), "intempt-edge")["intempt-edge (beforeSend)"];
-    return cell ? { "intempt-edge (beforeSend)": cell } : {};
-  };
-  add(`Node e2e, ${n.toLocaleString("en")} events`, "CPU per event ÷ intempt-edge without beforeSend", "×", hookRatio("cpuUsPerEvent"));
-  add(`Node e2e, ${n.toLocaleString("en")} events`, "requests", "", sdkCells("requests"), `= ${Math.ceil(n / BATCH)}`, equals(Math.ceil(n / BATCH)));
-  add(`Node e2e, ${n.toLocaleString("en")} events`, "events delivered (sink)", "", sdkCells("delivered"), `= ${n}`, equals(n));
-  add(`Node e2e, ${n.toLocaleString("en")} events`, "events delivered per the SDK (stats().delivered)", "", sdkCells("reported"), `= ${n}`, equals(n));
-  add(`Node e2e, ${n.toLocaleString("en")} events`, "body bytes per event (wire)", "B", sdkCells("bodyBytesPerEvent"));
-  add(`Node e2e, ${n.toLocaleString("en")} events`, "peak memory over bare baseline", "MiB", sdkCells("peakMemoryOverBaselineMiB"), "< every peer", belowPeers);
+    const e = r.e2e;
+    const n = CONFIG.e2eEvents;
+    const sdkCells = (key) => Object.fromEntries(COLUMNS.filter((s) => e[s]).map((s) => [s, e[s]?.[key] ?? null]));
+    add(`Node e2e, ${n.toLocaleString("en")} events`, "wall per event", "µs", sdkCells("wallUsPerEvent"), "< every peer", belowPeers);
+    add(`Node e2e, ${n.toLocaleString("en")} events`, "CPU per event", "µs", sdkCells("cpuUsPerEvent"), "< every peer", belowPeers);
+    add(
+      `Node e2e, ${n.toLocaleString("en")} events`,
+      `CPU per event ÷ ${REFERENCE}`,
+      "×",
+      ratioCells(sdkCells("cpuUsPerEvent"), REFERENCE),
+      `≤ ${REF_TARGET}`,
+      atMost(REF_TARGET),
+    );
+    add(
+      `Node e2e, ${n.toLocaleString("en")} events`,
+      `wall ÷ ${REFERENCE}`,
+      "×",
+      ratioCells(sdkCells("wallUsPerEvent"), REFERENCE),
+      `≤ ${REF_TARGET}`,
+      atMost(REF_TARGET),
+    );
+    // The outbox's cost while the API is up: the same package with and without one, same run.
+    const outboxRatio = (key) => {
+      const cell = ratioCells(sdkCells(key), "intempt-edge")["intempt-edge (outbox)"];
+      return cell ? { "intempt-edge (outbox)": cell } : {};
+    };
+    add(`Node e2e, ${n.toLocaleString("en")} events`, "CPU per event ÷ intempt-edge without outbox", "×", outboxRatio("cpuUsPerEvent"));
+    add(`Node e2e, ${n.toLocaleString("en")} events`, "wall ÷ intempt-edge without outbox", "×", outboxRatio("wallUsPerEvent"));
+    const hookRatio = (key) => {
+      const cell = ratioCells(sdkCells(key), "intempt-edge")["intempt-edge (beforeSend)"];
+      return cell ? { "intempt-edge (beforeSend)": cell } : {};
+    };
+    add(`Node e2e, ${n.toLocaleString("en")} events`, "CPU per event ÷ intempt-edge without beforeSend", "×", hookRatio("cpuUsPerEvent"));
+    add(`Node e2e, ${n.toLocaleString("en")} events`, "requests", "", sdkCells("requests"), `= ${Math.ceil(n / BATCH)}`, equals(Math.ceil(n / BATCH)));
+    add(`Node e2e, ${n.toLocaleString("en")} events`, "events delivered (sink)", "", sdkCells("delivered"), `= ${n}`, equals(n));
+    add(`Node e2e, ${n.toLocaleString("en")} events`, "events delivered per the SDK (stats().delivered)", "", sdkCells("reported"), `= ${n}`, equals(n));
+    add(`Node e2e, ${n.toLocaleString("en")} events`, "body bytes per event (wire)", "B", sdkCells("bodyBytesPerEvent"));
+    add(
+      `Node e2e, ${n.toLocaleString("en")} events`,
+      "peak memory over bare baseline",
+      "MiB",
+      sdkCells("peakMemoryOverBaselineMiB"),
+      "< every peer",
+      belowPeers,
+    );
   }
 
   if (r.e2eBun) {
-  const e = r.e2eBun;
-  const section = `Bun e2e, ${CONFIG.e2eEvents.toLocaleString("en")} events`;
-  const bunCells = (key) => Object.fromEntries(COLUMNS.filter((s) => e[s]).map((s) => [s, e[s]?.[key] ?? null]));
-  add(section, "wall per event", "µs", bunCells("wallUsPerEvent"));
-  add(section, "CPU per event", "µs", bunCells("cpuUsPerEvent"));
-  for (const ref of REF_NAMES) {
-    add(section, `CPU per event ÷ ${ref}`, "×", ratioCells(bunCells("cpuUsPerEvent"), ref));
-    add(section, `wall ÷ ${ref}`, "×", ratioCells(bunCells("wallUsPerEvent"), ref));
-  }
-  add(section, "requests", "", bunCells("requests"), `= ${Math.ceil(CONFIG.e2eEvents / BATCH)}`, equals(Math.ceil(CONFIG.e2eEvents / BATCH)));
-  add(section, "events delivered (sink)", "", bunCells("delivered"), `= ${CONFIG.e2eEvents}`, equals(CONFIG.e2eEvents));
+    const e = r.e2eBun;
+    const section = `Bun e2e, ${CONFIG.e2eEvents.toLocaleString("en")} events`;
+    const bunCells = (key) => Object.fromEntries(COLUMNS.filter((s) => e[s]).map((s) => [s, e[s]?.[key] ?? null]));
+    add(section, "wall per event", "µs", bunCells("wallUsPerEvent"));
+    add(section, "CPU per event", "µs", bunCells("cpuUsPerEvent"));
+    for (const ref of REF_NAMES) {
+      add(section, `CPU per event ÷ ${ref}`, "×", ratioCells(bunCells("cpuUsPerEvent"), ref));
+      add(section, `wall ÷ ${ref}`, "×", ratioCells(bunCells("wallUsPerEvent"), ref));
+    }
+    add(section, "requests", "", bunCells("requests"), `= ${Math.ceil(CONFIG.e2eEvents / BATCH)}`, equals(Math.ceil(CONFIG.e2eEvents / BATCH)));
+    add(section, "events delivered (sink)", "", bunCells("delivered"), `= ${CONFIG.e2eEvents}`, equals(CONFIG.e2eEvents));
   }
 
   for (const size of r.workerd ? CONFIG.workerdSizes : []) {
@@ -168,19 +202,24 @@ export function buildRows(r) {
   }
 
   if (r.cold) {
-  const c = r.cold;
-  const cc = (key) => Object.fromEntries(SDK_NAMES.map((s) => [s, c[s]?.[key] ?? null]));
-  add("cold start", `import + instantiate + construct, over bare node (${fmt(c.bare.wallMs?.median)} ms)`, "ms", cc("overBareMs"), "≤ 10", atMost(10));
-  add("cold start", "import + construct, timed in-process", "ms", cc("importConstructMs"));
+    const c = r.cold;
+    const cc = (key) => Object.fromEntries(SDK_NAMES.map((s) => [s, c[s]?.[key] ?? null]));
+    add("cold start", `import + instantiate + construct, over bare node (${fmt(c.bare.wallMs?.median)} ms)`, "ms", cc("overBareMs"), "≤ 10", atMost(10));
+    add("cold start", "import + construct, timed in-process", "ms", cc("importConstructMs"));
   }
 
   if (r.sizes) {
-  const s = r.sizes;
-  const sizeCells = (kind) => ({ [ie]: KB(s[ie].shipped.total[kind]), ...Object.fromEntries(peers.map((p) => [p, KB(s[p].bundle.total[kind])])) });
-  add("size (wasm + Worker JS)", "gzip", "KB", sizeCells("gzip"), "≤ 40", atMost(40));
-  add("size (wasm + Worker JS)", "brotli", "KB", sizeCells("brotli"));
-  add("size (wasm + Worker JS)", "raw", "KB", sizeCells("raw"));
-  add("size (wasm + Worker JS)", "gzip, every SDK esbuild-bundled + minified", "KB", Object.fromEntries(SDK_NAMES.map((p) => [p, KB(s[p].bundle.total.gzip)])));
+    const s = r.sizes;
+    const sizeCells = (kind) => ({ [ie]: KB(s[ie].shipped.total[kind]), ...Object.fromEntries(peers.map((p) => [p, KB(s[p].bundle.total[kind])])) });
+    add("size (wasm + Worker JS)", "gzip", "KB", sizeCells("gzip"), "≤ 40", atMost(40));
+    add("size (wasm + Worker JS)", "brotli", "KB", sizeCells("brotli"));
+    add("size (wasm + Worker JS)", "raw", "KB", sizeCells("raw"));
+    add(
+      "size (wasm + Worker JS)",
+      "gzip, every SDK esbuild-bundled + minified",
+      "KB",
+      Object.fromEntries(SDK_NAMES.map((p) => [p, KB(s[p].bundle.total.gzip)])),
+    );
   }
   return rows;
 }
@@ -211,7 +250,9 @@ function markdownTable(rows) {
   const header = ["", "metric", ...COLUMNS.map(short), "target", "result"];
   const lines = [`| ${header.join(" | ")} |`, `|${header.map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`];
   for (const row of rows) {
-    lines.push(`| ${row.section} | ${row.metric}${row.unit ? ` (${row.unit})` : ""} | ${COLUMNS.map((c) => cell(row.cells[c], row.digits)).join(" | ")} | ${row.target} | ${verdict(row.pass) === "MISS" ? "**miss**" : verdict(row.pass)} |`);
+    lines.push(
+      `| ${row.section} | ${row.metric}${row.unit ? ` (${row.unit})` : ""} | ${COLUMNS.map((c) => cell(row.cells[c], row.digits)).join(" | ")} | ${row.target} | ${verdict(row.pass) === "MISS" ? "**miss**" : verdict(row.pass)} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -223,7 +264,11 @@ export function chartPanels(rows, CONFIG) {
       title,
       unit: row.unit,
       target,
-      bars: COLUMNS.filter((c) => row.cells[c] && Number.isFinite(row.cells[c].median)).map((c) => ({ label: c, ...row.cells[c], note: row.notes[c] ? `(${row.notes[c]})` : "" })),
+      bars: COLUMNS.filter((c) => row.cells[c] && Number.isFinite(row.cells[c].median)).map((c) => ({
+        label: c,
+        ...row.cells[c],
+        note: row.notes[c] ? `(${row.notes[c]})` : "",
+      })),
     };
   const panels = [
     panel("track(): per call incl. delivery", pick("track()", "per call"), 2.5),
@@ -254,7 +299,9 @@ Made by \`bash bench/run.sh${SMOKE ? " --smoke" : ""}\` on ${results.date}. Medi
 the repetitions; every measurement of every SDK is interleaved in one run.
 
 **Machine:** ${m.nproc} cores, ${m.cpuModel}, ${m.memoryGiB} GiB memory, ${m.os}.
-**Versions:** ${Object.entries(v).map(([k, x]) => `${k} ${x}`).join(", ")}.
+**Versions:** ${Object.entries(v)
+    .map(([k, x]) => `${k} ${x}`)
+    .join(", ")}.
 **Repetitions:** track() ${results.config.callReps}, Node and Bun e2e ${results.config.e2eReps}, cold start ${results.config.coldReps}, workerd ${results.config.workerdReps}.
 
 ![chart](chart.svg)

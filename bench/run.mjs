@@ -27,11 +27,32 @@ const outArg = args.indexOf("--out");
 const OUT = outArg >= 0 ? args[outArg + 1] : SMOKE ? join(ROOT, "target", "bench-smoke") : join(BENCH, "results");
 
 const CONFIG = SMOKE
-  ? { mode: "smoke", calls: 2_000, warmup: 200, callReps: 1, e2eEvents: 1_000, e2eReps: 1, coldReps: 1, workerdSizes: [500, 1_000], workerdReps: 1, workerdWarmup: 100 }
-  : { mode: "full", calls: 100_000, warmup: 5_000, callReps: 3, e2eEvents: 20_000, e2eReps: 5, coldReps: 20, workerdSizes: [5_000, 20_000], workerdReps: 3, workerdWarmup: 200 };
+  ? {
+      mode: "smoke",
+      calls: 2_000,
+      warmup: 200,
+      callReps: 1,
+      e2eEvents: 1_000,
+      e2eReps: 1,
+      coldReps: 1,
+      workerdSizes: [500, 1_000],
+      workerdReps: 1,
+      workerdWarmup: 100,
+    }
+  : {
+      mode: "full",
+      calls: 100_000,
+      warmup: 5_000,
+      callReps: 3,
+      e2eEvents: 20_000,
+      e2eReps: 5,
+      coldReps: 20,
+      workerdSizes: [5_000, 20_000],
+      workerdReps: 3,
+      workerdWarmup: 200,
+    };
 CONFIG.batch = BATCH;
 
-const ALL = [...SDK_NAMES, ...FLOOR_NAMES];
 /** The track() call phase: every SDK and floor, and intempt-edge with an identity beforeSend (its cost per call, same run). */
 const CALL_NAMES = [...SDK_NAMES, "intempt-edge (beforeSend)", ...FLOOR_NAMES];
 const rotate = (list, k) => list.map((_, i) => list[(i + k) % list.length]);
@@ -70,7 +91,10 @@ function spawnNode(nodeArgs, { timeoutMs = 180_000, runtime = "node" } = {}) {
 
 /** The telling line of a child's stderr: its first error line, else its last lines. */
 function errorSummary(text) {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !/^Node\.js v/.test(l));
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Node\.js v/.test(l));
   return lines.find((l) => /(^|\w)Error\b|^error:/i.test(l)) ?? lines.slice(-2).join(" | ");
 }
 
@@ -98,13 +122,27 @@ async function phaseCalls(sink) {
         continue;
       }
       check(c.events === expected && c.badBodies === 0, what + ": every event at the sink", `${c.events}/${expected} events, ${c.badBodies} unreadable bodies`);
-      check(!result.failed && (result.reported === undefined || result.reported === CONFIG.calls), what + ": the SDK's own account", JSON.stringify({ reported: result.reported, failed: result.failed }));
+      check(
+        !result.failed && (result.reported === undefined || result.reported === CONFIG.calls),
+        what + ": the SDK's own account",
+        JSON.stringify({ reported: result.reported, failed: result.failed }),
+      );
       runs[name].push({ ...result, sinkEvents: c.events, sinkRequests: c.requests });
-      log(`calls  rep ${rep + 1}/${CONFIG.callReps}  ${short(name).padEnd(18)} bare ${fmt(result.bareUsPerCall)} µs  incl ${fmt(result.inclUsPerCall)} µs  cpu ${fmt(result.cpuUsPerCall)} µs  (${(wallMs / 1000).toFixed(1)} s)`);
+      log(
+        `calls  rep ${rep + 1}/${CONFIG.callReps}  ${short(name).padEnd(18)} bare ${fmt(result.bareUsPerCall)} µs  incl ${fmt(result.inclUsPerCall)} µs  cpu ${fmt(result.cpuUsPerCall)} µs  (${(wallMs / 1000).toFixed(1)} s)`,
+      );
     }
   }
   return Object.fromEntries(
-    CALL_NAMES.map((n) => [n, { bareUsPerCall: summarize(runs[n].map((r) => r.bareUsPerCall)), inclUsPerCall: summarize(runs[n].map((r) => r.inclUsPerCall)), cpuUsPerCall: summarize(runs[n].map((r) => r.cpuUsPerCall)), runs: runs[n] }]),
+    CALL_NAMES.map((n) => [
+      n,
+      {
+        bareUsPerCall: summarize(runs[n].map((r) => r.bareUsPerCall)),
+        inclUsPerCall: summarize(runs[n].map((r) => r.inclUsPerCall)),
+        cpuUsPerCall: summarize(runs[n].map((r) => r.cpuUsPerCall)),
+        runs: runs[n],
+      },
+    ]),
   );
 }
 
@@ -138,10 +176,16 @@ async function phaseE2e(sink, runtime = "node") {
       }
       if (name !== "none") {
         check(c.events === n && c.badBodies === 0, what + ": every event at the sink", `${c.events}/${n} events, ${c.badBodies} unreadable bodies`);
-        check(!result.failed && (result.reported === undefined || result.reported === n), what + ": the SDK's own account", JSON.stringify({ reported: result.reported, failed: result.failed }));
+        check(
+          !result.failed && (result.reported === undefined || result.reported === n),
+          what + ": the SDK's own account",
+          JSON.stringify({ reported: result.reported, failed: result.failed }),
+        );
       }
       runs[name].push({ ...result, requests: c.requests, bodyBytes: c.bodyBytes, decodedBytes: c.decodedBytes, delivered: c.events, paths: c.paths });
-      log(`e2e${runtime === "bun" ? " bun" : "    "} rep ${rep + 1}/${CONFIG.e2eReps}  ${short(name).padEnd(18)} ${name === "none" ? "" : `wall ${fmt(result.wallUsPerEvent)} µs/ev  cpu ${fmt(result.cpuUsPerEvent)} µs/ev  ${c.requests} req  `}maxRSS ${(result.maxRssKB / 1024).toFixed(1)} MiB  (${(wallMs / 1000).toFixed(1)} s)`);
+      log(
+        `e2e${runtime === "bun" ? " bun" : "    "} rep ${rep + 1}/${CONFIG.e2eReps}  ${short(name).padEnd(18)} ${name === "none" ? "" : `wall ${fmt(result.wallUsPerEvent)} µs/ev  cpu ${fmt(result.cpuUsPerEvent)} µs/ev  ${c.requests} req  `}maxRSS ${(result.maxRssKB / 1024).toFixed(1)} MiB  (${(wallMs / 1000).toFixed(1)} s)`,
+      );
     }
   }
   const baselineKB = runs.none && summarize(runs.none.map((r) => r.maxRssKB));
@@ -173,7 +217,11 @@ async function phaseCold(sink) {
   const probe = (name) =>
     name === "bare"
       ? ["-e", "0"]
-      : ["--input-type=module", "-e", `const t0 = performance.now(); ${SDKS[name].cold(urls[name], sink.url)} process.stdout.write(String(performance.now() - t0)); process.exit(0);`];
+      : [
+          "--input-type=module",
+          "-e",
+          `const t0 = performance.now(); ${SDKS[name].cold(urls[name], sink.url)} process.stdout.write(String(performance.now() - t0)); process.exit(0);`,
+        ];
   const runs = Object.fromEntries(names.map((n) => [n, []]));
   // One untimed round first: the files are then in the page cache for every SDK alike.
   for (const name of names) await spawnNode(probe(name));
@@ -193,7 +241,9 @@ async function phaseCold(sink) {
       overBareMs: base ? summarize(runs[name].map((r) => r.wallMs - base.median)) : null,
       importConstructMs: summarize(runs[name].map((r) => r.importConstructMs)),
     };
-    log(`cold   ${short(name).padEnd(18)} ${fmt(out[name].wallMs?.median)} ms (bare node ${fmt(base?.median)} ms): +${fmt(out[name].overBareMs?.median)} ms; import+construct in-process ${fmt(out[name].importConstructMs?.median)} ms`);
+    log(
+      `cold   ${short(name).padEnd(18)} ${fmt(out[name].wallMs?.median)} ms (bare node ${fmt(base?.median)} ms): +${fmt(out[name].overBareMs?.median)} ms; import+construct in-process ${fmt(out[name].importConstructMs?.median)} ms`,
+    );
   }
   return out;
 }
@@ -217,17 +267,37 @@ async function phaseWorkerd(sink) {
           // Segment's per-event timers stop it at ~10,000 events in one request (a known limitation).
           const known = sdk === "@segment/analytics-node" && n > 10_000;
           check(!w.error, what + ": the Worker answered", w.error ?? "");
-          check(c.events === n && c.badBodies === 0, what + ": every event at the sink", `${c.events}/${n} events, ${c.badBodies} unreadable bodies`, { known });
+          check(c.events === n && c.badBodies === 0, what + ": every event at the sink", `${c.events}/${n} events, ${c.badBodies} unreadable bodies`, {
+            known,
+          });
           if (sdk === "intempt-edge") {
-            check(w.reported === n && w.refused === 0 && w.report && !w.report.timedOut, what + ": the SDK's own account", `stats().delivered ${w.reported}, refused ${w.refused}, flush() ${JSON.stringify(w.report)}`);
+            check(
+              w.reported === n && w.refused === 0 && w.report && !w.report.timedOut,
+              what + ": the SDK's own account",
+              `stats().delivered ${w.reported}, refused ${w.refused}, flush() ${JSON.stringify(w.report)}`,
+            );
           } else if (sdk === "@segment/analytics-node") {
             check(w.errors === 0, what + ": no delivery errors", `${w.errors} error events`, { known });
           } else if (sdk === "reference: fetch") {
             check(w.delivered === n, what + ": its own account (2xx responses)", `${w.delivered}/${n} events`);
           }
-          (runs[n] ??= {})[sdk] ??= [];
-          runs[n][sdk].push({ rep, wallMs: r.wallMs, cpuMs: r.cpuMs, wallUsPerEvent: r.wallUsPerEvent, cpuUsPerEvent: r.cpuUsPerEvent, callUsPerEvent: r.callUsPerEvent, delivered: c.events, requests: c.requests, bodyBytes: c.bodyBytes, worker: w });
-          log(`workerd rep ${rep + 1}/${CONFIG.workerdReps} ${String(n).padStart(6)}  ${short(sdk).padEnd(14)} wall ${fmt(r.wallUsPerEvent)} µs/ev  cpu ${fmt(r.cpuUsPerEvent)} µs/ev  calls ${fmt(r.callUsPerEvent)} µs/ev  ${c.events}/${n} delivered in ${c.requests} req`);
+          runs[n] ??= {};
+          runs[n][sdk] ??= [];
+          runs[n][sdk].push({
+            rep,
+            wallMs: r.wallMs,
+            cpuMs: r.cpuMs,
+            wallUsPerEvent: r.wallUsPerEvent,
+            cpuUsPerEvent: r.cpuUsPerEvent,
+            callUsPerEvent: r.callUsPerEvent,
+            delivered: c.events,
+            requests: c.requests,
+            bodyBytes: c.bodyBytes,
+            worker: w,
+          });
+          log(
+            `workerd rep ${rep + 1}/${CONFIG.workerdReps} ${String(n).padStart(6)}  ${short(sdk).padEnd(14)} wall ${fmt(r.wallUsPerEvent)} µs/ev  cpu ${fmt(r.cpuUsPerEvent)} µs/ev  calls ${fmt(r.callUsPerEvent)} µs/ev  ${c.events}/${n} delivered in ${c.requests} req`,
+          );
         }
       }
     }
@@ -256,7 +326,9 @@ async function phaseWorkerd(sink) {
         reported: sdk === "intempt-edge" ? pick((r) => r.worker?.reported) : null,
         requests: pick((r) => r.requests),
         // What the chart notes beside the bars: runs that lost events or whose flush hit its deadline.
-        note: [shortRuns && `${shortRuns}/${rs.length} runs short of ${n}`, timedOut && `flush() timed out in ${timedOut}/${rs.length} runs`].filter(Boolean).join("; "),
+        note: [shortRuns && `${shortRuns}/${rs.length} runs short of ${n}`, timedOut && `flush() timed out in ${timedOut}/${rs.length} runs`]
+          .filter(Boolean)
+          .join("; "),
         runs: rs,
       };
     }
@@ -308,8 +380,14 @@ try {
   check(false, "results table", error.stack ?? String(error));
 }
 if (!RENDER) {
-  results.targets = rows.filter((r) => r.target).map((r) => ({ section: r.section, metric: r.metric, target: r.target, intempt: r.cells["intempt-edge"]?.median ?? null, pass: r.pass }));
-  results.checks = { passed: checks.filter((c) => c.ok).length, failed: checks.filter((c) => !c.ok && !c.known), known: checks.filter((c) => !c.ok && c.known) };
+  results.targets = rows
+    .filter((r) => r.target)
+    .map((r) => ({ section: r.section, metric: r.metric, target: r.target, intempt: r.cells["intempt-edge"]?.median ?? null, pass: r.pass }));
+  results.checks = {
+    passed: checks.filter((c) => c.ok).length,
+    failed: checks.filter((c) => !c.ok && !c.known),
+    known: checks.filter((c) => !c.ok && c.known),
+  };
 }
 const { failed, known } = results.checks;
 
@@ -318,16 +396,23 @@ if (!RENDER) writeFileSync(join(OUT, "results.json"), JSON.stringify(results, nu
 if (rows.length) {
   const m = results.machine;
   const subtitle = `${m.nproc} × ${m.cpuModel}, node ${results.versions.node}; median, min–max over repetitions; ${results.config.mode} run ${results.date.slice(0, 10)}`;
-  writeFileSync(join(OUT, "chart.svg"), renderChart(chartPanels(rows, results.config), { title: "intempt-edge vs posthog-node vs @segment/analytics-node (lower is better)", subtitle }));
+  writeFileSync(
+    join(OUT, "chart.svg"),
+    renderChart(chartPanels(rows, results.config), { title: "intempt-edge vs posthog-node vs @segment/analytics-node (lower is better)", subtitle }),
+  );
   writeFileSync(join(OUT, "RESULTS.md"), resultsMarkdown(results, rows, failed, known));
 }
 
-console.log(`\nintempt-edge benchmark (${results.config.mode}): ${results.machine.nproc} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB; node ${results.versions.node}; ` +
-  SDK_NAMES.map((n) => `${n} ${results.versions[n]}`).join(", "));
+console.log(
+  `\nintempt-edge benchmark (${results.config.mode}): ${results.machine.nproc} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB; node ${results.versions.node}; ` +
+    SDK_NAMES.map((n) => `${n} ${results.versions[n]}`).join(", "),
+);
 console.log("median (min–max) over repetitions; lower is better\n");
 if (rows.length) console.log(textTable(rows));
 console.log(`\nchecks: ${results.checks.passed} passed, ${failed.length} failed${known.length ? `, ${known.length} known peer limitations` : ""}`);
 for (const c of known) console.log(`  known: ${c.what}: ${c.detail}`);
 for (const c of failed) console.log(`  FAILED: ${c.what}: ${c.detail}`);
-console.log(`results: ${relative(ROOT, join(OUT, "results.json"))}, ${relative(ROOT, join(OUT, "RESULTS.md"))}, ${relative(ROOT, join(OUT, "chart.svg"))} (${results.durationS} s)`);
+console.log(
+  `results: ${relative(ROOT, join(OUT, "results.json"))}, ${relative(ROOT, join(OUT, "RESULTS.md"))}, ${relative(ROOT, join(OUT, "chart.svg"))} (${results.durationS} s)`,
+);
 process.exit(failed.length || checks.some((c) => !c.ok && !c.known) ? 1 : 0);

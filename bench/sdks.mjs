@@ -121,14 +121,22 @@ export const SDKS = {
         req.end(body);
       });
   }),
-  "ref: fetch": reference(() => (url, body) =>
-    fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body }).then(async (r) => (await r.text(), r.status)),
+  "ref: fetch": reference(
+    () => (url, body) =>
+      fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body }).then(async (r) => {
+        await r.text();
+        return r.status;
+      }),
   ),
 };
 
 /** Messages handed to the bench's outbox (the "outbox" variant's). */
 let outboxMessages = 0;
-const countingOutbox = { store: async (messages) => void (outboxMessages += messages.length) };
+const countingOutbox = {
+  store: async (messages) => {
+    outboxMessages += messages.length;
+  },
+};
 
 /** intempt-edge with `fetch: globalThis.fetch`, an outbox or an identity beforeSend, or imported from one of its entry files. */
 function variant({ fetch = false, outbox = false, beforeSend = false, file }) {

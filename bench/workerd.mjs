@@ -148,4 +148,3 @@ function cpuNs(pid) {
   }
   return total;
 }
-

@@ -115,7 +115,7 @@ export function nodeFetch(url, init = {}) {
     let cancelled = false;
     if (cancel) cancel.abort = () => (cancelled = true);
     return agent.then((entry) => {
-      if (cancelled || (init.signal && init.signal.aborted)) throw aborted();
+      if (cancelled || init.signal?.aborted) throw aborted();
       return entry === null ? viaGlobalFetch(url, init) : request(entry, target, init);
     });
   }
@@ -129,6 +129,7 @@ function viaGlobalFetch(url, init) {
     return Promise.reject(new Error("node:http could not be loaded and there is no global fetch: pass a `fetch` option"));
   }
   const { cancel, signal, headers, body, method } = init;
+  /** @type {RequestInit} */
   const options = { method: method || "POST", headers, body, redirect: "manual" };
   if (cancel) {
     const controller = new AbortController();
@@ -146,13 +147,15 @@ function request(agent, target, init) {
     // AbortSignal, which costs Node about 40 µs per request; a signal works too.
     const signal = init.signal;
     const cancel = init.cancel;
-    if (signal && signal.aborted) return reject(aborted());
+    if (signal?.aborted) return reject(aborted());
     // The core passes a plain object; a Headers (or any forEach-able) works too.
     let headers = init.headers;
     if (headers && typeof headers.forEach === "function") {
       const given = headers;
       headers = {};
-      given.forEach((value, name) => (headers[name] = value));
+      given.forEach((value, name) => {
+        headers[name] = value;
+      });
     } else {
       headers = { ...headers };
     }

@@ -5,6 +5,7 @@
 // IntemptError). Every rule lives in Rust; the outbox's consumers below only
 // carry the core's verdict on a stored batch out on each platform's queue.
 import { IntemptError } from "./error.js";
+// @ts-ignore: wasm-bindgen generates the glue at build time (pkg/intempt_edge.js)
 import { Core, configure } from "./intempt_edge.js";
 import { adaptOutbox, kvBatch, kvValue } from "./outbox.js";
 
@@ -35,7 +36,10 @@ function requestContextWaitUntil() {
   };
 }
 
-/** Called once by each runtime entry after the wasm is instantiated. */
+/**
+ * Called once by each runtime entry after the wasm is instantiated.
+ * @param {{ waitUntil?: (promise: Promise<unknown>) => void, fetch?: typeof globalThis.fetch }} [runtime]
+ */
 export function configureRuntime({ waitUntil, fetch } = {}) {
   configure(IntemptError, fetch, adaptOutbox);
   defaultWaitUntil = waitUntil;
@@ -67,24 +71,6 @@ function promised(call) {
 const REDELIVERY_DEFAULTS = { maxRetryDelayMs: 300_000, maxAttempts: 100 };
 // More messages than a Cloudflare consumer batch holds (100) is not one.
 const MAX_QUEUE_BATCH = 10_000;
-// The core's default and largest maxConcurrentRequests (src/config.rs).
-const DEFAULT_CONCURRENT_REQUESTS = 4;
-const MAX_CONCURRENT_REQUESTS = 6;
-
-// The maxConcurrentRequests the core was built with: the constructor's
-// options (the 7th argument, the 5th when it is an object, or the first in
-// the one-object form). The core has validated them when this runs; a getter
-// that answers differently (or throws) the second time gets the default.
-function concurrentRequests(first, fifth, options) {
-  const isObject = (value) => value !== null && typeof value === "object";
-  try {
-    const source = isObject(first) ? first : isObject(fifth) ? fifth : options;
-    const value = source?.maxConcurrentRequests;
-    if (Number.isInteger(value) && value >= 1 && value <= MAX_CONCURRENT_REQUESTS) return value;
-  } catch {}
-  return DEFAULT_CONCURRENT_REQUESTS;
-}
-
 function redeliveryOptions(options) {
   const out = { ...REDELIVERY_DEFAULTS };
   if (options === undefined || options === null) return out;
@@ -113,12 +99,9 @@ function warnDropped(reason) {
 
 export class SDK {
   #core;
-  // How many redeliveries of one consumer batch are in flight at once.
-  #concurrent;
 
   constructor(organization, project, apiKey, sourceId, batchTimeMs, maxBatchSize, options) {
     this.#core = new Core(organization, project, apiKey, sourceId, batchTimeMs, maxBatchSize, options);
-    this.#concurrent = concurrentRequests(organization, batchTimeMs, options);
     const fallback = typeof defaultWaitUntil === "function" ? defaultWaitUntil : requestContextWaitUntil();
     if (fallback) this.#core.useDefaultWaitUntil(fallback);
   }
@@ -140,9 +123,7 @@ export class SDK {
   }
 
   record(profileId, eventTitle, userId, accountId, properties, userAttributes, accountAttributes) {
-    return settle(() =>
-      this.#core.record(profileId, eventTitle, userId, accountId, properties, userAttributes, accountAttributes),
-    );
+    return settle(() => this.#core.record(profileId, eventTitle, userId, accountId, properties, userAttributes, accountAttributes));
   }
 
   optIn() {
@@ -245,7 +226,7 @@ export class SDK {
     const worker = async () => {
       while (next < messages.length) await one(messages[next++]);
     };
-    await Promise.all(Array.from({ length: Math.min(this.#concurrent, messages.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.#core.maxConcurrentRequests, messages.length) }, worker));
     return summary;
   }
 

@@ -93,6 +93,8 @@ function answer(status, body, headers = {}) {
  * `maxBodyBytes` (default 5 MiB → 413 above), `choices` (what choose returns),
  * `anyChooseNames` (accept choose names outside ^[a-zA-Z0-9_-]*$, which the
  * API answers with 400).
+ * @param {import("./testing.js").RecorderOptions} [options]
+ * @returns {import("./testing.js").Recorder} (checked against testing.d.ts)
  */
 export function createRecorder(options = {}) {
   const config = {

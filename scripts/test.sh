@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Every test, from a fresh machine: installs the toolchain (idempotently),
-# lints, checks the API snapshots (tests/api/), runs the JavaScript unit
-# tests (tests/js/), the host tests, the wasm tests in Node, the ingest
-# server's tests, builds and packs the npm package, and runs the
-# end-to-end suites in workerd, Deno, Bun and Node against the
-# local ingest server.
+# lints, format-checks and type-checks the JavaScript, lints the Rust, checks
+# the API snapshots (tests/api/), runs the JavaScript unit tests (tests/js/),
+# the host tests, the wasm tests in Node, the ingest server's tests, builds
+# and packs the npm package, and runs the end-to-end suites in workerd, Deno,
+# Bun and Node against the local ingest server.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -13,6 +13,10 @@ section() { printf '\n==> %s\n' "$*"; }
 
 section "setup"
 bash scripts/setup.sh
+
+section "JavaScript: lint and format (Biome, biome.jsonc), types (tsc --checkJs, tsconfig.checkjs.json); fix: npx biome check --write"
+biome ci --error-on-warnings .
+tsc -p tsconfig.checkjs.json
 
 section "format and lint (host and wasm32)"
 cargo fmt --check
@@ -32,7 +36,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target 
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target wasm32-unknown-unknown --features npm
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p intempt-edge --target wasm32-unknown-unknown --features worker
 
-section "API snapshots (tests/api/: Rust host and wasm32, index.d.ts; update: node scripts/api-snapshot.mjs --update)"
+section "API snapshots (tests/api/: Rust host and wasm32; index, testing and hono .d.ts by API Extractor; update: node scripts/api-snapshot.mjs --update)"
 node scripts/api-snapshot.mjs --check
 
 section "JavaScript unit tests (node --test tests/js/: src/wasm/host.js, the helpers the wasm imports, and the rules it shares with pkg-template/)"

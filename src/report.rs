@@ -138,9 +138,106 @@ pub struct Stats {
     pub filter_failed: u64,
 }
 
+/// The JavaScript objects' field tables: one home for the names the npm
+/// package's `flush()` and `stats()` write (src/wasm/class.rs writes from
+/// them), held to pkg-template/index.d.ts's `FlushReport`, `FlushReason`
+/// and `SDKStats` by the tests below.
+#[cfg(any(test, all(target_arch = "wasm32", feature = "npm")))]
+impl FlushReport {
+    /// The counts, as `FlushReport` names them, in order; then come
+    /// [`FlushReport::JS_TIMED_OUT`] and [`FlushReport::JS_REASONS`].
+    pub(crate) fn js_counts(&self) -> [(&'static str, u32); 7] {
+        [
+            ("delivered", self.delivered),
+            ("failed", self.failed),
+            ("dropped", self.dropped),
+            ("pending", self.pending),
+            ("stored", self.stored),
+            ("retries", self.retries),
+            ("requests", self.requests),
+        ]
+    }
+    pub(crate) const JS_TIMED_OUT: &'static str = "timedOut";
+    pub(crate) const JS_REASONS: &'static str = "reasons";
+}
+
+#[cfg(any(test, all(target_arch = "wasm32", feature = "npm")))]
+impl Reason {
+    /// `FlushReason`'s fields, in the order the JavaScript report writes them.
+    pub(crate) const JS_FIELDS: [&'static str; 5] =
+        ["fate", "cause", "status", "message", "events"];
+
+    /// The fate as the JavaScript report writes it.
+    #[cfg(all(target_arch = "wasm32", feature = "npm"))]
+    pub(crate) fn js_fate(&self) -> &'static str {
+        match self.fate {
+            Fate::Failed => "failed",
+            Fate::Dropped => "dropped",
+            Fate::Stored => "stored",
+        }
+    }
+}
+
+#[cfg(any(test, all(target_arch = "wasm32", feature = "npm")))]
+impl Stats {
+    /// The counters, as `SDKStats` names them, in order.
+    pub(crate) fn js_counts(&self) -> [(&'static str, u64); 8] {
+        [
+            ("queued", u64::from(self.queued)),
+            ("inFlight", u64::from(self.in_flight)),
+            ("delivered", self.delivered),
+            ("dropped", self.dropped),
+            ("optedOut", self.opted_out),
+            ("stored", self.stored),
+            ("filtered", self.filtered),
+            ("filterFailed", self.filter_failed),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The field names of `interface name` in pkg-template/index.d.ts, in order.
+    fn declared(name: &str) -> std::vec::Vec<std::string::String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pkg-template/index.d.ts");
+        let dts = std::fs::read_to_string(&path).unwrap();
+        let start = dts
+            .find(&std::format!("export interface {name} {{"))
+            .unwrap_or_else(|| panic!("no {name}"));
+        let end = start + dts[start..].find("\n}").unwrap();
+        dts[start..end]
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .filter(|line| !line.starts_with("/**") && !line.starts_with('*') && !line.is_empty())
+            .filter_map(|line| {
+                line.split_once(':')
+                    .map(|(field, _)| field.trim_end_matches('?').to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_js_field_tables_are_the_declarations() {
+        let report = FlushReport::default();
+        let mut fields: std::vec::Vec<&str> =
+            report.js_counts().iter().map(|(name, _)| *name).collect();
+        fields.extend([FlushReport::JS_TIMED_OUT, FlushReport::JS_REASONS]);
+        assert_eq!(fields, declared("FlushReport"), "FlushReport in index.d.ts");
+        assert_eq!(
+            Reason::JS_FIELDS.to_vec(),
+            declared("FlushReason"),
+            "FlushReason in index.d.ts"
+        );
+        let stats: std::vec::Vec<&str> = Stats::default()
+            .js_counts()
+            .iter()
+            .map(|(name, _)| *name)
+            .collect();
+        assert_eq!(stats, declared("SDKStats"), "SDKStats in index.d.ts");
+    }
 
     #[test]
     fn an_outcome_has_one_cause() {

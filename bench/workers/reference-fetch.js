@@ -11,11 +11,22 @@ export default {
     const headers = { "Content-Type": "application/json", Authorization: "Basic YmVuY2g6c2VjcmV0" };
     const sends = [];
     let batch = [];
-    const send = (payload) => sends.push(fetch(target, { method: "POST", headers, body: JSON.stringify({ track: [{ name: TITLE, payload }] }) })
-      .then(async (r) => (await r.text(), r.ok ? payload.length : 0), () => 0));
+    const send = (payload) =>
+      sends.push(
+        fetch(target, { method: "POST", headers, body: JSON.stringify({ track: [{ name: TITLE, payload }] }) }).then(
+          async (r) => {
+            await r.text();
+            return r.ok ? payload.length : 0;
+          },
+          () => 0,
+        ),
+      );
     const track = (profileId, title, data) => {
       batch.push({ eventId: crypto.randomUUID(), timestamp: new Date().toISOString(), profileId, data });
-      if (batch.length === BATCH) (send(batch), (batch = []));
+      if (batch.length === BATCH) {
+        send(batch);
+        batch = [];
+      }
     };
     const t0 = performance.now();
     for (let i = 0; i < n; i++) track(PROFILES[i % 100], TITLE, PROPS);

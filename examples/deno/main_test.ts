@@ -24,10 +24,13 @@ Deno.test("a visit to /buy tracks a Purchase", async () => {
   const response = await handle(new Request("https://shop.example/buy?profile=p1"));
 
   assertEquals(await response.text(), "ok, delivered 2\n");
-  assertEquals(recorder.events().map((e) => [e.name, e.item.profileId, e.item.data]), [
-    ["Page View", "p1", { path: "/buy", runtime: "deno" }],
-    ["Purchase", "p1", { price_amount: 50, product_name: "Shoes" }],
-  ]);
+  assertEquals(
+    recorder.events().map((e) => [e.name, e.item.profileId, e.item.data]),
+    [
+      ["Page View", "p1", { path: "/buy", runtime: "deno" }],
+      ["Purchase", "p1", { price_amount: 50, product_name: "Shoes" }],
+    ],
+  );
   await intempt.close();
 });
 
@@ -37,7 +40,13 @@ Deno.test("a 503 is retried and the event still arrives", async () => {
 
   await handle(new Request("https://shop.example/?profile=p2"));
 
-  assertEquals(recorder.requests().map((r) => r.status), [503, 201]);
-  assertEquals(recorder.events().map((e) => e.name), ["Page View"]);
+  assertEquals(
+    recorder.requests().map((r) => r.status),
+    [503, 201],
+  );
+  assertEquals(
+    recorder.events().map((e) => e.name),
+    ["Page View"],
+  );
   await intempt.close();
 });

@@ -34,10 +34,13 @@ test("a visit to /buy tracks a Purchase", async () => {
   // Settled, whichever flush sent them: the batch timer's (100 ms) may have
   // started before this one on a busy machine.
   assert.equal(report.pending, 0);
-  assert.deepEqual(recorder.events().map((e) => [e.name, e.item.profileId, e.item.data]), [
-    ["Page View", "p1", { path: "/buy", runtime: "node" }],
-    ["Purchase", "p1", { price_amount: 50, product_name: "Shoes" }],
-  ]);
+  assert.deepEqual(
+    recorder.events().map((e) => [e.name, e.item.profileId, e.item.data]),
+    [
+      ["Page View", "p1", { path: "/buy", runtime: "node" }],
+      ["Purchase", "p1", { price_amount: 50, product_name: "Shoes" }],
+    ],
+  );
 });
 
 test("a 429 with Retry-After is retried and the event still arrives", async () => {
@@ -47,6 +50,12 @@ test("a 429 with Retry-After is retried and the event still arrives", async () =
   const report = await intempt.flush();
 
   assert.equal(report.pending, 0);
-  assert.deepEqual(recorder.requests().map((r) => r.status), [429, 201]);
-  assert.deepEqual(recorder.events().map((e) => e.name), ["Page View"]);
+  assert.deepEqual(
+    recorder.requests().map((r) => r.status),
+    [429, 201],
+  );
+  assert.deepEqual(
+    recorder.events().map((e) => e.name),
+    ["Page View"],
+  );
 });

@@ -18,7 +18,7 @@ use crate::client::{Filter, Redelivery};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Choose, Consent, Event, OptimizationType, RecordBuilder, Selector, ValidUntil};
 use crate::json::write_str;
-use crate::report::{Fate, FlushReport};
+use crate::report::{FlushReport, Reason};
 use crate::text::{cat, put_u64};
 use crate::transport;
 
@@ -73,45 +73,52 @@ fn from_json(json: &str) -> JsValue {
     js_sys::JSON::parse(json).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// `{"name":n,…` from a field table (report.rs: one home for the names).
+fn put_counts<N: Into<u64>>(
+    json: &mut String,
+    counts: impl IntoIterator<Item = (&'static str, N)>,
+) {
+    for (name, n) in counts {
+        json.push_str(if json.is_empty() { "{\"" } else { ",\"" });
+        json.push_str(name);
+        json.push_str("\":");
+        put_u64(json, n.into());
+    }
+}
+
+/// `,"name":` — the next field of an object already started.
+fn put_key(json: &mut String, name: &str) {
+    json.push_str(",\"");
+    json.push_str(name);
+    json.push_str("\":");
+}
+
 fn report_to_js(report: &FlushReport) -> JsValue {
     let mut json = String::with_capacity(160);
-    let counts = [
-        ("{\"delivered\":", report.delivered),
-        (",\"failed\":", report.failed),
-        (",\"dropped\":", report.dropped),
-        (",\"pending\":", report.pending),
-        (",\"stored\":", report.stored),
-        (",\"retries\":", report.retries),
-        (",\"requests\":", report.requests),
-    ];
-    for (key, n) in counts {
-        json.push_str(key);
-        put_u64(&mut json, u64::from(n));
-    }
-    json.push_str(if report.timed_out {
-        r#","timedOut":true,"reasons":["#
-    } else {
-        r#","timedOut":false,"reasons":["#
-    });
+    put_counts(&mut json, report.js_counts());
+    put_key(&mut json, FlushReport::JS_TIMED_OUT);
+    json.push_str(if report.timed_out { "true" } else { "false" });
+    put_key(&mut json, FlushReport::JS_REASONS);
+    json.push('[');
+    let [fate, cause, status, message, events] = Reason::JS_FIELDS;
     for (i, reason) in report.reasons.iter().enumerate() {
-        let fate = match reason.fate {
-            Fate::Failed => "failed",
-            Fate::Dropped => "dropped",
-            Fate::Stored => "stored",
-        };
-        json.push_str(if i == 0 { "" } else { "," });
-        json.push_str(r#"{"fate":""#);
+        json.push_str(if i == 0 { "{\"" } else { ",{\"" });
         json.push_str(fate);
-        json.push_str(r#"","cause":""#);
+        json.push_str("\":\"");
+        json.push_str(reason.js_fate());
+        json.push('"');
+        put_key(&mut json, cause);
+        json.push('"');
         json.push_str(reason.cause.as_str());
-        json.push_str(r#"","status":"#);
+        json.push('"');
+        put_key(&mut json, status);
         match reason.status {
             Some(status) => put_u64(&mut json, u64::from(status)),
             None => json.push_str("null"),
         }
-        json.push_str(r#","message":"#);
+        put_key(&mut json, message);
         write_str(&mut json, &reason.message);
-        json.push_str(r#","events":"#);
+        put_key(&mut json, events);
         put_u64(&mut json, u64::from(reason.events));
         json.push('}');
     }
@@ -190,6 +197,13 @@ impl Core {
     #[wasm_bindgen(js_name = useDefaultWaitUntil)]
     pub fn use_default_wait_until(&self, wait_until: Function) {
         self.edge.use_default_wait_until(wait_until);
+    }
+
+    /// The `maxConcurrentRequests` the client was built with: how many
+    /// stored batches the package's queue consumer redelivers at once.
+    #[wasm_bindgen(getter, js_name = maxConcurrentRequests)]
+    pub fn max_concurrent_requests(&self) -> u32 {
+        self.edge.config().max_concurrent_requests
     }
 
     fn budget(&self) -> usize {
@@ -496,25 +510,9 @@ impl Core {
 
     /// Counters over the client's life.
     pub fn stats(&self) -> JsValue {
-        let stats = self.edge.stats();
-        from_json(&cat!(
-            r#"{"queued":"#,
-            stats.queued,
-            r#","inFlight":"#,
-            stats.in_flight,
-            r#","delivered":"#,
-            stats.delivered,
-            r#","dropped":"#,
-            stats.dropped,
-            r#","optedOut":"#,
-            stats.opted_out,
-            r#","stored":"#,
-            stats.stored,
-            r#","filtered":"#,
-            stats.filtered,
-            r#","filterFailed":"#,
-            stats.filter_failed,
-            r#"}"#
-        ))
+        let mut json = String::with_capacity(160);
+        put_counts(&mut json, self.edge.stats().js_counts());
+        json.push('}');
+        from_json(&json)
     }
 }

@@ -53,25 +53,34 @@ export function kindOf(v, maxLen) {
     if (p === Object.prototype || p === null) return KIND.object;
     if (p === Date.prototype) return KIND.date;
     return KIND.other;
-  } catch (_) { return KIND.threw; }
+  } catch (_) {
+    return KIND.threw;
+  }
 }
 export function str(v, maxLen) {
   return typeof v === "string" && v.length <= maxLen ? v : undefined;
 }
 export function readField(o, key) {
-  try { return { ok: true, value: o[key] }; } catch (_) { return { ok: false, value: undefined }; }
+  try {
+    return { ok: true, value: o[key] };
+  } catch (_) {
+    return { ok: false, value: undefined };
+  }
 }
 // The string keys of an options object (long ones cut: no option name is
 // long), or null if listing them threw.
 export function ownKeys(o) {
   try {
-    const keys = Reflect.ownKeys(o), out = [];
+    const keys = Reflect.ownKeys(o),
+      out = [];
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
       if (typeof k === "string") out[out.length] = k.length > 64 ? k.slice(0, 64) + "…" : k;
     }
     return out;
-  } catch (_) { return null; }
+  } catch (_) {
+    return null;
+  }
 }
 // A copy of an array of strings, or a fault { code, index, kind, length }:
 // `length` is read once and checked before any item is.
@@ -101,17 +110,34 @@ export function stringList(v, maxItems, maxChars) {
 // with the reason in faultKind()/faultPath(): a PROBLEM, or the KIND of a value
 // JSON cannot carry (PROBLEM.notAnObject + its KIND at the top).
 let fault = { kind: 0, path: "" };
-export function faultKind() { return fault.kind; }
-export function faultPath() { return fault.path; }
-function fail(kind) { fault = { kind, path: "" }; return undefined; }
-function at(segment) { fault.path = segment + fault.path; return undefined; }
+export function faultKind() {
+  return fault.kind;
+}
+export function faultPath() {
+  return fault.path;
+}
+function fail(kind) {
+  fault = { kind, path: "" };
+  return undefined;
+}
+function at(segment) {
+  fault.path = segment + fault.path;
+  return undefined;
+}
 function write(v, depth, maxDepth) {
   switch (typeof v) {
-    case "string": return JSON.stringify(v);
-    case "number": return Number.isFinite(v) ? JSON.stringify(v) : fail(PROBLEM.nonFinite);
-    case "boolean": return v ? "true" : "false";
-    case "undefined": return fail(PROBLEM.undefinedInArray);
-    case "function": case "symbol": case "bigint": return fail(KIND[typeof v]);
+    case "string":
+      return JSON.stringify(v);
+    case "number":
+      return Number.isFinite(v) ? JSON.stringify(v) : fail(PROBLEM.nonFinite);
+    case "boolean":
+      return v ? "true" : "false";
+    case "undefined":
+      return fail(PROBLEM.undefinedInArray);
+    case "function":
+    case "symbol":
+    case "bigint":
+      return fail(KIND[typeof v]);
   }
   if (v === null) return "null";
   if (depth >= maxDepth) return fail(PROBLEM.tooDeep);
@@ -168,7 +194,22 @@ export function propsJson(v, maxLen, maxDepth) {
 // name), in the order beforeSend hands them back: strings, then objects.
 const EVENT_KEYS = ["name", "profileId", "userId", "accountId", "anotherUserId", "data", "userAttributes", "accountAttributes"];
 const STRING_KEYS = 5;
-const NAMES = ["a string", "a number", "a boolean", "null", "undefined", "an array", "an object", "a Date", "a function", "a symbol", "a BigInt", "a class instance", "a value that threw when read", "a string"];
+const NAMES = [
+  "a string",
+  "a number",
+  "a boolean",
+  "null",
+  "undefined",
+  "an array",
+  "an object",
+  "a Date",
+  "a function",
+  "a symbol",
+  "a BigInt",
+  "a class instance",
+  "a value that threw when read",
+  "a string",
+];
 function what(v) {
   return NAMES[kindOf(v, Infinity)];
 }
@@ -240,30 +281,47 @@ function quietly(p) {
 }
 // A logger or waitUntil: what it throws or returns is ignored.
 export function callGuarded(f, arg) {
-  try { quietly(f(arg)); } catch (_) {}
+  try {
+    quietly(f(arg));
+  } catch (_) {}
 }
 export function consoleLog(line) {
-  try { console.log(line); } catch (_) {}
+  try {
+    console.log(line);
+  } catch (_) {}
 }
 // Cloudflare Workers (workerd): each request runs in a context of its own.
 export function hasRequestContexts() {
-  try { return typeof navigator === "object" && navigator !== null && navigator.userAgent === "Cloudflare-Workers"; } catch (_) { return false; }
+  try {
+    return typeof navigator === "object" && navigator !== null && navigator.userAgent === "Cloudflare-Workers";
+  } catch (_) {
+    return false;
+  }
 }
 export function consoleWarn(line) {
-  try { console.warn(line); } catch (_) {}
+  try {
+    console.warn(line);
+  } catch (_) {}
 }
 // Without a class that works, an Error shaped as the package's IntemptError
 // (pkg-template/error.js; tests/js/error.test.mjs holds the two together).
 export function makeError(Class, code, message, status) {
-  try { if (typeof Class === "function") return new Class(code, message, status); } catch (_) {}
-  const e = new Error(message);
+  try {
+    if (typeof Class === "function") return new Class(code, message, status);
+  } catch (_) {}
+  const e = /** @type {Error & { code?: string, status?: number }} */ (new Error(message));
   e.name = "IntemptError";
   e.code = code;
   if (status !== undefined) e.status = status;
   return e;
 }
 export function fillRandom(buf) {
-  try { crypto.getRandomValues(buf); return true; } catch (_) { return false; }
+  try {
+    crypto.getRandomValues(buf);
+    return true;
+  } catch (_) {
+    return false;
+  }
 }
 // setTimeout's delay is a signed 32-bit number (a longer one fires at once).
 const MAX_DELAY = 2147483647;
@@ -278,14 +336,18 @@ export function setTimer(callback, ms, unref) {
   if (unref) {
     try {
       // Node and Bun: the timer is an object with unref(); Deno: a number.
-      if (id !== null && typeof id === "object" && typeof id.unref === "function") id.unref();
-      else if (typeof Deno === "object" && Deno !== null && typeof Deno.unrefTimer === "function") Deno.unrefTimer(id);
+      const timer = /** @type {any} */ (id);
+      const deno = /** @type {any} */ (globalThis).Deno;
+      if (timer !== null && typeof timer === "object" && typeof timer.unref === "function") timer.unref();
+      else if (typeof deno === "object" && deno !== null && typeof deno.unrefTimer === "function") deno.unrefTimer(timer);
     } catch (_) {}
   }
   return id;
 }
 export function clearTimer(id) {
-  try { clearTimeout(id); } catch (_) {}
+  try {
+    clearTimeout(id);
+  } catch (_) {}
 }
 // ---- the transport ----------------------------------------------------------
 // A thrown value as one short line, from primitives only (no toString runs).
@@ -298,9 +360,14 @@ function describe(e, fallback) {
     if (typeof e === "string") {
       out = e;
     } else if (e !== null && (typeof e === "object" || typeof e === "function")) {
-      let name = "", message = "";
-      try { name = line(e.name); } catch (_) {}
-      try { message = line(e.message); } catch (_) {}
+      let name = "",
+        message = "";
+      try {
+        name = line(e.name);
+      } catch (_) {}
+      try {
+        message = line(e.message);
+      } catch (_) {}
       out = name && message ? name + ": " + message : name || message;
       if (out) {
         try {
@@ -326,7 +393,8 @@ const result = (outcome, status, retryAfter, body, error) => ({ outcome, status,
 // the global fetch called on globalThis). headerLines: "name\nvalue\n" per header. The promise always
 // resolves, within timeoutMs, to { outcome, status, retryAfter, body, error };
 // the response's body is always read (or the request aborted). The error
-// text never holds the URL's query or the Authorization header.
+// text may quote the URL or the headers: the Rust side redacts it
+// (transport::Secrets) before anything keeps it.
 // Once a status line has said 2xx the request was delivered, whatever its
 // body does: a body that fails (text() rejects) or is still arriving at
 // timeoutMs gives outcome ok with that status and an empty body (the request
@@ -334,27 +402,7 @@ const result = (outcome, status, retryAfter, body, error) => ({ outcome, status,
 // again. Likewise a redirect stays a redirect. (A text() that throws at once
 // is no Response's: a network error, as before.)
 export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBody) {
-  const secrets = [];
-  const q = url.indexOf("?");
-  if (q >= 0) {
-    secrets.push(url.slice(q));
-    const parts = url.slice(q + 1).split("&");
-    for (let i = 0; i < parts.length; i++) {
-      const v = parts[i].slice(parts[i].indexOf("=") + 1);
-      if (v.length >= 4) {
-        secrets.push(v);
-        try { secrets.push(decodeURIComponent(v)); } catch (_) {}
-      }
-    }
-  }
   const pairs = headerLines.split("\n");
-  for (let i = 0; i + 1 < pairs.length; i += 2) {
-    if (pairs[i].toLowerCase() === "authorization") secrets.push(pairs[i + 1], pairs[i + 1].replace(/^\S+\s+/, ""));
-  }
-  const redact = (text) => {
-    for (let i = 0; i < secrets.length; i++) if (secrets[i]) text = text.split(secrets[i]).join("[redacted]");
-    return text;
-  };
   const f = fetchFn ?? defaultFetch;
   // The runtime's own transport takes plain headers and a `cancel` hook
   // instead of a Headers and an AbortSignal (on Node these cost about as
@@ -362,7 +410,10 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
   // body than is read here.
   const own = f !== undefined && f === defaultFetch;
   return new Promise((resolve) => {
-    let done = false, controller, timer, answered;
+    let done = false,
+      controller,
+      timer,
+      answered;
     const cancel = {};
     const finish = (r) => {
       if (done) return;
@@ -370,21 +421,37 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
       clearTimer(timer);
       resolve(r);
     };
-    const fail = (what, e) => finish(result(SENT.network, 0, undefined, "", redact(what + describe(e, what ? "it threw a non-Error" : "fetch failed"))));
-    if (!own) try { controller = new AbortController(); } catch (_) {}
-    timer = setTimer(() => {
-      try { if (controller) controller.abort(); else if (cancel.abort) cancel.abort(); } catch (_) {}
-      finish(answered || result(SENT.timeout, 0, undefined, "", ""));
-    }, timeoutMs, detached);
+    const fail = (what, e) => finish(result(SENT.network, 0, undefined, "", what + describe(e, what ? "it threw a non-Error" : "fetch failed")));
+    if (!own)
+      try {
+        controller = new AbortController();
+      } catch (_) {}
+    timer = setTimer(
+      () => {
+        try {
+          if (controller) controller.abort();
+          else if (cancel.abort) cancel.abort();
+        } catch (_) {}
+        finish(answered || result(SENT.timeout, 0, undefined, "", ""));
+      },
+      timeoutMs,
+      detached,
+    );
     // A response whose body we no longer want: read it anyway, so it does not
     // hold its connection (an aborted request has none left to read).
-    const drain = (r) => { try { quietly(r.text()); } catch (_) {} };
+    const drain = (r) => {
+      try {
+        quietly(r.text());
+      } catch (_) {}
+    };
     const received = (r) => {
       if (done) return drain(r);
       if (r === null || (typeof r !== "object" && typeof r !== "function")) {
         return fail("", "fetch resolved to something that is not a Response");
       }
-      let status, redirected = false, retryAfter;
+      let status,
+        redirected = false,
+        retryAfter;
       try {
         status = r.status;
       } catch (e) {
@@ -395,7 +462,9 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
         drain(r);
         return fail("", "fetch resolved to something that is not a Response (no numeric status)");
       }
-      try { redirected = r.redirected === true || r.type === "opaqueredirect" || status === 0; } catch (_) {}
+      try {
+        redirected = r.redirected === true || r.type === "opaqueredirect" || status === 0;
+      } catch (_) {}
       try {
         const h = r.headers;
         const v = h !== null && typeof h === "object" && typeof h.get === "function" ? h.get("retry-after") : undefined;
@@ -429,6 +498,7 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
         if (own) headers[pairs[i]] = pairs[i + 1];
         else headers.append(pairs[i], pairs[i + 1]);
       }
+      /** @type {RequestInit & { cancel?: object, maxBody?: number }} */
       const init = { method: "POST", headers, body, redirect: "manual" };
       if (controller) init.signal = controller.signal;
       if (own) {
@@ -440,7 +510,13 @@ export function send(fetchFn, url, headerLines, body, timeoutMs, detached, maxBo
       return fail("", e);
     }
     new Promise((ok) => ok(pending)).then(
-      (r) => { try { received(r); } catch (e) { fail("", e); } },
+      (r) => {
+        try {
+          received(r);
+        } catch (e) {
+          fail("", e);
+        }
+      },
       (e) => fail("", e),
     );
   });
@@ -471,7 +547,8 @@ export function adaptOutbox(v) {
 }
 export function store(target, messages, timeoutMs, detached) {
   return new Promise((resolve) => {
-    let done = false, timer;
+    let done = false,
+      timer;
     const finish = (why) => {
       if (done) return;
       done = true;
@@ -481,7 +558,10 @@ export function store(target, messages, timeoutMs, detached) {
     timer = setTimer(() => finish("it did not finish within " + timeoutMs + " ms"), timeoutMs, detached);
     try {
       const p = target.store(messages);
-      new Promise((ok) => ok(p)).then(() => finish(undefined), (e) => finish(describe(e, "it rejected")));
+      new Promise((ok) => ok(p)).then(
+        () => finish(undefined),
+        (e) => finish(describe(e, "it rejected")),
+      );
     } catch (e) {
       finish(describe(e, "it threw"));
     }

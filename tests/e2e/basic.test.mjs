@@ -64,7 +64,10 @@ test("node: track() reaches the server byte-exact", async () => {
   await assertDelivered("node", parse("node", result));
 });
 
-for (const [runtime, major] of [["node18", 18], ["node22", 22]]) {
+for (const [runtime, major] of [
+  ["node18", 18],
+  ["node22", 22],
+]) {
   test(`${runtime}: track() reaches the server byte-exact`, async () => {
     const version = await run(nodeBinary(runtime), ["--version"]);
     assert.match(version.stdout, new RegExp(`^v${major}\\.`));
@@ -78,7 +81,11 @@ for (const [runtime, major] of [["node18", 18], ["node22", 22]]) {
 // it is import only (README, "Node versions").
 test("require() of the package: Node 20 and 22 load it, Node 18 refuses with ERR_REQUIRE_ESM", async () => {
   const code = 'try { const { SDK } = require("intempt-edge"); console.log(typeof SDK); } catch (error) { console.log(error.code); }';
-  for (const [runtime, want] of [["node", "function"], ["node18", "ERR_REQUIRE_ESM"], ["node22", "function"]]) {
+  for (const [runtime, want] of [
+    ["node", "function"],
+    ["node18", "ERR_REQUIRE_ESM"],
+    ["node22", "function"],
+  ]) {
     const result = await run(nodeBinary(runtime), ["-e", code], { cwd: app });
     assert.equal(result.stdout.trim(), want, `${runtime}: ${result.stderr}`);
   }
@@ -117,7 +124,11 @@ for (const bindingRealm of ["node", "function"]) {
   test(`edge-runtime: track() reaches the server byte-exact (bundled with edge-light, wasm binding of the ${bindingRealm === "node" ? "Node" : "function's"} realm)`, async () => {
     const bundle = await bundleEdgeFunction(join(app, "edge-basic.js"));
     const entries = bundle.inputs.filter((file) => file.includes("node_modules/intempt-edge/") && !/intempt_edge\.js$|sdk\.js$/.test(file));
-    assert.deepEqual(entries.map((file) => file.replace(/^.*\//, "")), ["edge-light.js"], "the edge-light entry is bundled, and no other");
+    assert.deepEqual(
+      entries.map((file) => file.replace(/^.*\//, "")),
+      ["edge-light.js"],
+      "the edge-light entry is bundled, and no other",
+    );
     assert.equal(bundle.wasm.size, 1, "the .wasm became one module binding");
     const edge = await startEdgeFunction(bundle, { bindingRealm });
     try {

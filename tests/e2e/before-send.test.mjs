@@ -25,7 +25,11 @@ const SUSPICIOUS = /panicked|unreachable|RuntimeError/i;
 
 async function check(runtime, result) {
   assert.equal(result.code, 0, `${runtime} exited with ${result.code}:\n${result.stderr}`);
-  assert.deepEqual(`${result.stdout}\n${result.stderr}`.split("\n").filter((l) => SUSPICIOUS.test(l)), [], "no trap");
+  assert.deepEqual(
+    `${result.stdout}\n${result.stderr}`.split("\n").filter((l) => SUSPICIOUS.test(l)),
+    [],
+    "no trap",
+  );
   await verify(runtime, JSON.parse(result.stdout.trim().split("\n").pop()));
 }
 
@@ -40,8 +44,17 @@ async function verify(runtime, out) {
   assert.equal(out.stats.filterFailed, 5, "Boom, Async, Trap, Huge, Forgot");
   assert.equal(out.stats.delivered, 6);
   assert.equal(out.debug.length, 5, out.debug.join("\n"));
-  for (const why of ["it threw Error: hook bug", "it returned a promise", "threw when read: Error: trap", "larger than the per-event limit", "it returned undefined"]) {
-    assert.ok(out.debug.some((l) => l.includes(why)), `a debug line says ${why}: ${out.debug.join("\n")}`);
+  for (const why of [
+    "it threw Error: hook bug",
+    "it returned a promise",
+    "threw when read: Error: trap",
+    "larger than the per-event limit",
+    "it returned undefined",
+  ]) {
+    assert.ok(
+      out.debug.some((l) => l.includes(why)),
+      `a debug line says ${why}: ${out.debug.join("\n")}`,
+    );
   }
   assert.equal(out.warnings.length, 1, "one warning line, then one a minute");
   assert.match(out.warnings[0], /Fix the hook: return the event/);
@@ -53,7 +66,11 @@ async function verify(runtime, out) {
     return { name: e.name, ...rest };
   });
   const byName = (name) => seen.filter((e) => e.name === name);
-  assert.deepEqual(byName("Purchase"), [{ name: "Purchase", profileId: p, data: { amount: 42.5, runtime } }], "redacted and enriched; the sampled one never sent");
+  assert.deepEqual(
+    byName("Purchase"),
+    [{ name: "Purchase", profileId: p, data: { amount: 42.5, runtime } }],
+    "redacted and enriched; the sampled one never sent",
+  );
   assert.deepEqual(byName("Signed up"), [{ name: "Signed up", profileId: p, userId: "u1", userAttributes: { plan: "pro", source: "hook" } }]);
   assert.deepEqual(byName("Identify"), [{ name: "Identify", profileId: p, userId: "u1", anotherUserId: "u2" }]);
   assert.deepEqual(byName("Visit"), [{ name: "Visit", profileId: p, userId: "u1", data: { page: "/", runtime } }]);
@@ -85,7 +102,11 @@ test("workerd: beforeSend redacts, enriches, samples and fails safely; the serve
     const query = new URLSearchParams({ endpoint: server.url, apiKey: API_KEY });
     const response = await worker.dispatchFetch(`http://example.com/?${query}`);
     assert.equal(response.status, 200, await response.clone().text());
-    assert.deepEqual(output.filter((l) => SUSPICIOUS.test(l)), [], "no trap in workerd's output");
+    assert.deepEqual(
+      output.filter((l) => SUSPICIOUS.test(l)),
+      [],
+      "no trap in workerd's output",
+    );
     await verify("workerd", await response.json());
   } finally {
     await worker.dispose();

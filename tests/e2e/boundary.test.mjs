@@ -78,13 +78,28 @@ async function cli(runtime, mode, args, { timeoutMs = 60_000 } = {}) {
   const [command, argv] = COMMANDS[runtime]([mode, JSON.stringify(args)]);
   const child = await run(command, argv, { cwd: app, env: { DENO_NO_UPDATE_CHECK: "1", ...envOf(runtime) }, timeoutMs });
   const line = child.stdout.split("\n").find((l) => l.startsWith("BOUNDARY-RESULT "));
-  const other = `${child.stdout.split("\n").filter((l) => !l.startsWith("BOUNDARY-RESULT ")).join("\n")}\n${child.stderr}`;
-  assert.ok(line, `${runtime} printed no result (exit ${child.code}, signal ${child.signal}${child.signal === "SIGKILL" ? `: killed after ${timeoutMs} ms` : ""}):\n${other.slice(0, 3000)}`);
+  const other = `${child.stdout
+    .split("\n")
+    .filter((l) => !l.startsWith("BOUNDARY-RESULT "))
+    .join("\n")}\n${child.stderr}`;
+  assert.ok(
+    line,
+    `${runtime} printed no result (exit ${child.code}, signal ${child.signal}${child.signal === "SIGKILL" ? `: killed after ${timeoutMs} ms` : ""}):\n${other.slice(0, 3000)}`,
+  );
   assert.equal(child.code, 0, `${runtime} exited with ${child.code}:\n${child.stderr.slice(0, 3000)}`);
   // Node: nothing on stderr but the SDK's own warnings (a failing transport
   // is what these scenarios are; tests/e2e/warnings.test.mjs checks the lines).
-  if (runtime.startsWith("node")) assert.deepEqual(child.stderr.split("\n").filter((l) => l && !SDK_WARNING.test(l)), [], "node wrote nothing else to stderr");
-  assert.deepEqual(other.split("\n").filter((l) => SUSPICIOUS.test(l)), [], `no trap in ${runtime}'s output`);
+  if (runtime.startsWith("node"))
+    assert.deepEqual(
+      child.stderr.split("\n").filter((l) => l && !SDK_WARNING.test(l)),
+      [],
+      "node wrote nothing else to stderr",
+    );
+  assert.deepEqual(
+    other.split("\n").filter((l) => SUSPICIOUS.test(l)),
+    [],
+    `no trap in ${runtime}'s output`,
+  );
   return JSON.parse(line.slice("BOUNDARY-RESULT ".length));
 }
 
@@ -107,8 +122,15 @@ async function workerd(path, args, { timeoutMs = 60_000 } = {}) {
     ]);
     const text = await response.text();
     assert.equal(response.status, 200, text.slice(0, 3000));
-    assert.ok(output.some((l) => l.startsWith("boundary-worker: ")), "workerd's output was captured");
-    assert.deepEqual(output.filter((l) => /Uncaught|panicked|unreachable|RuntimeError/i.test(l)), [], "nothing uncaught and no trap in workerd's output");
+    assert.ok(
+      output.some((l) => l.startsWith("boundary-worker: ")),
+      "workerd's output was captured",
+    );
+    assert.deepEqual(
+      output.filter((l) => /Uncaught|panicked|unreachable|RuntimeError/i.test(l)),
+      [],
+      "nothing uncaught and no trap in workerd's output",
+    );
     return JSON.parse(text);
   } finally {
     clearTimeout(timer);
@@ -136,13 +158,17 @@ function assertSettledInTime(outcome, deadlineMs, what) {
   assert.ok(!outcome.notPromise, `${what} did not return a promise`);
   assert.ok(outcome.settled, `${what} did not settle (given up after ${outcome.ms} ms; its deadline is ${deadlineMs} ms)`);
   const lag = outcome.lagMs ?? 0;
-  assert.ok(outcome.ms - lag <= deadlineMs + SLACK_MS, `${what} settled after ${outcome.ms} ms (event loop blocked ${lag} ms of it), past its deadline ${deadlineMs} ms + ${SLACK_MS} ms`);
+  assert.ok(
+    outcome.ms - lag <= deadlineMs + SLACK_MS,
+    `${what} settled after ${outcome.ms} ms (event loop blocked ${lag} ms of it), past its deadline ${deadlineMs} ms + ${SLACK_MS} ms`,
+  );
 }
 
 function assertFlushResolved(outcome, deadlineMs, what) {
   assertSettledInTime(outcome, deadlineMs, what);
   assert.ok(outcome.resolved, `${what} rejected: ${JSON.stringify(outcome.error)}`);
-  for (const key of ["delivered", "failed", "dropped", "pending"]) assert.equal(typeof outcome.value?.[key], "number", `${what} resolved with a report (${key})`);
+  for (const key of ["delivered", "failed", "dropped", "pending"])
+    assert.equal(typeof outcome.value?.[key], "number", `${what} resolved with a report (${key})`);
 }
 
 function assertRejected(outcome, deadlineMs, codes, what) {
@@ -157,7 +183,11 @@ function assertRejected(outcome, deadlineMs, codes, what) {
 async function assertStoredOnce(profile, seqs, srv = server) {
   const events = (await control(srv, "events")).filter((e) => e.item.profileId === profile);
   const ids = new Set(events.map((e) => e.item.eventId));
-  assert.deepEqual(events.map((e) => e.item.data.seq).sort((a, b) => a - b), seqs, `the server stored each event of ${profile} once`);
+  assert.deepEqual(
+    events.map((e) => e.item.data.seq).sort((a, b) => a - b),
+    seqs,
+    `the server stored each event of ${profile} once`,
+  );
   assert.equal(ids.size, events.length, "no event stored twice");
 }
 
@@ -175,7 +205,11 @@ async function assertStoredOnceOrResent(profile, seqs, flushes) {
     if (!idsBySeq.has(e.item.data.seq)) idsBySeq.set(e.item.data.seq, new Set());
     idsBySeq.get(e.item.data.seq).add(e.item.eventId);
   }
-  assert.deepEqual([...idsBySeq.keys()].sort((a, b) => a - b), seqs, `the server stored each event of ${profile}`);
+  assert.deepEqual(
+    [...idsBySeq.keys()].sort((a, b) => a - b),
+    seqs,
+    `the server stored each event of ${profile}`,
+  );
   for (const [seq, ids] of idsBySeq) assert.equal(ids.size, 1, `event ${seq}: one eventId however many copies`);
   if (events.length > seqs.length) {
     // Resent within a flush (retries), or given back after a timeout and
@@ -214,7 +248,11 @@ function assertHostileCase(runtime, { result: r, recorder }) {
   for (const [i, flush] of r.honest.flushes.entries()) assertFlushResolved(flush, deadline, `honest flush() #${i + 1}`);
   assert.equal(r.honest.flushes.at(-1).value.pending, 0, "the honest flushes left nothing pending");
   const { queued, inFlight, delivered: total, dropped: lost } = r.honest.stats;
-  assert.deepEqual({ queued, inFlight, delivered: total, dropped: lost }, { queued: 0, inFlight: 0, delivered: 3, dropped: 0 }, "stats(): all 3 delivered, none lost");
+  assert.deepEqual(
+    { queued, inFlight, delivered: total, dropped: lost },
+    { queued: 0, inFlight: 0, delivered: 3, dropped: 0 },
+    "stats(): all 3 delivered, none lost",
+  );
   assertSettledInTime(r.honest.consent, atOnce, "consents() once honest");
   assert.ok(r.honest.consent.resolved, `consents() once honest rejected: ${JSON.stringify(r.honest.consent.error)}`);
   assertSettledInTime(r.honest.choose, atOnce, "choosePersonalizationsByGroups() once honest");
@@ -246,16 +284,23 @@ async function assertForeign(out, profile) {
   for (const [i, flush] of r.flushes.entries()) {
     assertFlushResolved(flush, 3_000, `flush() #${i + 1}`);
     const { delivered, failed, dropped, pending, retries } = flush.value;
-    assert.deepEqual({ delivered, failed, dropped, pending, retries }, { delivered: 10, failed: 0, dropped: 0, pending: 0, retries: 0 }, `flush() #${i + 1}: the 201 counted as delivered`);
+    assert.deepEqual(
+      { delivered, failed, dropped, pending, retries },
+      { delivered: 10, failed: 0, dropped: 0, pending: 0, retries: 0 },
+      `flush() #${i + 1}: the 201 counted as delivered`,
+    );
   }
   assert.equal(r.counts.fetch, 3, "3 requests of 10 events, none re-sent");
   const { queued, inFlight, delivered } = r.stats;
   assert.deepEqual({ queued, inFlight, delivered }, { queued: 0, inFlight: 0, delivered: 30 }, "stats(): the queue is empty");
-  await assertStoredOnce(profile, Array.from({ length: 30 }, (_, i) => i));
+  await assertStoredOnce(
+    profile,
+    Array.from({ length: 30 }, (_, i) => i),
+  );
 }
 
 describe("B. foreign Response classes", { concurrency: 5 }, () => {
-  it('node: a fetch from the npm undici package (its own Response class) — 201s delivered, nothing re-sent, queue empty', { timeout: 60_000 }, async () => {
+  it("node: a fetch from the npm undici package (its own Response class) — 201s delivered, nothing re-sent, queue empty", { timeout: 60_000 }, async () => {
     const profile = "foreign-node-undici";
     await assertForeign(await cli("node", "foreign", { endpoint: server.url, apiKey: API_KEY, profile, fetch: "undici" }), profile);
   });
@@ -297,39 +342,60 @@ describe("C. redirects", { concurrency: 5 }, () => {
       const atOnce = atOnceDeadline(REDIRECT_OPTIONS.chooseTimeoutMs);
 
       for (const status of REDIRECTS) {
-        it(`${runtime}: ${status} is no delivery — events kept with the status and "not followed", the target never hit, consent/choose HTTP_ERROR ${status}, later delivered once`, { timeout: 120_000 }, async () => {
+        it(`${runtime}: ${status} is no delivery — events kept with the status and "not followed", the target never hit, consent/choose HTTP_ERROR ${status}, later delivered once`, {
+          timeout: 120_000,
+        }, async () => {
           const r = resultFor(status, false);
           assertFlushResolved(r.flush, deadline, `flush() answered ${status}`);
           const { delivered, failed, dropped, pending, reasons } = r.flush.value;
-          assert.deepEqual({ delivered, failed, dropped, pending }, { delivered: 0, failed: 3, dropped: 0, pending: 3 }, `a ${status} is not a delivery; the events stay queued`);
+          assert.deepEqual(
+            { delivered, failed, dropped, pending },
+            { delivered: 0, failed: 3, dropped: 0, pending: 3 },
+            `a ${status} is not a delivery; the events stay queued`,
+          );
           const reason = reasons.find((x) => x.status === status);
           assert.ok(reason, `a reason with status ${status}: ${JSON.stringify(reasons)}`);
           assert.equal(reason.fate, "failed");
           assert.match(reason.message, /redirect/i, "the reason says it was a redirect");
           assert.match(reason.message, NOT_FOLLOWED, "the reason says the redirect was not followed");
           assert.deepEqual(r.hits, [], "the redirect target was never hit");
-          for (const [name, outcome] of [["consents()", r.consent], ["chooseExperimentsByGroups()", r.choose]]) {
+          for (const [name, outcome] of [
+            ["consents()", r.consent],
+            ["chooseExperimentsByGroups()", r.choose],
+          ]) {
             assertRejected(outcome, atOnce, ["HTTP_ERROR"], `${name} answered ${status}`);
             assert.equal(outcome.error.status, status, `${name}: err.status is the ${status}`);
           }
           for (const [i, flush] of r.later.entries()) assertFlushResolved(flush, deadline, `flush() #${i + 1} against the healthy server`);
           assert.equal(r.later.at(-1).value.pending, 0);
-          assert.deepEqual({ queued: r.laterStats.queued, delivered: r.laterStats.delivered, dropped: r.laterStats.dropped }, { queued: 0, delivered: 3, dropped: 0 });
+          assert.deepEqual(
+            { queued: r.laterStats.queued, delivered: r.laterStats.delivered, dropped: r.laterStats.dropped },
+            { queued: 0, delivered: 3, dropped: 0 },
+          );
           await assertStoredOnce(r.profile, [0, 1, 2], srv);
         });
       }
 
       for (const status of FOLLOWED) {
-        it(`${runtime}: a fetch that follows a ${status} anyway — the followed answer (redirected) is no delivery, later delivered once`, { timeout: 120_000 }, async () => {
+        it(`${runtime}: a fetch that follows a ${status} anyway — the followed answer (redirected) is no delivery, later delivered once`, {
+          timeout: 120_000,
+        }, async () => {
           const r = resultFor(status, true);
           assert.ok(r.hits.length >= 1, "the custom fetch did follow the redirect (its target was hit)");
           assertFlushResolved(r.flush, deadline, `flush() through a followed ${status}`);
           const { delivered, dropped, pending } = r.flush.value;
-          assert.deepEqual({ delivered, dropped, pending }, { delivered: 0, dropped: 0, pending: 3 }, "a followed redirect is not a delivery; the events stay queued");
+          assert.deepEqual(
+            { delivered, dropped, pending },
+            { delivered: 0, dropped: 0, pending: 3 },
+            "a followed redirect is not a delivery; the events stay queued",
+          );
           assertRejected(r.consent, atOnce, ["HTTP_ERROR", "NETWORK_ERROR"], "consents() through a followed redirect");
           assertRejected(r.choose, atOnce, ["HTTP_ERROR", "NETWORK_ERROR"], "chooseExperimentsByGroups() through a followed redirect");
           for (const [i, flush] of r.later.entries()) assertFlushResolved(flush, deadline, `flush() #${i + 1} against the healthy server`);
-          assert.deepEqual({ queued: r.laterStats.queued, delivered: r.laterStats.delivered, dropped: r.laterStats.dropped }, { queued: 0, delivered: 3, dropped: 0 });
+          assert.deepEqual(
+            { queued: r.laterStats.queued, delivered: r.laterStats.delivered, dropped: r.laterStats.dropped },
+            { queued: 0, delivered: 3, dropped: 0 },
+          );
           await assertStoredOnce(r.profile, [0, 1, 2], srv);
         });
       }
@@ -364,7 +430,10 @@ function assertBoundsItem(runtime, { result: r, recorder }) {
   if (spec.length) {
     assert.match(message, /groups/, `the message names the argument: ${message}`);
     assert.match(message, /\b(items?|entries|elements|strings|values)\b/i, `the message speaks of items: ${message}`);
-    assert.ok(numbersIn(message).some((n) => n > 0 && n < spec.length), `the message names the item limit: ${message}`);
+    assert.ok(
+      numbersIn(message).some((n) => n > 0 && n < spec.length),
+      `the message names the item limit: ${message}`,
+    );
   }
   if (spec.hole) {
     assert.match(message, /groups\[1\]|names\[1\]/, `the message names the index: ${message}`);
@@ -380,10 +449,15 @@ describe("D. work before bounds", { concurrency: 4 }, () => {
   const growth = {};
   for (const runtime of [...CLI, "workerd"]) {
     for (const item of Object.keys(BOUNDS_ITEMS)) {
-      it(`${runtime}: ${BOUNDS_ITEMS[item].title} — returns a promise that rejects at once with INVALID_ARGUMENT${runtime === "node" ? ", wasm memory flat" : ""}`, { timeout: 60_000 }, async () => {
+      it(`${runtime}: ${BOUNDS_ITEMS[item].title} — returns a promise that rejects at once with INVALID_ARGUMENT${runtime === "node" ? ", wasm memory flat" : ""}`, {
+        timeout: 60_000,
+      }, async () => {
         const out = await runScenario(runtime, "bounds", { endpoint: server.url, apiKey: API_KEY, item }, { timeoutMs: 30_000 });
         const r = out.result;
-        if (typeof r.memoryBefore === "number") (growth[runtime] ??= []).push(`${item}=${((r.memoryAfter - r.memoryBefore) / MIB).toFixed(2)}MiB`);
+        if (typeof r.memoryBefore === "number") {
+          growth[runtime] ??= [];
+          growth[runtime].push(`${item}=${((r.memoryAfter - r.memoryBefore) / MIB).toFixed(2)}MiB`);
+        }
         assertBoundsItem(runtime, out);
       });
     }
@@ -422,10 +496,14 @@ async function verifyFuzz(runtime, srv, { totals, perRun, consoleCalls, maxLagMs
       honestRuns++;
       honestDelivered += delivered;
     }
-    if (unique !== delivered && mismatched.length < 20) mismatched.push(`${profile} (${mode}): stored ${unique} unique, delivered ${delivered}, dropped ${dropped}, pending ${pending}, accepted ${accepted}`);
+    if (unique !== delivered && mismatched.length < 20)
+      mismatched.push(`${profile} (${mode}): stored ${unique} unique, delivered ${delivered}, dropped ${dropped}, pending ${pending}, accepted ${accepted}`);
     byProfile.delete(profile);
   }
-  const problems = Object.entries(totals.problems).map(([k, n]) => `${k}=${n}`).join(" ") || "none";
+  const problems =
+    Object.entries(totals.problems)
+      .map(([k, n]) => `${k}=${n}`)
+      .join(" ") || "none";
   console.log(
     `boundary-fuzz[${runtime}]: seed=${SEED} runs=${totals.runs} (honest ${totals.modes.honest}, fixed ${totals.modes.fixed}, mixed ${totals.modes.mixed}; background ${totals.background}) ` +
       `accepted=${totals.accepted} delivered=${totals.delivered} dropped=${totals.dropped} pending=${totals.pending} stored=${events.length} unique=${storedUnique} ` +
@@ -445,7 +523,10 @@ async function verifyFuzz(runtime, srv, { totals, perRun, consoleCalls, maxLagMs
   assert.equal(totals.delivered + totals.dropped + totals.pending, totals.accepted, "every accepted event is delivered, dropped (reported) or pending");
   const unused = FETCH_VARIANT_NAMES.filter((name) => !totals.variants[name]);
   assert.deepEqual(unused, [], "every fetch variant was used");
-  assert.ok(honestDelivered > 0 && totals.dropped > 0 && totals.loggerCalls > 0 && consoleCalls > 0 && totals.waitUntilCalls > 0, "deliveries, drops, logger, debug and waitUntil all happened");
+  assert.ok(
+    honestDelivered > 0 && totals.dropped > 0 && totals.loggerCalls > 0 && consoleCalls > 0 && totals.waitUntilCalls > 0,
+    "deliveries, drops, logger, debug and waitUntil all happened",
+  );
 }
 
 describe("E. boundary fuzz", () => {
@@ -455,13 +536,22 @@ describe("E. boundary fuzz", () => {
   });
   after(() => srv?.close());
 
-  it(`node: ${FUZZ_RUNS.node} seeded runs (seed ${SEED}), ${FUZZ_CONCURRENCY.node} clients at a time — no trap, every flush in time, every event delivered or reported`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
+  it(`node: ${FUZZ_RUNS.node} seeded runs (seed ${SEED}), ${FUZZ_CONCURRENCY.node} clients at a time — no trap, every flush in time, every event delivered or reported`, {
+    timeout: LONG ? 600_000 : 120_000,
+  }, async () => {
     await fetch(`${srv.url}/_intempt/reset`, { method: "POST" });
-    const out = await cli("node", "fuzz", { endpoint: srv.url, apiKey: API_KEY, seed: SEED, runs: FUZZ_RUNS.node, concurrency: FUZZ_CONCURRENCY.node }, { timeoutMs: LONG ? 580_000 : 110_000 });
+    const out = await cli(
+      "node",
+      "fuzz",
+      { endpoint: srv.url, apiKey: API_KEY, seed: SEED, runs: FUZZ_RUNS.node, concurrency: FUZZ_CONCURRENCY.node },
+      { timeoutMs: LONG ? 580_000 : 110_000 },
+    );
     await verifyFuzz("node", srv, out.result, out.recorder, FUZZ_RUNS.node);
   });
 
-  it(`workerd: ${FUZZ_RUNS.workerd} seeded runs (seed ${SEED}), ${FUZZ_CHUNK} per Worker request, ${FUZZ_CONCURRENCY.workerd} clients at a time — the same`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
+  it(`workerd: ${FUZZ_RUNS.workerd} seeded runs (seed ${SEED}), ${FUZZ_CHUNK} per Worker request, ${FUZZ_CONCURRENCY.workerd} clients at a time — the same`, {
+    timeout: LONG ? 600_000 : 120_000,
+  }, async () => {
     await fetch(`${srv.url}/_intempt/reset`, { method: "POST" });
     const output = [];
     const worker = await startWorker(await workerBundle(), { output });
@@ -469,7 +559,14 @@ describe("E. boundary fuzz", () => {
     const recorder = { counts: { traps: 0, unhandled: 0, uncaught: 0 }, samples: { traps: [], unhandled: [], uncaught: [] } };
     try {
       for (let from = 0; from < FUZZ_RUNS.workerd; from += FUZZ_CHUNK) {
-        const a = { endpoint: srv.url, apiKey: API_KEY, seed: SEED, from, to: Math.min(FUZZ_RUNS.workerd, from + FUZZ_CHUNK), concurrency: FUZZ_CONCURRENCY.workerd };
+        const a = {
+          endpoint: srv.url,
+          apiKey: API_KEY,
+          seed: SEED,
+          from,
+          to: Math.min(FUZZ_RUNS.workerd, from + FUZZ_CHUNK),
+          concurrency: FUZZ_CONCURRENCY.workerd,
+        };
         const response = await worker.dispatchFetch(`http://boundary/fuzz?${new URLSearchParams({ a: JSON.stringify(a) })}`);
         const text = await response.text();
         assert.equal(response.status, 200, text.slice(0, 3000));
@@ -484,8 +581,15 @@ describe("E. boundary fuzz", () => {
           recorder.samples[k].push(...r.samples[k]);
         }
       }
-      assert.ok(output.some((l) => l.startsWith("boundary-worker: /fuzz")), "workerd's output was captured");
-      assert.deepEqual(output.filter((l) => /Uncaught|panicked|unreachable|RuntimeError/i.test(l)).slice(0, 20), [], "nothing uncaught and no trap in workerd's output");
+      assert.ok(
+        output.some((l) => l.startsWith("boundary-worker: /fuzz")),
+        "workerd's output was captured",
+      );
+      assert.deepEqual(
+        output.filter((l) => /Uncaught|panicked|unreachable|RuntimeError/i.test(l)).slice(0, 20),
+        [],
+        "nothing uncaught and no trap in workerd's output",
+      );
     } finally {
       await worker.dispose();
     }

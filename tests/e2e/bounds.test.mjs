@@ -77,7 +77,10 @@ test("the bound holds: the 10,001st call gets QUEUE_FULL, nothing queued is lost
 
   const delivered = r.recovery.reduce((sum, report) => sum + report.delivered, 0);
   assert.equal(delivered, 10_000, "once the server recovers, flushing delivers exactly the 10,000");
-  assert.equal(r.recovery.reduce((sum, report) => sum + report.dropped, 0), 0);
+  assert.equal(
+    r.recovery.reduce((sum, report) => sum + report.dropped, 0),
+    0,
+  );
   assert.equal(r.recovery.at(-1).pending, 0);
   assert.equal(r.statsRecovered.delivered, 10_000);
   assert.equal(r.statsRecovered.queued, 0);
@@ -86,7 +89,11 @@ test("the bound holds: the 10,001st call gets QUEUE_FULL, nothing queued is lost
 
   const events = (await control(server, "events")).filter((e) => e.item.profileId === "bound");
   const seqs = events.map((e) => e.item.data.seq).sort((a, b) => a - b);
-  assert.deepEqual(seqs, Array.from({ length: 10_001 }, (_, i) => i), "the server holds seq 0..10000, each once");
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: 10_001 }, (_, i) => i),
+    "the server holds seq 0..10000, each once",
+  );
   assert.equal((await control(server, "stats")).duplicates, 0);
   console.log(
     `bounds[node]: bound=10000 call#10001=${r.refusals[0]} recoveryFlushes=${r.recovery.length} delivered=${delivered} ` +
@@ -99,19 +106,15 @@ test("the bound holds: the 10,001st call gets QUEUE_FULL, nothing queued is lost
 // JsFuture; when the answer won the race the timer was cleared, the promise
 // never settled, and the JsFuture's callbacks were never freed. Sleep now
 // owns its callback. See docs/reliability.md.
-test(
-  "memory stays flat while requests are sent (20,000 one-event flushes)",
-  { timeout: 90_000 },
-  async () => {
-    const { n, delivered, before, after } = await bounds("requests");
-    const heap = after.heapUsed - before.heapUsed;
-    const wasm = after.wasm - before.wasm;
-    console.log(
-      `bounds[node]: requests=${n} delivered=${delivered} retained heapUsed=${DMB(heap)}MB (${Math.round(heap / n)}B/request) ` +
-        `wasmMemory=${DMB(wasm)}MB (${Math.round(wasm / n)}B/request)`,
-    );
-    assert.equal(delivered, n);
-    assert.ok(heap / n < 100, `${Math.round(heap / n)} B of JS heap kept per request`);
-    assert.ok(wasm / n < 100, `${Math.round(wasm / n)} B of wasm memory kept per request`);
-  },
-);
+test("memory stays flat while requests are sent (20,000 one-event flushes)", { timeout: 90_000 }, async () => {
+  const { n, delivered, before, after } = await bounds("requests");
+  const heap = after.heapUsed - before.heapUsed;
+  const wasm = after.wasm - before.wasm;
+  console.log(
+    `bounds[node]: requests=${n} delivered=${delivered} retained heapUsed=${DMB(heap)}MB (${Math.round(heap / n)}B/request) ` +
+      `wasmMemory=${DMB(wasm)}MB (${Math.round(wasm / n)}B/request)`,
+  );
+  assert.equal(delivered, n);
+  assert.ok(heap / n < 100, `${Math.round(heap / n)} B of JS heap kept per request`);
+  assert.ok(wasm / n < 100, `${Math.round(wasm / n)} B of wasm memory kept per request`);
+});

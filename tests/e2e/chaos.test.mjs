@@ -107,30 +107,32 @@ function describeStuck(stuck = []) {
 }
 
 for (const runtime of ["node", "node-fetch"]) {
-test(`${runtime}: ${EVENTS.node} events through seeded faults (seed ${SEED}) — none lost, reports exact`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
-  const n = EVENTS.node;
-  const profile = `chaos-${runtime}-${SEED}`;
-  await setFaults(chaosPlan(SEED));
-  const driver = [
-    'import { SDK } from "intempt-edge";',
-    'import { chaosClient, runChaos } from "./chaos.js";',
-    "const a = JSON.parse(process.env.CHAOS_ARGS);",
-    "console.log(JSON.stringify(await runChaos(chaosClient(SDK, a), a)));",
-  ].join("\n");
-  const args = { endpoint: server.url, apiKey: API_KEY, profile, from: 0, to: n, seed: SEED };
-  const result = await run(process.execPath, ["--input-type=module", "-e", driver], {
-    cwd: app,
-    env: { CHAOS_ARGS: JSON.stringify(args), ...envOf(runtime) },
-    timeoutMs: LONG ? 580_000 : 110_000,
+  test(`${runtime}: ${EVENTS.node} events through seeded faults (seed ${SEED}) — none lost, reports exact`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
+    const n = EVENTS.node;
+    const profile = `chaos-${runtime}-${SEED}`;
+    await setFaults(chaosPlan(SEED));
+    const driver = [
+      'import { SDK } from "intempt-edge";',
+      'import { chaosClient, runChaos } from "./chaos.js";',
+      "const a = JSON.parse(process.env.CHAOS_ARGS);",
+      "console.log(JSON.stringify(await runChaos(chaosClient(SDK, a), a)));",
+    ].join("\n");
+    const args = { endpoint: server.url, apiKey: API_KEY, profile, from: 0, to: n, seed: SEED };
+    const result = await run(process.execPath, ["--input-type=module", "-e", driver], {
+      cwd: app,
+      env: { CHAOS_ARGS: JSON.stringify(args), ...envOf(runtime) },
+      timeoutMs: LONG ? 580_000 : 110_000,
+    });
+    assert.equal(result.code, 0, `${runtime} exited with ${result.code}:\n${result.stderr}`);
+    const { next, totals, stats, ms, stuck } = JSON.parse(result.stdout.trim().split("\n").pop());
+    assert.equal(next, n, `the scenario ran to the end; it stopped on a round whose flushes left events pending: ${describeStuck(stuck)}`);
+    await verify(runtime, profile, n, totals, stats, ms);
   });
-  assert.equal(result.code, 0, `${runtime} exited with ${result.code}:\n${result.stderr}`);
-  const { next, totals, stats, ms, stuck } = JSON.parse(result.stdout.trim().split("\n").pop());
-  assert.equal(next, n, `the scenario ran to the end; it stopped on a round whose flushes left events pending: ${describeStuck(stuck)}`);
-  await verify(runtime, profile, n, totals, stats, ms);
-});
 }
 
-test(`workerd: ${EVENTS.workerd} events through seeded faults (seed ${SEED}), ${CHUNK} per request to one module-scope client`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
+test(`workerd: ${EVENTS.workerd} events through seeded faults (seed ${SEED}), ${CHUNK} per request to one module-scope client`, {
+  timeout: LONG ? 600_000 : 120_000,
+}, async () => {
   const n = EVENTS.workerd;
   const profile = `chaos-workerd-${SEED}`;
   const output = [];
@@ -143,7 +145,15 @@ test(`workerd: ${EVENTS.workerd} events through seeded faults (seed ${SEED}), ${
     let stats;
     let stuck = [];
     for (let request = 0; next < n && request < 4 * Math.ceil(n / CHUNK); request++) {
-      const query = new URLSearchParams({ endpoint: server.url, apiKey: API_KEY, profile, from: String(next), to: String(Math.min(n, next + CHUNK)), seed: String(SEED), budgetMs: "15000" });
+      const query = new URLSearchParams({
+        endpoint: server.url,
+        apiKey: API_KEY,
+        profile,
+        from: String(next),
+        to: String(Math.min(n, next + CHUNK)),
+        seed: String(SEED),
+        budgetMs: "15000",
+      });
       const response = await worker.dispatchFetch(`http://chaos/chaos?${query}`);
       assert.equal(response.status, 200, await response.clone().text());
       const result = await response.json();
@@ -156,7 +166,10 @@ test(`workerd: ${EVENTS.workerd} events through seeded faults (seed ${SEED}), ${
     }
     assert.equal(next, n, `the scenario ran to the end; it stopped on a round whose flushes left events pending: ${describeStuck(stuck)}`);
     await verify("workerd", profile, n, totals, stats, Date.now() - started);
-    assert.ok(output.some((line) => line.startsWith("chaos-worker: events")), "workerd's output was captured");
+    assert.ok(
+      output.some((line) => line.startsWith("chaos-worker: events")),
+      "workerd's output was captured",
+    );
     const suspicious = output.filter((line) => /panicked|unreachable|RuntimeError|Uncaught|error/i.test(line));
     assert.deepEqual(suspicious, [], "no trap, uncaught error or error line in workerd's output");
   } finally {

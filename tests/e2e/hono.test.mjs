@@ -16,7 +16,13 @@ import { startIngestServer } from "../server/ingest-server.mjs";
 import { API_KEY, bundleWorker, freePort, prepareCopy, ROOT, run, startWorker, tool, waitForHttp } from "./harness.mjs";
 
 const ORG = { organization: "demo-organization", project: "demo-project", sourceId: "616010376811536384" };
-const ENV = () => ({ INTEMPT_ORGANIZATION: ORG.organization, INTEMPT_PROJECT: ORG.project, INTEMPT_SOURCE_ID: ORG.sourceId, INTEMPT_API_KEY: API_KEY, INTEMPT_ENDPOINT: server.url });
+const ENV = () => ({
+  INTEMPT_ORGANIZATION: ORG.organization,
+  INTEMPT_PROJECT: ORG.project,
+  INTEMPT_SOURCE_ID: ORG.sourceId,
+  INTEMPT_API_KEY: API_KEY,
+  INTEMPT_ENDPOINT: server.url,
+});
 // The ingest server answers the first track request of a runtime's run this
 // late: on Workers the response must arrive before it (the flush is in
 // waitUntil), elsewhere after it (the flush is awaited).
@@ -110,7 +116,7 @@ const strayLines = (output) =>
   output
     .split("\n")
     .filter(Boolean)
-        // Node (node.js's own line), Deno.serve's, Bun's for a default export with fetch.
+    // Node (node.js's own line), Deno.serve's, Bun's for a default export with fetch.
     .filter((line) => !/^(listening on \d+|Listening on http:\/\/127\.0\.0\.1:\d+\/.*|Started development server: http:\/\/127\.0\.0\.1:\d+)$/.test(line));
 
 for (const [runtime, command, args] of [
@@ -127,7 +133,9 @@ for (const [runtime, command, args] of [
   });
 }
 
-test("examples/hono in workerd (bundled by wrangler): the flush goes to waitUntil; every event arrives once, a throwing handler's too", { timeout: 180_000 }, async () => {
+test("examples/hono in workerd (bundled by wrangler): the flush goes to waitUntil; every event arrives once, a throwing handler's too", {
+  timeout: 180_000,
+}, async () => {
   server.reset();
   const output = [];
   const worker = await startWorker(await bundleWorker(dir, "app.js", join(dir, "dist")), { bindings: ENV(), output });
@@ -155,7 +163,9 @@ function fakeClient() {
     client.flushes += 1;
     return new Promise((resolve) => client.settle.push(() => resolve({ delivered: client.tracked.length })));
   };
-  client.settleAll = () => client.settle.splice(0).forEach((f) => f());
+  client.settleAll = () => {
+    for (const f of client.settle.splice(0)) f();
+  };
   return client;
 }
 
@@ -307,12 +317,17 @@ test("middleware: a flush that rejects or throws never fails the response", { ti
   // A waitUntil that throws: the flush is awaited instead.
   const client = fakeClient();
   const app = new Hono().use(intempt(client)).get("/", (c) => c.text("ok"));
-  const answer = app.request("/", undefined, {}, {
-    waitUntil() {
-      throw new Error("the request is over");
+  const answer = app.request(
+    "/",
+    undefined,
+    {},
+    {
+      waitUntil() {
+        throw new Error("the request is over");
+      },
+      passThroughOnException() {},
     },
-    passThroughOnException() {},
-  });
+  );
   assert.equal(await pending(answer), true);
   client.settleAll();
   assert.equal((await answer).status, 200);
@@ -326,14 +341,36 @@ test("the hono entry is its own: it imports nothing, and no main entry imports i
   assert.doesNotMatch(source, /^\s*import\b|\bimport\s*\(|\brequire\s*\(/m, "hono.js must not import anything at run time");
   assert.doesNotMatch(readFileSync(join(pkg, "hono.d.ts"), "utf8"), /^import (?!type )/m, "hono.d.ts imports types only");
   for (const file of readdirSync(pkg).filter((f) => f.endsWith(".js") && f !== "hono.js")) {
-    assert.doesNotMatch(readFileSync(join(pkg, file), "utf8"), /["'`]\.\/hono(\.js)?["'`]|intempt-edge\/hono|["'`]hono["'`/]/, `${file} must not load the hono entry or hono`);
+    assert.doesNotMatch(
+      readFileSync(join(pkg, file), "utf8"),
+      /["'`]\.\/hono(\.js)?["'`]|intempt-edge\/hono|["'`]hono["'`/]/,
+      `${file} must not load the hono entry or hono`,
+    );
   }
 });
 
 test("the hono entry's types: documented use type-checks; wrong types fail on exactly the marked lines", { timeout: 120_000 }, async () => {
   cpSync(join(ROOT, "tests", "e2e", "types"), join(dir, "types"), { recursive: true });
   const tsc = (file) =>
-    run(tool("tsc"), ["--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom", "--skipLibCheck", "false", file], { cwd: dir });
+    run(
+      tool("tsc"),
+      [
+        "--noEmit",
+        "--strict",
+        "--target",
+        "es2022",
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--lib",
+        "es2022,dom",
+        "--skipLibCheck",
+        "false",
+        file,
+      ],
+      { cwd: dir },
+    );
   const ok = await tsc("types/hono-ok.ts");
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   const bad = await tsc("types/hono-bad.ts");
@@ -342,6 +379,9 @@ test("the hono entry's types: documented use type-checks; wrong types fail on ex
   const expected = readFileSync(join(dir, "types", "hono-bad.ts"), "utf8")
     .split("\n")
     .flatMap((line, i) => (line.includes("// expect-error") ? [i + 1] : []));
-  assert.deepEqual([...reported].sort((a, b) => a - b), expected, bad.stdout);
+  assert.deepEqual(
+    [...reported].sort((a, b) => a - b),
+    expected,
+    bad.stdout,
+  );
 });
-

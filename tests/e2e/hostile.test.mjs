@@ -45,30 +45,32 @@ after(async () => {
 });
 
 for (const runtime of ["node", "node-fetch"]) {
-test(`${runtime}: ${CALLS.node} hostile calls (seed ${SEED}) — no trap, every valid event delivered once`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
-  const driver = [
-    'import { SDK, IntemptError } from "intempt-edge";',
-    'import { HostileRun } from "./hostile.js";',
-    "const a = JSON.parse(process.env.HOSTILE_ARGS);",
-    "let unhandled = 0; const unhandledSamples = [];",
-    'process.on("unhandledRejection", (e) => { unhandled++; if (unhandledSamples.length < 10) unhandledSamples.push(String(e?.stack ?? e).slice(0, 300)); });',
-    "const run = new HostileRun(SDK, IntemptError, a);",
-    "await run.step(a.calls);",
-    "const result = await run.finish();",
-    "console.log(JSON.stringify({ ...result, unhandled, unhandledSamples }));",
-  ].join("\n");
-  const args = { endpoint: server.url, apiKey: API_KEY, seed: SEED, runtime, calls: CALLS.node };
-  const result = await run(process.execPath, ["--input-type=module", "-e", driver], {
-    cwd: app,
-    env: { HOSTILE_ARGS: JSON.stringify(args), ...envOf(runtime) },
-    timeoutMs: LONG ? 580_000 : 110_000,
+  test(`${runtime}: ${CALLS.node} hostile calls (seed ${SEED}) — no trap, every valid event delivered once`, {
+    timeout: LONG ? 600_000 : 120_000,
+  }, async () => {
+    const driver = [
+      'import { SDK, IntemptError } from "intempt-edge";',
+      'import { HostileRun } from "./hostile.js";',
+      "const a = JSON.parse(process.env.HOSTILE_ARGS);",
+      "let unhandled = 0; const unhandledSamples = [];",
+      'process.on("unhandledRejection", (e) => { unhandled++; if (unhandledSamples.length < 10) unhandledSamples.push(String(e?.stack ?? e).slice(0, 300)); });',
+      "const run = new HostileRun(SDK, IntemptError, a);",
+      "await run.step(a.calls);",
+      "const result = await run.finish();",
+      "console.log(JSON.stringify({ ...result, unhandled, unhandledSamples }));",
+    ].join("\n");
+    const args = { endpoint: server.url, apiKey: API_KEY, seed: SEED, runtime, calls: CALLS.node };
+    const result = await run(process.execPath, ["--input-type=module", "-e", driver], {
+      cwd: app,
+      env: { HOSTILE_ARGS: JSON.stringify(args), ...envOf(runtime) },
+      timeoutMs: LONG ? 580_000 : 110_000,
+    });
+    assert.equal(result.code, 0, `${runtime} exited with ${result.code}:\n${result.stderr.slice(0, 4000)}`);
+    const output = `${result.stdout}\n${result.stderr}`;
+    const lines = output.split("\n").filter((l) => SUSPICIOUS.test(l));
+    assert.deepEqual(lines, [], "no panic or trap in the process output");
+    await verify(runtime, JSON.parse(result.stdout.trim().split("\n").pop()), CALLS.node);
   });
-  assert.equal(result.code, 0, `${runtime} exited with ${result.code}:\n${result.stderr.slice(0, 4000)}`);
-  const output = `${result.stdout}\n${result.stderr}`;
-  const lines = output.split("\n").filter((l) => SUSPICIOUS.test(l));
-  assert.deepEqual(lines, [], "no panic or trap in the process output");
-  await verify(runtime, JSON.parse(result.stdout.trim().split("\n").pop()), CALLS.node);
-});
 }
 
 test(`workerd: ${CALLS.workerd} hostile calls (seed ${SEED}) — no trap, every valid event delivered once`, { timeout: LONG ? 600_000 : 120_000 }, async () => {
@@ -85,7 +87,10 @@ test(`workerd: ${CALLS.workerd} hostile calls (seed ${SEED}) — no trap, every 
     const response = await worker.dispatchFetch("http://hostile/finish");
     assert.equal(response.status, 200, await response.clone().text());
     const result = await response.json();
-    assert.ok(output.some((line) => line.startsWith("hostile-worker: step")), "workerd's output was captured");
+    assert.ok(
+      output.some((line) => line.startsWith("hostile-worker: step")),
+      "workerd's output was captured",
+    );
     const lines = output.filter((l) => SUSPICIOUS.test(l));
     assert.deepEqual(lines, [], "no panic or trap in workerd's output");
     await verify("workerd", result, CALLS.workerd);
@@ -105,7 +110,9 @@ async function verify(runtime, result, calls) {
   const events = await control(server, "events");
   const valid = events.filter((e) => e.item.profileId === validProfile).map((e) => e.item.data.seq);
   const unique = new Set(events.map((e) => e.item.eventId)).size;
-  const rejected = Object.entries(counts.rejectedByCode).map(([code, n]) => `${code}=${n}`).join(" ");
+  const rejected = Object.entries(counts.rejectedByCode)
+    .map(([code, n]) => `${code}=${n}`)
+    .join(" ");
   console.log(
     `hostile[${runtime}]: calls=${counts.calls} valid=${validSeqs.length} delivered=${valid.length} rejected{${rejected}} ` +
       `acceptedHostile=${counts.acceptedTracking} optedOut=${counts.acceptedOptedOut} traps=${counts.traps} time=${(result.ms / 1000).toFixed(1)}s`,
@@ -120,7 +127,11 @@ async function verify(runtime, result, calls) {
   for (const method of METHODS) assert.ok(counts.byMethod[method] > 0, `${method} was called`);
   for (const code of Object.keys(counts.rejectedByCode)) assert.ok(CODES.includes(code), `${code} is a documented code`);
   assert.deepEqual(counts.validRejected, [], "no valid call was refused");
-  assert.deepEqual([...valid].sort((a, b) => a - b), [...validSeqs].sort((a, b) => a - b), "every valid event arrived, once");
+  assert.deepEqual(
+    [...valid].sort((a, b) => a - b),
+    [...validSeqs].sort((a, b) => a - b),
+    "every valid event arrived, once",
+  );
   assert.equal(unique, events.length, "no duplicates");
   assert.equal(events.length, validSeqs.length + counts.acceptedTracking, "the accepted hostile calls arrived too, and nothing else");
   assert.deepEqual({ pending: lastReport.pending, queued: stats.queued, inFlight: stats.inFlight }, { pending: 0, queued: 0, inFlight: 0 });
@@ -141,7 +152,10 @@ async function verifyCallbacks(runtime, result, profile) {
   assert.ok(counts.fetches >= 16, "every kind of hostile fetch answer was used (twice)");
   assert.ok(counts.loggerLines > 0 && counts.waitUntils > 0, "the logger and waitUntil were called");
   for (const outcome of [...counts.choose, ...counts.consent]) assert.ok(["ok", "NETWORK_ERROR"].includes(outcome), outcome);
-  assert.deepEqual({ pending: last.pending, queued: stats.queued, inFlight: stats.inFlight, dropped: stats.dropped }, { pending: 0, queued: 0, inFlight: 0, dropped: 0 });
+  assert.deepEqual(
+    { pending: last.pending, queued: stats.queued, inFlight: stats.inFlight, dropped: stats.dropped },
+    { pending: 0, queued: 0, inFlight: 0, dropped: 0 },
+  );
   assert.equal(unique, counts.accepted, "every accepted event was delivered once the callbacks turned honest");
 }
 
@@ -157,9 +171,17 @@ test("node: hostile fetch, logger and waitUntil callbacks — no trap, nothing a
     "process.exit(0);",
   ].join("\n");
   const args = { endpoint: server.url, apiKey: API_KEY, events: 200, profile: "callbacks-node" };
-  const result = await run(process.execPath, ["--input-type=module", "-e", driver], { cwd: app, env: { HOSTILE_ARGS: JSON.stringify(args) }, timeoutMs: 110_000 });
+  const result = await run(process.execPath, ["--input-type=module", "-e", driver], {
+    cwd: app,
+    env: { HOSTILE_ARGS: JSON.stringify(args) },
+    timeoutMs: 110_000,
+  });
   assert.equal(result.code, 0, `node exited with ${result.code}:\n${result.stderr.slice(0, 4000)}`);
-  assert.deepEqual(`${result.stdout}\n${result.stderr}`.split("\n").filter((l) => SUSPICIOUS.test(l)), [], "no panic or trap in the process output");
+  assert.deepEqual(
+    `${result.stdout}\n${result.stderr}`.split("\n").filter((l) => SUSPICIOUS.test(l)),
+    [],
+    "no panic or trap in the process output",
+  );
   await verifyCallbacks("node", JSON.parse(result.stdout.trim().split("\n").pop()), "callbacks-node");
 });
 
@@ -171,8 +193,15 @@ test("workerd: hostile fetch, logger and waitUntil callbacks — no trap, nothin
     const response = await worker.dispatchFetch(`http://hostile/callbacks?${query}`);
     assert.equal(response.status, 200, await response.clone().text());
     const result = await response.json();
-    assert.ok(output.some((line) => line.startsWith("hostile-worker: callbacks")), "workerd's output was captured");
-    assert.deepEqual(output.filter((l) => SUSPICIOUS.test(l)), [], "no panic or trap in workerd's output");
+    assert.ok(
+      output.some((line) => line.startsWith("hostile-worker: callbacks")),
+      "workerd's output was captured",
+    );
+    assert.deepEqual(
+      output.filter((l) => SUSPICIOUS.test(l)),
+      [],
+      "no panic or trap in workerd's output",
+    );
     await verifyCallbacks("workerd", result, "callbacks-workerd");
   } finally {
     await worker.dispose();

@@ -40,7 +40,11 @@ afterEach(async () => {
   await faults({ queue: [], random: null });
   const drained = await (await worker.dispatchFetch("http://w/drain")).json();
   for (const { client, reports, stats } of drained) {
-    assert.deepEqual({ queued: stats.queued, inFlight: stats.inFlight }, { queued: 0, inFlight: 0 }, `Worker client "${client}" could not be drained: ${JSON.stringify(reports)}`);
+    assert.deepEqual(
+      { queued: stats.queued, inFlight: stats.inFlight },
+      { queued: 0, inFlight: 0 },
+      `Worker client "${client}" could not be drained: ${JSON.stringify(reports)}`,
+    );
     assert.equal(reports[0].requests, 0, `the test left undelivered events in Worker client "${client}": ${JSON.stringify(reports[0])}`);
   }
 });
@@ -63,7 +67,10 @@ test("workerd: a Worker that tracks and returns without flush() still delivers e
   assert.equal(await response.text(), "ok");
   assert.ok(await waitForEvents(7), "the background flush delivered after the response");
   const events = await eventsFor("no-flush");
-  assert.deepEqual(events.map((e) => e.item.data.i), [0, 1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    events.map((e) => e.item.data.i),
+    [0, 1, 2, 3, 4, 5, 6],
+  );
 });
 
 test("workerd: 50 concurrent requests share one module-scope client and deliver every event", async () => {
@@ -78,7 +85,13 @@ test("workerd: 50 concurrent requests share one module-scope client and deliver 
   const ids = new Set(events.map((e) => e.item.eventId));
   assert.equal(ids.size, 150, "each event once");
   for (let r = 0; r < 50; r++) {
-    assert.deepEqual(events.filter((e) => e.item.profileId === `c${r}`).map((e) => e.item.data.i).sort(), [0, 1, 2]);
+    assert.deepEqual(
+      events
+        .filter((e) => e.item.profileId === `c${r}`)
+        .map((e) => e.item.data.i)
+        .sort(),
+      [0, 1, 2],
+    );
   }
   // The capture works: each request's console line arrived here.
   await new Promise((r) => setTimeout(r, 200));
@@ -105,7 +118,14 @@ test("workerd: ctx.waitUntil(sdk.flush()) against 503 then 200 delivers everythi
   // The caller's flush kept its batch through the retry (the timer's flush,
   // starting meanwhile, waits for it), so its report tells the whole story.
   assert.deepEqual(
-    { delivered: report.delivered, failed: report.failed, dropped: report.dropped, pending: report.pending, retries: report.retries, requests: report.requests },
+    {
+      delivered: report.delivered,
+      failed: report.failed,
+      dropped: report.dropped,
+      pending: report.pending,
+      retries: report.retries,
+      requests: report.requests,
+    },
     { delivered: 4, failed: 0, dropped: 0, pending: 0, retries: 1, requests: 2 },
   );
 });
@@ -155,7 +175,10 @@ for (const runtime of ["node", "node-fetch", "node18", "node22", "bun", "deno"])
     const track = (await control(server, "requests")).filter((r) => r.kind === "track");
     assert.deepEqual(
       track.map((r) => ({ status: r.status, own: Boolean(r.body?.includes(`"profileId":"${runtime}-retry"`)) })),
-      [{ status: 503, own: true }, { status: 201, own: true }],
+      [
+        { status: 503, own: true },
+        { status: 201, own: true },
+      ],
       "the server answered this process 503, then 201, and saw no other tracking request",
     );
     assert.deepEqual(
@@ -181,7 +204,11 @@ for (const runtime of ["node", "node-fetch", "node18", "node22"]) {
   test(`${runtime}: a process that tracked events and never flushed exits promptly (no timer holds it)`, async () => {
     // batchTimeMs is 60 s in this mode: a timer that kept the process alive would hold it a minute.
     const started = Date.now();
-    const result = await run(nodeBinary(runtime), [join(app, "lifecycle.mjs"), server.url, API_KEY, "exit", "3", "no-flush"], { cwd: app, env: envOf(runtime), timeoutMs: 30_000 });
+    const result = await run(nodeBinary(runtime), [join(app, "lifecycle.mjs"), server.url, API_KEY, "exit", "3", "no-flush"], {
+      cwd: app,
+      env: envOf(runtime),
+      timeoutMs: 30_000,
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.ok(Date.now() - started < 10_000, `exited after ${Date.now() - started} ms`);
   });
@@ -190,7 +217,10 @@ for (const runtime of ["node", "node-fetch", "node18", "node22"]) {
 for (const runtime of ["node", "node18", "node22"]) {
   test(`${runtime}: a process that tracked and flushed exits promptly — the keep-alive socket left in the pool does not hold it`, async () => {
     const started = Date.now();
-    const result = await run(nodeBinary(runtime), [join(app, "lifecycle.mjs"), server.url, API_KEY, "flushed-exit", "30", "flush"], { cwd: app, timeoutMs: 30_000 });
+    const result = await run(nodeBinary(runtime), [join(app, "lifecycle.mjs"), server.url, API_KEY, "flushed-exit", "30", "flush"], {
+      cwd: app,
+      timeoutMs: 30_000,
+    });
     const tookMs = Date.now() - started;
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout.trim());
@@ -226,7 +256,10 @@ test("edge-runtime: a function that tracks and returns without flush(), its clie
     // that settled, every event has arrived.
     await edge.waitUntil();
     const events = await eventsFor("edge-no-flush");
-    assert.deepEqual(events.map((e) => e.item.data.i), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      events.map((e) => e.item.data.i),
+      [0, 1, 2, 3, 4, 5, 6],
+    );
   });
 });
 
@@ -241,7 +274,14 @@ test("edge-runtime: context.waitUntil(sdk.flush()) against 503 then 200 delivers
     assert.equal(stats.byStatus["503"], 1, "the server answered 503 once");
     assert.equal((await eventsFor("edge-retry")).length, 4);
     assert.deepEqual(
-      { delivered: report.delivered, failed: report.failed, dropped: report.dropped, pending: report.pending, retries: report.retries, requests: report.requests },
+      {
+        delivered: report.delivered,
+        failed: report.failed,
+        dropped: report.dropped,
+        pending: report.pending,
+        retries: report.retries,
+        requests: report.requests,
+      },
       { delivered: 4, failed: 0, dropped: 0, pending: 0, retries: 1, requests: 2 },
     );
   });
@@ -253,7 +293,10 @@ test("edge-runtime: against a server that never answers, await flush() resolves 
     const response = await fetch(`${edge.url}/track-await?${query({ n: "3", profile: "edge-hang", deadline: "2000" })}`);
     const { report, tookMs } = await response.json();
     assert.ok(tookMs <= 2_500, `flush took ${tookMs} ms with a 2000 ms deadline`);
-    assert.deepEqual({ timedOut: report.timedOut, delivered: report.delivered, failed: report.failed, pending: report.pending }, { timedOut: true, delivered: 0, failed: 3, pending: 3 });
+    assert.deepEqual(
+      { timedOut: report.timedOut, delivered: report.delivered, failed: report.failed, pending: report.pending },
+      { timedOut: true, delivered: 0, failed: 3, pending: 3 },
+    );
     assert.equal(report.reasons[0].cause, "timeout");
     // The server answers again: the next flush of the same client delivers them, once each.
     await faults({ queue: [], random: null });

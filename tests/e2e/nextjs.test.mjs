@@ -111,9 +111,16 @@ async function startNext() {
 }
 
 for (const bundler of ["turbopack", "webpack"]) {
-  const what = bundler === "webpack" ? "the Node.js route (after()) and proxy.js (no edge route: Next's webpack bug above)" : "the Node.js route (after()), the edge route and proxy.js";
+  const what =
+    bundler === "webpack"
+      ? "the Node.js route (after()) and proxy.js (no edge route: Next's webpack bug above)"
+      : "the Node.js route (after()), the edge route and proxy.js";
   test(`examples/nextjs built with ${bundler}: ${what} deliver with no configuration`, { timeout: 600_000 }, async () => {
-    const routes = [["/api/track", "node", "nodejs"], ["/api/edge", "edge", "edge"], ["/docs", "proxy", "proxy"]];
+    const routes = [
+      ["/api/track", "node", "nodejs"],
+      ["/api/edge", "edge", "edge"],
+      ["/docs", "proxy", "proxy"],
+    ];
     const edgeRoute = join(APP, "app", "api", "edge");
     const edgeAside = join(APP, "..", "nextjs-edge-route-aside");
     if (bundler === "webpack") {

@@ -61,7 +61,13 @@ after(() => {
   server.close();
 });
 
-const init = (extra = {}) => ({ method: "POST", headers: { "Content-Type": "application/json", Authorization: AUTH }, body: '{"é":1}', redirect: "manual", ...extra });
+const init = (extra = {}) => ({
+  method: "POST",
+  headers: { "Content-Type": "application/json", Authorization: AUTH },
+  body: '{"é":1}',
+  redirect: "manual",
+  ...extra,
+});
 
 test("a POST with a string body: status, headers.get, text(), Content-Length in bytes", async () => {
   seen.length = 0;
@@ -90,7 +96,11 @@ test("a 3xx arrives as itself; the redirect is not followed", async () => {
   assert.equal(r.status, 302);
   assert.equal(r.headers.get("location"), "/target");
   await r.text();
-  assert.deepEqual(seen.map((s) => s.url), ["/redirect"], "the target was never requested");
+  assert.deepEqual(
+    seen.map((s) => s.url),
+    ["/redirect"],
+    "the target was never requested",
+  );
 });
 
 test("Retry-After and the body of an error status", async () => {
@@ -123,7 +133,10 @@ test("a body cut mid-way rejects text()", async () => {
 test("connection refused (http and https): an Error naming the address, never a header", async () => {
   const port = await freePort();
   for (const scheme of ["http", "https"]) {
-    const error = await nodeFetch(`${scheme}://127.0.0.1:${port}/v1/x`, init()).then(() => null, (e) => e);
+    const error = await nodeFetch(`${scheme}://127.0.0.1:${port}/v1/x`, init()).then(
+      () => null,
+      (e) => e,
+    );
     assert.ok(error instanceof Error, `${scheme}: rejected with an Error`);
     assert.match(error.message, /ECONNREFUSED/);
     assert.ok(!error.message.includes("c2VjcmV0") && !String(error.stack).includes("c2VjcmV0"), "no Authorization value in the error");
@@ -199,7 +212,10 @@ async function waitFor(check, timeoutMs) {
   return check();
 }
 
-for (const [transport, options] of [["node:http", () => ({})], ["global fetch", () => ({ fetch: globalThis.fetch })]]) {
+for (const [transport, options] of [
+  ["node:http", () => ({})],
+  ["global fetch", () => ({ fetch: globalThis.fetch })],
+]) {
   for (const [answerName, answer] of Object.entries(BODIES)) {
     test(`${transport}: ${answerName} delivers the batch once (not a timeout, never resent) and frees the connection`, { timeout: 20_000 }, async () => {
       const s = await misbehaving(answer);
@@ -252,7 +268,9 @@ for (const [transport, options] of [["node:http", () => ({})], ["global fetch", 
   });
 }
 
-test("nodeFetch on its own: a body past init.maxBody (what the core's send passes: 1 Mi characters) is cut there and its connection closed", { timeout: 20_000 }, async () => {
+test("nodeFetch on its own: a body past init.maxBody (what the core's send passes: 1 Mi characters) is cut there and its connection closed", {
+  timeout: 20_000,
+}, async () => {
   const s = await misbehaving((res) => {
     res.writeHead(200, { "content-type": "text/plain" });
     const chunk = "x".repeat(64 * 1024);
@@ -276,7 +294,9 @@ test("nodeFetch on its own: a body past init.maxBody (what the core's send passe
 // one console.warn says so, without debug, and the global fetch delivers;
 // without a global fetch either, the one warning says what to pass.
 for (const withFetch of [true, false]) {
-  test(`node:http unloadable, ${withFetch ? "global fetch present: one warning, and the events arrive" : "no global fetch either: one warning saying what to pass, and nothing silent"}`, { timeout: 60_000 }, async () => {
+  test(`node:http unloadable, ${withFetch ? "global fetch present: one warning, and the events arrive" : "no global fetch either: one warning saying what to pass, and nothing silent"}`, {
+    timeout: 60_000,
+  }, async () => {
     const ingest = await startIngestServer({ apiKey: API_KEY });
     try {
       const args = ["--import", "./node-transport-no-http.mjs", "node-transport-run.mjs", ingest.url, API_KEY, withFetch ? "keep" : "delete"];
@@ -395,9 +415,16 @@ for (const mode of ["default", "recipe"]) {
       const report = JSON.parse(result.stdout.trim().split("\n").pop());
       assert.equal(report.delivered, 1, JSON.stringify(report));
       const events = await control(ingest, "events");
-      assert.deepEqual(events.map((e) => e.item.data.mode), [mode]);
+      assert.deepEqual(
+        events.map((e) => e.item.data.mode),
+        [mode],
+      );
       if (mode === "default") assert.deepEqual(proxy.carried, [], "the proxy saw nothing");
-      else assert.ok(proxy.carried.some((line) => line.includes(new URL(ingest.url).host)), `the proxy carried it: ${JSON.stringify(proxy.carried)}`);
+      else
+        assert.ok(
+          proxy.carried.some((line) => line.includes(new URL(ingest.url).host)),
+          `the proxy carried it: ${JSON.stringify(proxy.carried)}`,
+        );
     } finally {
       await proxy.close();
       await ingest.close();

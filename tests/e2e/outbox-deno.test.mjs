@@ -54,8 +54,7 @@ function deno(kvPath, args, { timeoutMs }) {
   child.stdout.on("data", (chunk) => {
     proc.stdout += chunk;
     partial += chunk;
-    let newline;
-    while ((newline = partial.indexOf("\n")) >= 0) {
+    for (let newline = partial.indexOf("\n"); newline >= 0; newline = partial.indexOf("\n")) {
       const text = partial.slice(0, newline);
       partial = partial.slice(newline + 1);
       if (text.trim() !== "") proc.lines.push(JSON.parse(text));
@@ -126,7 +125,10 @@ async function produce(kvPath, endpoint, tag, n, rounds) {
     assert.equal(report.delivered, 0, JSON.stringify(report));
     assert.equal(report.pending, 0, `nothing stays in memory: ${JSON.stringify(report)}`);
     assert.equal(report.stored, n / rounds, `each flush stored its round's events: ${JSON.stringify(report)}`);
-    assert.ok(report.reasons.some((r) => r.fate === "stored" && r.events > 0), JSON.stringify(report.reasons));
+    assert.ok(
+      report.reasons.some((r) => r.fate === "stored" && r.events > 0),
+      JSON.stringify(report.reasons),
+    );
   }
   assert.deepEqual(
     { stored: done.stats.stored, queued: done.stats.queued, inFlight: done.stats.inFlight, delivered: done.stats.delivered },
@@ -143,7 +145,10 @@ async function stopConsumer(consumer) {
   assert.equal(signal, null, `the consumer was killed\n${describe(consumer)}`);
   assert.equal(code, 0, describe(consumer));
   assert.ok(at - stopAsked < 15_000, `the consumer took ${at - stopAsked} ms to exit after its stdin closed`);
-  assert.ok(consumer.lines.some((l) => l.type === "closed"), `the consumer closed the KV and listenQueue returned\n${describe(consumer)}`);
+  assert.ok(
+    consumer.lines.some((l) => l.type === "closed"),
+    `the consumer closed the KV and listenQueue returned\n${describe(consumer)}`,
+  );
 }
 
 /** Every batch the consumer read from the KV, by its first eventId: its deliveries in order. */
@@ -186,10 +191,14 @@ test("deno: a process stores 200 undelivered events in Deno KV and exits; a late
 
   // The longest a stored batch waits between two deliveries is 8 s
   // (maxRetryDelayMs); 45 s is room for a loaded machine.
-  const arrived = await until(async () => {
-    const response = await fetch(`${server.url}/_intempt/wait?events=${N}&timeoutMs=2000`);
-    return response.status === 200;
-  }, 45_000, `${N} events at the server`).catch((error) => {
+  const arrived = await until(
+    async () => {
+      const response = await fetch(`${server.url}/_intempt/wait?events=${N}&timeoutMs=2000`);
+      return response.status === 200;
+    },
+    45_000,
+    `${N} events at the server`,
+  ).catch((error) => {
     throw new Error(`${error.message}\n${describe(consumer)}`);
   });
   assert.ok(arrived);
@@ -207,12 +216,19 @@ test("deno: a process stores 200 undelivered events in Deno KV and exits; a late
   const byI = new Map();
   for (const e of events) {
     assert.match(e.item.eventId, UUID_V4);
-    assert.ok(e.item.timestamp >= t0 && e.item.timestamp <= done.at, `event ${e.item.data.i} has its original timestamp (${e.item.timestamp}, producer ended at ${done.at})`);
+    assert.ok(
+      e.item.timestamp >= t0 && e.item.timestamp <= done.at,
+      `event ${e.item.data.i} has its original timestamp (${e.item.timestamp}, producer ended at ${done.at})`,
+    );
     const seen = byI.get(e.item.data.i);
     if (seen) assert.equal(seen.eventId, e.item.eventId, `a duplicate of event ${e.item.data.i} has the same eventId`);
     byI.set(e.item.data.i, e.item);
   }
-  assert.deepEqual([...byI.keys()].sort((a, b) => a - b), Array.from({ length: N }, (_, i) => i), "no event is missing");
+  assert.deepEqual(
+    [...byI.keys()].sort((a, b) => a - b),
+    Array.from({ length: N }, (_, i) => i),
+    "no event is missing",
+  );
   assert.equal(ids.size, N, "200 distinct eventIds");
   // Connections were refused until the server listened: no request reached
   // it and lost its answer, so at-least-once had no cause to send one twice.
@@ -232,14 +248,21 @@ test("deno: a process stores 200 undelivered events in Deno KV and exits; a late
   // 200 events of ~1.6 KB in 4 flushes of 50 (~80 KB each): each flush's
   // events split over 2 KV messages of at most 63,000 bytes (checked in batchesOf).
   assert.equal(batches.size, 8, `stored batches: ${batches.size}`);
-  assert.ok([...batches.values()].some((d) => d[0].bytes > 40_000), "the split filled the messages");
+  assert.ok(
+    [...batches.values()].some((d) => d[0].bytes > 40_000),
+    "the split filled the messages",
+  );
 
   // Every batch was retried with a delay during the outage: its attempts
   // count up one by one, each wait at least the backoff's lower bound
   // (half of min(1 s × 2^(attempts−1), maxRetryDelayMs)), and all were
   // delivered several times before the server listened.
   for (const [first, deliveries] of batches) {
-    assert.deepEqual(deliveries.map((d) => d.attempts), deliveries.map((_, k) => k), `batch ${first}: attempts 0, 1, 2, …`);
+    assert.deepEqual(
+      deliveries.map((d) => d.attempts),
+      deliveries.map((_, k) => k),
+      `batch ${first}: attempts 0, 1, 2, …`,
+    );
     for (let k = 1; k < deliveries.length; k++) {
       const ceiling = Math.min(1_000 * 2 ** (k - 1), MAX_RETRY_DELAY_MS);
       const gap = deliveries[k].at - deliveries[k - 1].at;
@@ -250,13 +273,19 @@ test("deno: a process stores 200 undelivered events in Deno KV and exits; a late
     assert.ok(deliveries.at(-1).at >= serverUpAt, `batch ${first}'s last delivery came after the server listened`);
   }
   const handled = consumer.lines.filter((l) => l.type === "handled");
-  assert.ok(handled.every((l) => l.result === true), "handleKvMessage resolved true for every stored batch");
+  assert.ok(
+    handled.every((l) => l.result === true),
+    "handleKvMessage resolved true for every stored batch",
+  );
   assert.doesNotMatch(consumer.stderr, /dropped a stored batch/, "nothing was dropped");
 
   // Every request the server received was signed by the consumer with the key (header).
   const requests = (await control(server, "requests")).filter((r) => r.kind === "track");
   assert.equal(requests.length, 8, "one accepted request per stored batch");
-  assert.ok(requests.every((r) => r.status === 201 && r.authMode === "header"), JSON.stringify(requests.map((r) => [r.status, r.authMode])));
+  assert.ok(
+    requests.every((r) => r.status === 201 && r.authMode === "header"),
+    JSON.stringify(requests.map((r) => [r.status, r.authMode])),
+  );
 
   // Nothing is left in the KV file's queue.
   assert.deepEqual(await queueLeft(kvPath), { queue: 0, queueRunning: 0 });
@@ -288,14 +317,18 @@ test("deno: a stored batch the server refuses with 400 is dropped with a logged 
   const consumer = deno(kvPath, ["consume", server.url, API_KEY, kvPath, "8000"], { timeoutMs: 90_000 });
 
   // Done once the server answered one 400 and holds every other event.
-  const refused = await until(async () => {
-    const requests = (await control(server, "requests")).filter((r) => r.kind === "track");
-    const bad = requests.filter((r) => r.status === 400);
-    if (bad.length === 0) return undefined;
-    const badIds = JSON.parse(bad[0].body).track.map((e) => e.payload[0].eventId);
-    const events = await control(server, "events");
-    return events.length >= N - badIds.length ? { bad, badIds } : undefined;
-  }, 40_000, "a 400 and the other events").catch((error) => {
+  const refused = await until(
+    async () => {
+      const requests = (await control(server, "requests")).filter((r) => r.kind === "track");
+      const bad = requests.filter((r) => r.status === 400);
+      if (bad.length === 0) return undefined;
+      const badIds = JSON.parse(bad[0].body).track.map((e) => e.payload[0].eventId);
+      const events = await control(server, "events");
+      return events.length >= N - badIds.length ? { bad, badIds } : undefined;
+    },
+    40_000,
+    "a 400 and the other events",
+  ).catch((error) => {
     throw new Error(`${error.message}\n${describe(consumer)}`);
   });
   await sleep(1_500);
@@ -307,7 +340,10 @@ test("deno: a stored batch the server refuses with 400 is dropped with a logged 
 
   const batches = batchesOf(consumer);
   // 60 events in 4 flushes of 15 (~24 KB): one stored batch each.
-  assert.deepEqual([...batches.values()].map((d) => d[0].ids.length), [15, 15, 15, 15]);
+  assert.deepEqual(
+    [...batches.values()].map((d) => d[0].ids.length),
+    [15, 15, 15, 15],
+  );
   const droppedBatch = batches.get(refused.badIds[0]);
   assert.ok(droppedBatch, "the refused request carried one of the stored batches");
   assert.deepEqual(droppedBatch[0].ids, refused.badIds, "exactly that batch");

@@ -55,8 +55,7 @@ test("node: the outbox interface: stored messages within maxMessageBytes, no key
   child.stdout.on("data", (chunk) => {
     stdout += chunk;
     partial += chunk;
-    let newline;
-    while ((newline = partial.indexOf("\n")) >= 0) {
+    for (let newline = partial.indexOf("\n"); newline >= 0; newline = partial.indexOf("\n")) {
       const text = partial.slice(0, newline);
       partial = partial.slice(newline + 1);
       if (text.trim() === "") continue;
@@ -94,7 +93,11 @@ test("node: the outbox interface: stored messages within maxMessageBytes, no key
   // ---- 1. config: what the constructor refuses, with an IntemptError.
   const { refusals } = step("config");
   for (const [name, refusal] of Object.entries(refusals)) {
-    assert.deepEqual({ isIntemptError: refusal.isIntemptError, code: refusal.code }, { isIntemptError: true, code: "INVALID_CONFIG" }, `${name}: ${JSON.stringify(refusal)}`);
+    assert.deepEqual(
+      { isIntemptError: refusal.isIntemptError, code: refusal.code },
+      { isIntemptError: true, code: "INVALID_CONFIG" },
+      `${name}: ${JSON.stringify(refusal)}`,
+    );
   }
   assert.match(refusals["maxMessageBytes getter throws"].message, /outbox threw when read/);
   assert.match(refusals["maxMessageBytes 100"].message, /at least 1024/);
@@ -110,9 +113,16 @@ test("node: the outbox interface: stored messages within maxMessageBytes, no key
     { stored: 40, delivered: 0, pending: 0, failed: 0 },
     JSON.stringify(file.report),
   );
-  assert.ok(file.report.reasons.some((r) => r.fate === "stored" && r.cause === "network"), JSON.stringify(file.report.reasons));
+  assert.ok(
+    file.report.reasons.some((r) => r.fate === "stored" && r.cause === "network"),
+    JSON.stringify(file.report.reasons),
+  );
   assert.deepEqual({ stored: file.stats.stored, queued: file.stats.queued, inFlight: file.stats.inFlight }, { stored: 40, queued: 0, inFlight: 0 });
-  assert.deepEqual(file.storeCalls.map((c) => ({ isArray: c.isArray, types: c.types })), [{ isArray: true, types: ["string"] }], "one store() call with an array of strings");
+  assert.deepEqual(
+    file.storeCalls.map((c) => ({ isArray: c.isArray, types: c.types })),
+    [{ isArray: true, types: ["string"] }],
+    "one store() call with an array of strings",
+  );
   assert.equal(file.files.length, file.storeCalls[0].count, "each message in its own file");
   assert.ok(file.files.length >= 4, `40 events of ~130 bytes in ${file.files.length} messages of at most 2048 bytes`);
   const storedItems = new Map();
@@ -131,7 +141,10 @@ test("node: the outbox interface: stored messages within maxMessageBytes, no key
       storedItems.set(item.eventId, item);
     }
   }
-  assert.deepEqual([...storedItems.values()].map((item) => item.data.i).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
+  assert.deepEqual(
+    [...storedItems.values()].map((item) => item.data.i).sort((a, b) => a - b),
+    Array.from({ length: 40 }, (_, i) => i),
+  );
 
   // ---- 3. hostile: the flush resolves by its deadline, stores nothing, keeps the events.
   for (const kind of HOSTILE) {
@@ -144,7 +157,10 @@ test("node: the outbox interface: stored messages within maxMessageBytes, no key
       { stored: 0, delivered: 0, pending: 5 },
       `${kind}: ${JSON.stringify(h.report)}`,
     );
-    assert.ok(h.report.reasons.some((r) => r.fate === "failed" && r.cause === "outboxFailed"), `${kind}: ${JSON.stringify(h.report.reasons)}`);
+    assert.ok(
+      h.report.reasons.some((r) => r.fate === "failed" && r.cause === "outboxFailed"),
+      `${kind}: ${JSON.stringify(h.report.reasons)}`,
+    );
     assert.deepEqual({ queued: h.stats.queued + h.stats.inFlight, stored: h.stats.stored }, { queued: 5, stored: 0 }, `${kind}: ${JSON.stringify(h.stats)}`);
   }
   const hostile = Object.fromEntries(steps.filter((s) => s.type === "hostile").map((s) => [s.kind, s]));
@@ -197,10 +213,17 @@ test("node: the outbox interface: stored messages within maxMessageBytes, no key
   // ---- 7–8. every stored message resent once by a fresh client; every hostile client's next flush delivers.
   const { redelivered } = step("redeliver");
   assert.equal(redelivered.length, file.files.length + late.messages.length);
-  assert.ok(redelivered.every((r) => r.result === true && r.enqueued === 0), JSON.stringify(redelivered));
+  assert.ok(
+    redelivered.every((r) => r.result === true && r.enqueued === 0),
+    JSON.stringify(redelivered),
+  );
   for (const kind of HOSTILE) {
     const r = steps.find((s) => s.type === "recovered" && s.kind === kind);
-    assert.deepEqual({ delivered: r.report.delivered, pending: r.report.pending, stored: r.report.stored, queued: r.stats.queued }, { delivered: 5, pending: 0, stored: 0, queued: 0 }, `${kind}: ${JSON.stringify(r)}`);
+    assert.deepEqual(
+      { delivered: r.report.delivered, pending: r.report.pending, stored: r.report.stored, queued: r.stats.queued },
+      { delivered: 5, pending: 0, stored: 0, queued: 0 },
+      `${kind}: ${JSON.stringify(r)}`,
+    );
   }
   const fileAgain = steps.find((s) => s.type === "recovered" && s.kind === "file");
   assert.equal(fileAgain.report.requests, 0, "stored events left the client's memory: nothing to send");
@@ -222,11 +245,17 @@ test("node: the outbox interface: stored messages within maxMessageBytes, no key
     const expected = kind === "late-getter" ? 12 : 5;
     assert.equal(mine.length, expected, `${kind}: ${mine.length} events`);
     assert.equal(new Set(mine.map((e) => e.item.eventId)).size, expected, `${kind}: once each`);
-    assert.deepEqual(mine.map((e) => e.item.data.i).sort((a, b) => a - b), Array.from({ length: expected }, (_, i) => i));
+    assert.deepEqual(
+      mine.map((e) => e.item.data.i).sort((a, b) => a - b),
+      Array.from({ length: expected }, (_, i) => i),
+    );
   }
   assert.equal(events.length, 40 + 5 * HOSTILE.length + 12, "nothing else arrived");
   const requests = (await control(server, "requests")).filter((r) => r.kind === "track");
-  assert.ok(requests.every((r) => r.authMode === "header"), "every request signed with the key in the header");
+  assert.ok(
+    requests.every((r) => r.authMode === "header"),
+    "every request signed with the key in the header",
+  );
 
   // ---- 9. values that are not stored batches.
   const { notOurs } = step("not-ours");
@@ -238,7 +267,9 @@ test("node: the outbox interface: stored messages within maxMessageBytes, no key
   assert.match(stderr, /dropped a stored batch: not a batch stored by intempt-edge/);
   assert.equal(stderr.match(/dropped a stored batch/g).length, 3, `three drops logged:\n${stderr}`);
 
-  t.diagnostic(`node: ${file.files.length} messages (${file.files.map((f) => Buffer.byteLength(f.text)).join(", ")} bytes) for 40 events; ${HOSTILE.length} hostile outboxes; ${Date.now() - started} ms`);
+  t.diagnostic(
+    `node: ${file.files.length} messages (${file.files.map((f) => Buffer.byteLength(f.text)).join(", ")} bytes) for 40 events; ${HOSTILE.length} hostile outboxes; ${Date.now() - started} ms`,
+  );
 });
 
 // A full batch starts a background flush, whose waits do not keep the
@@ -298,7 +329,10 @@ test("node: handleQueueBatch sends at most maxConcurrentRequests messages at onc
     const started = Date.now();
     const summary = await consumer.handleQueueBatch({ queue: "intempt-outbox", messages });
     console.log(JSON.stringify({ stored: stored.length, summary, acked, retried, tookMs: Date.now() - started }));`;
-  for (const [limit, expected] of [["2", 2], ["default", 4]]) {
+  for (const [limit, expected] of [
+    ["2", 2],
+    ["default", 4],
+  ]) {
     const srv = await startIngestServer({ apiKey: API_KEY });
     try {
       // A healthy server that takes 300 ms for every request.
@@ -320,8 +354,16 @@ test("node: handleQueueBatch sends at most maxConcurrentRequests messages at onc
       assert.deepEqual(summary, { delivered: 40, retried: 0, dropped: 0, reasons: [] }, "every message delivered");
       assert.deepEqual({ acked, retried }, { acked: 40, retried: 0 }, "each message acked, none retried");
       const stats = await control(srv, "stats");
-      assert.equal(stats.maxInFlight, expected, `at most ${expected} requests open at once (maxConcurrentRequests ${limit}); the server saw ${stats.maxInFlight}`);
-      assert.deepEqual({ events: stats.events, duplicates: stats.duplicates, requests: stats.requests }, { events: 40, duplicates: 0, requests: 40 }, "each event once, one request each");
+      assert.equal(
+        stats.maxInFlight,
+        expected,
+        `at most ${expected} requests open at once (maxConcurrentRequests ${limit}); the server saw ${stats.maxInFlight}`,
+      );
+      assert.deepEqual(
+        { events: stats.events, duplicates: stats.duplicates, requests: stats.requests },
+        { events: 40, duplicates: 0, requests: 40 },
+        "each event once, one request each",
+      );
       t.diagnostic(`maxConcurrentRequests ${limit}: at most ${stats.maxInFlight} at once, 40 messages in ${tookMs} ms`);
     } finally {
       await srv.close();
@@ -369,7 +411,11 @@ test("node: a 413 during redelivery splits the stored batch; every event arrives
     assert.deepEqual(requests, [413, 201, 201], "the whole batch, then each half");
     const events = await control(srv, "events");
     const ids = JSON.parse(stored[0]).track.map((e) => e.payload[0].eventId);
-    assert.deepEqual(events.map((e) => e.item.eventId), ids, "every stored event once, in order, with its original eventId");
+    assert.deepEqual(
+      events.map((e) => e.item.eventId),
+      ids,
+      "every stored event once, in order, with its original eventId",
+    );
   } finally {
     await srv.close();
   }

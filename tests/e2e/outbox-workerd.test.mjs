@@ -114,13 +114,23 @@ async function flushesDone(mf, count, output = []) {
     last = await state(mf);
     return last.stats.stored === events && last.stats.queued === 0 && last.stats.inFlight === 0 ? last : null;
   }, 60_000);
-  assert.ok(s, `the client stored all ${events} events within 60 s and holds nothing: stats ${JSON.stringify(last.stats)}, ${last.reports.length} flush reports; workerd said:\n${output.filter((l) => !l.startsWith("{")).slice(0, 20).join("\n")}`);
+  assert.ok(
+    s,
+    `the client stored all ${events} events within 60 s and holds nothing: stats ${JSON.stringify(last.stats)}, ${last.reports.length} flush reports; workerd said:\n${output
+      .filter((l) => !l.startsWith("{"))
+      .slice(0, 20)
+      .join("\n")}`,
+  );
   const reported = await until(async () => {
     last = await state(mf);
     return last.reports.length === count ? last : null;
   }, 5_000);
   assert.deepEqual(missing(last.reports, count), [], "requests whose ctx.waitUntil(flush()) never reported");
-  assert.deepEqual(output.filter((l) => CROSS_REQUEST.test(l)), [], "workerd warned of a promise settled from another request's context");
+  assert.deepEqual(
+    output.filter((l) => CROSS_REQUEST.test(l)),
+    [],
+    "workerd warned of a promise settled from another request's context",
+  );
   return { state: reported ?? last };
 }
 
@@ -139,7 +149,11 @@ async function queueSettled(mf, timeoutMs) {
 const missing = (reports, count) => [...Array(count).keys()].filter((req) => !reports.some((r) => r.req === req));
 
 const totals = (summaries) =>
-  summaries.reduce((t, x) => ({ delivered: t.delivered + x.delivered, retried: t.retried + x.retried, dropped: t.dropped + x.dropped }), { delivered: 0, retried: 0, dropped: 0 });
+  summaries.reduce((t, x) => ({ delivered: t.delivered + x.delivered, retried: t.retried + x.retried, dropped: t.dropped + x.dropped }), {
+    delivered: 0,
+    retried: 0,
+    dropped: 0,
+  });
 
 /** The track items of a stored batch (a track request's JSON body). */
 const itemsOf = (body) => JSON.parse(body).track.map((entry) => entry.payload[0]);
@@ -181,7 +195,11 @@ async function checkOutage(srv, mf, output, name) {
   const reported = s.reports.reduce((sum, r) => sum + (r.report.stored ?? 0), 0);
   assert.ok(reported > 0, `${name}: the flush reports say events were stored`);
   assert.ok(reported <= REQUESTS * EVENTS_PER_REQUEST);
-  assert.equal(s.reports.reduce((sum, r) => sum + r.report.delivered, 0), 0, `${name}: no flush delivered during the outage`);
+  assert.equal(
+    s.reports.reduce((sum, r) => sum + r.report.delivered, 0),
+    0,
+    `${name}: no flush delivered during the outage`,
+  );
   assert.equal(s.stats.stored, REQUESTS * EVENTS_PER_REQUEST, `${name}: stats().stored`);
   const stored = new Map();
   for (const m of s.messages) {
@@ -207,7 +225,10 @@ async function checkOutage(srv, mf, output, name) {
   assert.equal(t.dropped, 0, `${name}: dropped ${JSON.stringify(s.summaries.flatMap((x) => x.reasons))}`);
   assert.equal(t.delivered, s.messages.length);
   assert.deepEqual(s.deadLetters, [], `${name}: dead letters`);
-  assert.deepEqual(output.filter((line) => line.includes("dropped a stored batch")), []);
+  assert.deepEqual(
+    output.filter((line) => line.includes("dropped a stored batch")),
+    [],
+  );
 
   // The resent requests authenticated with the client's key, in the header.
   const requests = await control(srv, "requests");
@@ -235,7 +256,10 @@ async function outage(name, mf, output, srvOf, up) {
   const srv = srvOf();
   const all = await until(async () => (await control(srv, "stats")).uniqueEventIds >= REQUESTS * EVENTS_PER_REQUEST, RECOVERY_BOUND_MS);
   const arrivedMs = Date.now() - recovered;
-  assert.ok(all, `${name}: all ${REQUESTS * EVENTS_PER_REQUEST} events arrived within ${RECOVERY_BOUND_MS} ms of the recovery (got ${(await control(srv, "stats")).uniqueEventIds})`);
+  assert.ok(
+    all,
+    `${name}: all ${REQUESTS * EVENTS_PER_REQUEST} events arrived within ${RECOVERY_BOUND_MS} ms of the recovery (got ${(await control(srv, "stats")).uniqueEventIds})`,
+  );
   await queueSettled(mf, 30_000);
   return { outageMs: recovered - started, arrivedMs, reports: flushed.state.reports.length };
 }
@@ -247,9 +271,15 @@ describe("outbox on workerd", { concurrency: true }, () => {
     // Nothing listens on `port` until the recovery.
     const mf = await worker(`http://127.0.0.1:${port}`, output);
     let srv;
-    const timing = await outage("refused", mf, output, () => srv, async () => {
-      srv = await server(port);
-    });
+    const timing = await outage(
+      "refused",
+      mf,
+      output,
+      () => srv,
+      async () => {
+        srv = await server(port);
+      },
+    );
     const result = await checkOutage(srv, mf, output, "refused");
     assert.equal(result.requests, result.byStatus["201"], "every request that reached the server was accepted");
     log("refused", JSON.stringify({ ...timing, ...result }));
@@ -260,9 +290,15 @@ describe("outbox on workerd", { concurrency: true }, () => {
     const srv = await server(await freePort());
     await setFaults(srv, { random: { seed: 1, probability: 1, modes: [{ status: 503 }] } });
     const mf = await worker(srv.url, output);
-    const timing = await outage("503", mf, output, () => srv, async () => {
-      await setFaults(srv, { queue: [], random: null });
-    });
+    const timing = await outage(
+      "503",
+      mf,
+      output,
+      () => srv,
+      async () => {
+        await setFaults(srv, { queue: [], random: null });
+      },
+    );
     const result = await checkOutage(srv, mf, output, "503");
     assert.ok(result.byStatus["503"] > 0, "the server answered 503 during the outage");
     log("503", JSON.stringify({ ...timing, ...result }));
@@ -301,7 +337,10 @@ describe("outbox on workerd", { concurrency: true }, () => {
     const all = await control(srv, "requests");
     const refused = all.filter((r) => r.status === 400);
     assert.equal(refused.length, 1);
-    assert.ok(s.messages.some((m) => m.body === refused[0].body), "the refused request was a stored batch");
+    assert.ok(
+      s.messages.some((m) => m.body === refused[0].body),
+      "the refused request was a stored batch",
+    );
     const dropped = new Set(itemsOf(refused[0].body).map((i) => i.eventId));
     const stored = s.messages.flatMap((m) => itemsOf(m.body).map((i) => i.eventId));
     assert.equal(stored.length, requests * EVENTS_PER_REQUEST);
@@ -310,7 +349,10 @@ describe("outbox on workerd", { concurrency: true }, () => {
     assert.equal(new Set(arrived).size, arrived.length, "no duplicates");
     assert.deepEqual(new Set(arrived), new Set(stored.filter((id) => !dropped.has(id))));
     assert.deepEqual(s.deadLetters, []);
-    log("400", JSON.stringify({ reports: flushed.state.reports.length, messages: s.messages.length, droppedEvents: dropped.size, arrived: arrived.length, ...t }));
+    log(
+      "400",
+      JSON.stringify({ reports: flushed.state.reports.length, messages: s.messages.length, droppedEvents: dropped.size, arrived: arrived.length, ...t }),
+    );
   });
 
   test("Miniflare's local queue does not survive a restart: stored batches are gone (not delivered by a new instance)", { timeout: 120_000 }, async () => {

@@ -98,7 +98,9 @@ function refused(port) {
 
 test("source scripts/env.sh leaves the caller's shell options (-e, -u, pipefail) as they were", () => {
   const options = (prelude) =>
-    execFileSync("bash", ["-c", `${prelude}; source scripts/env.sh; echo "$-"; shopt -o pipefail | tr -s ' \t' ' '`], { cwd: ROOT, encoding: "utf8" }).trim().split("\n");
+    execFileSync("bash", ["-c", `${prelude}; source scripts/env.sh; echo "$-"; shopt -o pipefail | tr -s ' \t' ' '`], { cwd: ROOT, encoding: "utf8" })
+      .trim()
+      .split("\n");
   const [flags, pipefail] = options("true");
   assert.doesNotMatch(flags, /[eu]/, `-e or -u turned on: $- is ${flags}`);
   assert.equal(pipefail, "pipefail off");
@@ -107,7 +109,10 @@ test("source scripts/env.sh leaves the caller's shell options (-e, -u, pipefail)
   assert.match(strict, /e/);
   assert.match(strict, /u/);
   assert.equal(strictPipefail, "pipefail on");
-  assert.ok(execFileSync("bash", ["-c", "source scripts/env.sh; command -v wasm-opt"], { cwd: ROOT, encoding: "utf8" }).includes("node_modules/.bin/wasm-opt"), "PATH is still set up");
+  assert.ok(
+    execFileSync("bash", ["-c", "source scripts/env.sh; command -v wasm-opt"], { cwd: ROOT, encoding: "utf8" }).includes("node_modules/.bin/wasm-opt"),
+    "PATH is still set up",
+  );
 });
 
 test("scripts/demo.sh: prints what arrived and leaves no process behind (no wrangler, no workerd, no ingest server)", { timeout: 400_000 }, async () => {
@@ -123,7 +128,10 @@ test("scripts/demo.sh: prints what arrived and leaves no process behind (no wran
 test("scripts/demo.sh: stopped by Ctrl-C while the Worker runs, leaves no process behind", { timeout: 400_000 }, async () => {
   const demo = start("demo.sh");
   await demo.printed(/==> sending requests to the Worker/);
-  assert.ok(sessionMembers(demo.sid).some((p) => /workerd/.test(p.cmdline)), "workerd runs in the demo's session");
+  assert.ok(
+    sessionMembers(demo.sid).some((p) => /workerd/.test(p.cmdline)),
+    "workerd runs in the demo's session",
+  );
   process.kill(-demo.sid, "SIGINT"); // the terminal's Ctrl-C: the foreground process group
   let bound;
   const ended = await Promise.race([demo.exited, new Promise((resolve) => (bound = setTimeout(resolve, 20_000, null)))]);
@@ -143,7 +151,10 @@ for (const [how, stop] of [
     const viewer = start("viewer.sh", { PORT: String(port) }, 60_000);
     await viewer.printed(/viewer: +http:\/\/127\.0\.0\.1:\d+\//);
     assert.equal(await refused(port), false, "the server listens while the viewer runs");
-    assert.ok(sessionMembers(viewer.sid).some((p) => p.cmdline.includes("ingest-server.mjs")), "the server runs in the script's session");
+    assert.ok(
+      sessionMembers(viewer.sid).some((p) => p.cmdline.includes("ingest-server.mjs")),
+      "the server runs in the script's session",
+    );
     stop(viewer);
     // It must end by itself, promptly: not at the test's own SIGKILL.
     let bound;

@@ -27,7 +27,21 @@ function spellings(key) {
   return [...new Set(forms)];
 }
 const FORBIDDEN = [...spellings(KEY), ...spellings(WRONG_KEY)];
-const CODES = ["INVALID_CONFIG", "INVALID_API_KEY", "INVALID_ENDPOINT", "INVALID_ARGUMENT", "RESERVED_TITLE", "ATTRIBUTES_NEED_TITLE", "INVALID_PROPERTIES", "INVALID_ACTION", "EVENT_TOO_LARGE", "QUEUE_FULL", "CLOSED", "HTTP_ERROR", "NETWORK_ERROR"];
+const CODES = [
+  "INVALID_CONFIG",
+  "INVALID_API_KEY",
+  "INVALID_ENDPOINT",
+  "INVALID_ARGUMENT",
+  "RESERVED_TITLE",
+  "ATTRIBUTES_NEED_TITLE",
+  "INVALID_PROPERTIES",
+  "INVALID_ACTION",
+  "EVENT_TOO_LARGE",
+  "QUEUE_FULL",
+  "CLOSED",
+  "HTTP_ERROR",
+  "NETWORK_ERROR",
+];
 
 let app;
 let closedEndpoint;
@@ -63,7 +77,12 @@ describe("secrets", { concurrency: Object.keys(COMMANDS).length }, () => {
         const output = `${result.stdout}\n${result.stderr}`;
         assert.deepEqual(leaksIn(output), [], `the raw output (stdout and stderr) of ${runtime} carries the key`);
         assert.equal(result.code, 0, `${runtime} exited with ${result.code}:\n${result.stderr.slice(0, 4000)}`);
-        const { texts, logLines, errors, reports } = JSON.parse(result.stdout.split("\n").find((l) => l.startsWith("SECRETS-RESULT ")).slice("SECRETS-RESULT ".length));
+        const { texts, logLines, errors, reports } = JSON.parse(
+          result.stdout
+            .split("\n")
+            .find((l) => l.startsWith("SECRETS-RESULT "))
+            .slice("SECRETS-RESULT ".length),
+        );
 
         // Nothing collected carries the key.
         const leaks = texts.filter((t) => leaksIn(t.text).length > 0).map((t) => `${t.where}: ${t.text.slice(0, 200)}`);
@@ -72,8 +91,22 @@ describe("secrets", { concurrency: Object.keys(COMMANDS).length }, () => {
 
         // ...and it really covered what it claims to.
         const logged = (lines, pattern) => lines.some((l) => pattern.test(l));
-        for (const [name, lines] of [["logger", logLines.logger], ["debug", logLines.console.filter((l) => l.startsWith("[intempt-edge]"))]]) {
-          for (const pattern of [/HTTP 201/, /HTTP 503/, /HTTP 400/, /HTTP 401/, /HTTP 413/, /timed out/, /network error/, /consents\/data/, /choose-api/, /^(\[intempt-edge\] )?flush:/]) {
+        for (const [name, lines] of [
+          ["logger", logLines.logger],
+          ["debug", logLines.console.filter((l) => l.startsWith("[intempt-edge]"))],
+        ]) {
+          for (const pattern of [
+            /HTTP 201/,
+            /HTTP 503/,
+            /HTTP 400/,
+            /HTTP 401/,
+            /HTTP 413/,
+            /timed out/,
+            /network error/,
+            /consents\/data/,
+            /choose-api/,
+            /^(\[intempt-edge\] )?flush:/,
+          ]) {
             assert.ok(logged(lines, pattern), `${name} lines include ${pattern}`);
           }
         }
@@ -86,7 +119,10 @@ describe("secrets", { concurrency: Object.keys(COMMANDS).length }, () => {
         }
         const statuses = new Set(errors.filter((e) => e.code === "HTTP_ERROR").map((e) => e.status));
         for (const status of [400, 401, 500]) assert.ok(statuses.has(status), `HTTP_ERROR ${status} was checked`);
-        assert.ok(reports.some((r) => r.dropped > 0) && reports.some((r) => r.failed > 0) && reports.some((r) => r.delivered > 0), "reports of every fate were checked");
+        assert.ok(
+          reports.some((r) => r.dropped > 0) && reports.some((r) => r.failed > 0) && reports.some((r) => r.delivered > 0),
+          "reports of every fate were checked",
+        );
 
         // The server's log: no key in any URL in header mode; query mode really used the query.
         const requests = await control(server, "requests");

@@ -41,7 +41,17 @@ const TRACKED = [
   ["Purchase", { ...P, data: { price_amount: 50, product_name: "Shoes" } }],
   ["Identify", { ...P, userId: EMAIL, anotherUserId: "555-555-1234" }],
   ["Identify", { ...P, userId: EMAIL, anotherUserId: "555-555-1234" }],
-  ["Purchase", { ...P, userId: EMAIL, accountId: "intempt.com", data: { purchase_amount: 50, product_name: "Shoes" }, userAttributes: { country: "USA" }, accountAttributes: { company_country: "USA" } }],
+  [
+    "Purchase",
+    {
+      ...P,
+      userId: EMAIL,
+      accountId: "intempt.com",
+      data: { purchase_amount: 50, product_name: "Shoes" },
+      userAttributes: { country: "USA" },
+      accountAttributes: { company_country: "USA" },
+    },
+  ],
   ["Purchase", { ...P, userId: EMAIL, accountId: "intempt.com", data: { purchase_amount: 50, product_name: "Shoes" } }],
   ["Purchase", { ...P, userId: EMAIL, data: { purchase_amount: 50, product_name: "Shoes" }, userAttributes: { country: "USA" } }],
   ["Purchase", { ...P, accountId: "intempt.com", data: { purchase_amount: 50, product_name: "Shoes" }, accountAttributes: { company_country: "USA" } }],
@@ -72,13 +82,14 @@ const CHOOSES = [
 const KEY_ORDER = ["eventId", "timestamp", "profileId", "userId", "accountId", "data", "userAttributes", "accountAttributes", "anotherUserId"];
 
 async function assertReceived(result, before, after) {
-  assert.deepEqual(
-    { failed: result.report.failed, dropped: result.report.dropped, pending: result.report.pending },
-    { failed: 0, dropped: 0, pending: 0 },
-  );
+  assert.deepEqual({ failed: result.report.failed, dropped: result.report.dropped, pending: result.report.pending }, { failed: 0, dropped: 0, pending: 0 });
   assert.equal(result.optedOut, 1, "the tracking call after optOut() was counted, not sent");
   assert.equal(result.afterOptOut.delivered, 0);
-  assert.deepEqual(result.choices, CHOOSES.map(() => CHOICES), "each choose call resolves to the choices array");
+  assert.deepEqual(
+    result.choices,
+    CHOOSES.map(() => CHOICES),
+    "each choose call resolves to the choices array",
+  );
 
   const events = await control(server, "events");
   assert.equal(events.length, TRACKED.length, "every tracking example arrived once, the opted-out one not");
@@ -90,7 +101,11 @@ async function assertReceived(result, before, after) {
     assert.match(eventId, UUID_V4);
     assert.ok(Number.isInteger(timestamp) && timestamp >= before && timestamp <= after, `event ${i} timestamp in ms`);
     const order = Object.keys(event.item);
-    assert.deepEqual(order, KEY_ORDER.filter((k) => order.includes(k)), `event ${i} key order`);
+    assert.deepEqual(
+      order,
+      KEY_ORDER.filter((k) => order.includes(k)),
+      `event ${i} key order`,
+    );
   });
 
   const consents = await control(server, "consents");
@@ -98,13 +113,27 @@ async function assertReceived(result, before, after) {
   consents.forEach((entry, i) => {
     const body = entry.body;
     const [head, tail] = CONSENTS[i];
-    assert.deepEqual(body, { ...head, timestamp: body.timestamp, profileId: "1845348", sourceId: SOURCE, validUntil: tail.validUntil, source: "intempt-edge", ...tail }, `consent ${i}`);
-    assert.deepEqual(Object.keys(body), Object.keys({ ...head, timestamp: 0, profileId: 0, sourceId: 0, validUntil: 0, source: 0, ...tail }), `consent ${i} key order`);
-    assert.ok(Number.isInteger(body.timestamp) && body.timestamp >= Math.floor(before / 1000) && body.timestamp <= Math.ceil(after / 1000), "consent timestamp in seconds");
+    assert.deepEqual(
+      body,
+      { ...head, timestamp: body.timestamp, profileId: "1845348", sourceId: SOURCE, validUntil: tail.validUntil, source: "intempt-edge", ...tail },
+      `consent ${i}`,
+    );
+    assert.deepEqual(
+      Object.keys(body),
+      Object.keys({ ...head, timestamp: 0, profileId: 0, sourceId: 0, validUntil: 0, source: 0, ...tail }),
+      `consent ${i} key order`,
+    );
+    assert.ok(
+      Number.isInteger(body.timestamp) && body.timestamp >= Math.floor(before / 1000) && body.timestamp <= Math.ceil(after / 1000),
+      "consent timestamp in seconds",
+    );
   });
 
   const chooses = await control(server, "chooses");
-  assert.deepEqual(chooses.map((c) => c.body), CHOOSES);
+  assert.deepEqual(
+    chooses.map((c) => c.body),
+    CHOOSES,
+  );
 }
 
 for (const runtime of ["node", "node18", "node22"]) {

@@ -10,7 +10,25 @@ import { prepareApp, ROOT, run, tool } from "./harness.mjs";
 
 let app;
 const tsc = (file) =>
-  run(tool("tsc"), ["--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom", "--skipLibCheck", "false", file], { cwd: app });
+  run(
+    tool("tsc"),
+    [
+      "--noEmit",
+      "--strict",
+      "--target",
+      "es2022",
+      "--module",
+      "nodenext",
+      "--moduleResolution",
+      "nodenext",
+      "--lib",
+      "es2022,dom",
+      "--skipLibCheck",
+      "false",
+      file,
+    ],
+    { cwd: app },
+  );
 
 before(async () => {
   app = await prepareApp("types");
@@ -31,5 +49,9 @@ test("wrong types fail, on exactly the marked lines", async () => {
       .split("\n")
       .flatMap((line, i) => (line.includes("// expect-error") ? [i + 1] : [])),
   );
-  assert.deepEqual([...reported].sort((a, b) => a - b), [...expected].sort((a, b) => a - b), result.stdout);
+  assert.deepEqual(
+    [...reported].sort((a, b) => a - b),
+    [...expected].sort((a, b) => a - b),
+    result.stdout,
+  );
 });

@@ -131,7 +131,10 @@ describe("viewer endpoints", () => {
 
       server.setFaults({ queue: [{ status: 503 }] });
       assert.equal((await postJson(server.url, trackBody("Faulted", { profileId: "p3" }))).status, 503);
-      const faulted = await until(() => stream.messages.find((m) => m.event === "request" && m.data.request.id === 3 && m.data.request.status), "the faulted view");
+      const faulted = await until(
+        () => stream.messages.find((m) => m.event === "request" && m.data.request.id === 3 && m.data.request.status),
+        "the faulted view",
+      );
       assert.deepEqual(faulted.data.request.fault, { status: 503 });
       assert.equal(faulted.data.stats.faults, 1);
       assert.equal(faulted.data.stats.rejected, 1, "an injected status is a fault, not a rejection");
@@ -141,7 +144,10 @@ describe("viewer endpoints", () => {
       assert.deepEqual(reset.data.stats, { requests: 0, events: 0, rejected: 0, faults: 0, pending: 0 });
       assert.equal((await postJson(server.url, trackBody("After", { profileId: "p4" }))).status, 201);
       const since = stream.messages.indexOf(reset);
-      const after = await until(() => stream.messages.slice(since).find((m) => m.event === "request" && m.data.request.status === 201), "the first request after the reset");
+      const after = await until(
+        () => stream.messages.slice(since).find((m) => m.event === "request" && m.data.request.status === 201),
+        "the first request after the reset",
+      );
       assert.equal(after.data.request.id, 1);
       assert.deepEqual(after.data.stats, { requests: 1, events: 1, rejected: 0, faults: 0, pending: 0 }, "counters restart with the reset");
       for (const secret of SECRET_FORMS) assert.ok(!stream.raw.includes(secret), `the stream never carries ${secret}`);
@@ -190,7 +196,9 @@ test("viewer page in Chromium: an SDK event and a rejected request appear live; 
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
     page.on("console", (m) => m.type() === "error" && problems.push(`console error: ${m.text()}`));
     let navigations = 0;
-    page.on("framenavigated", (frame) => frame === page.mainFrame() && (navigations += 1));
+    page.on("framenavigated", (frame) => {
+      if (frame === page.mainFrame()) navigations += 1;
+    });
 
     await page.goto(`${server.url}/`);
     await page.waitForFunction(() => document.body.dataset.state === "live", null, { timeout: 10_000 });
@@ -236,13 +244,17 @@ test("viewer page in Chromium: an SDK event and a rejected request appear live; 
     await page.locator("#filter").blur();
 
     // Everything the page holds, collapsed sections included: no key in any form.
-    await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
+    await page.evaluate(() => {
+      for (const d of document.querySelectorAll("details")) d.open = true;
+    });
     const everything = [await page.content(), await page.evaluate(() => document.body.innerText)].join("\n");
     for (const secret of SECRET_FORMS) assert.ok(!everything.includes(secret), `the page never shows ${secret}`);
     assert.match(everything, /authorization: \[redacted\]/);
 
     // The screenshot: the SDK row's body open, everything else folded.
-    await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = false)));
+    await page.evaluate(() => {
+      for (const d of document.querySelectorAll("details")) d.open = false;
+    });
     await sdkRow.locator("details.body").evaluate((d) => (d.open = true));
     mkdirSync(join(ROOT, "target", "artifacts"), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -51,11 +51,17 @@ describe("failures are visible without debug", { concurrency: 2 }, () => {
     test(`${runtime}: a refused endpoint gives one console.warn line for a streak of failures, and says what to fix`, { timeout: 90_000 }, async () => {
       const { reports, warnings } = await runScript(runtime, await refusedEndpoint(), API_KEY, "default", 3);
       assert.equal(reports.length, 3);
-      assert.ok(reports.every((r) => r.delivered === 0 && r.requests >= 1), JSON.stringify(reports));
+      assert.ok(
+        reports.every((r) => r.delivered === 0 && r.requests >= 1),
+        JSON.stringify(reports),
+      );
       const requests = reports.reduce((n, r) => n + r.requests, 0);
       assert.ok(requests >= 3, `${requests} failed requests`);
       assert.equal(warnings.length, 1, `one line for ${requests} failed requests:\n${warnings.join("\n")}`);
-      assert.match(warnings[0], /^\[intempt-edge\] could not deliver 5 events: POST http:\/\/127\.0\.0\.1:\d+\/v1\/demo-organization\/projects\/demo-project\/sources\/616010376811536384\/track -> /);
+      assert.match(
+        warnings[0],
+        /^\[intempt-edge\] could not deliver 5 events: POST http:\/\/127\.0\.0\.1:\d+\/v1\/demo-organization\/projects\/demo-project\/sources\/616010376811536384\/track -> /,
+      );
       assert.match(warnings[0], /they stay queued and are retried\. Check endpoint and the network\./);
       assert.match(warnings[0], /warnings: false/);
     });

@@ -39,15 +39,34 @@ const healthy = { queue: [], random: null };
 // returns it once it answers as the scenario wants.
 const SCENARIOS = [
   { name: "healthy", flush: true, healthy: true, faults: [] },
-  { name: "503 outage, then healthy", flush: true, faults: [[0, always({ status: 503 })], [OUTAGE_MS, healthy]] },
+  {
+    name: "503 outage, then healthy",
+    flush: true,
+    faults: [
+      [0, always({ status: 503 })],
+      [OUTAGE_MS, healthy],
+    ],
+  },
   { name: "connections refused, then healthy", flush: true, refusedMs: OUTAGE_MS, faults: [] },
   { name: "slow answers (300–800 ms)", flush: true, faults: [[0, always({ delayMs: 300 }, { delayMs: 550 }, { delayMs: 800 })]] },
   {
     name: "Retry-After bursts",
     flush: true,
-    faults: [[0, always({ status: 429, retryAfter: "1" }, { status: 503, retryAfter: "1" })], [1_200, healthy], [2_000, always({ status: 429, retryAfter: "1" })], [2_600, healthy]],
+    faults: [
+      [0, always({ status: 429, retryAfter: "1" }, { status: 503, retryAfter: "1" })],
+      [1_200, healthy],
+      [2_000, always({ status: 429, retryAfter: "1" })],
+      [2_600, healthy],
+    ],
   },
-  { name: "handlers that forget to flush, after a 503 outage", flush: false, faults: [[0, always({ status: 503 })], [OUTAGE_MS, healthy]] },
+  {
+    name: "handlers that forget to flush, after a 503 outage",
+    flush: false,
+    faults: [
+      [0, always({ status: 503 })],
+      [OUTAGE_MS, healthy],
+    ],
+  },
 ];
 
 /** A Worker (JS or Rust) to run the scenarios on: `bundle` is built in before(). */
@@ -155,7 +174,11 @@ async function runScenario(bundle, scenario, outbox) {
     const unsettled = [...Array(REQUESTS).keys()].filter((req) => !s.settled.some((x) => x.req === req));
     assert.deepEqual(unsettled, [], "requests whose waitUntil(flush()) never settled");
     const late = s.settled.filter((x) => x.ms > deadline + SETTLE_SLACK_MS);
-    assert.deepEqual(late.map((x) => ({ req: x.req, ms: x.ms })), [], `flushes that settled later than flushDeadlineMs (${deadline}) + ${SETTLE_SLACK_MS} ms`);
+    assert.deepEqual(
+      late.map((x) => ({ req: x.req, ms: x.ms })),
+      [],
+      `flushes that settled later than flushDeadlineMs (${deadline}) + ${SETTLE_SLACK_MS} ms`,
+    );
   }
   // Nothing is held once the flushes settled.
   assert.deepEqual({ queued: s.stats.queued, inFlight: s.stats.inFlight }, { queued: 0, inFlight: 0 }, "events left in the client");

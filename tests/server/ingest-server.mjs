@@ -13,11 +13,11 @@
 // Zero dependencies on purpose: it must run from a fresh clone with nothing
 // installed but Node ≥ 20. See README.md beside this file for the full API.
 
-import http from 'node:http';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import http from "node:http";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 // The request checks, fault plans and answers are shared with the recorder of
 // `intempt-edge/testing`: one implementation of the contract's rules.
@@ -43,7 +43,7 @@ import {
   splitApiKey,
   splitTarget,
   successAnswer,
-} from '../../pkg-template/contract.js';
+} from "../../pkg-template/contract.js";
 
 // ---------------------------------------------------------------------------
 // Constants (each with the reason it has this value)
@@ -60,18 +60,18 @@ const HEARTBEAT_MS = 15_000;
 const VIEWER_SNAPSHOT_MAX = 1000;
 /** Request headers the viewer never shows (the key travels in Authorization): the contract's list. */
 const VIEWER_HIDDEN_HEADERS = HIDDEN_HEADERS;
-const VIEWER_PATH = fileURLToPath(new URL('./viewer.html', import.meta.url));
+const VIEWER_PATH = fileURLToPath(new URL("./viewer.html", import.meta.url));
 /** The viewer page allows nothing from outside this server (it works offline). */
 const VIEWER_CSP = [
   "default-src 'none'",
   "script-src 'unsafe-inline'",
   "style-src 'unsafe-inline'",
   "connect-src 'self'",
-  'img-src data:',
+  "img-src data:",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
-].join('; ');
+].join("; ");
 
 // ---------------------------------------------------------------------------
 // Responses. Every response carries Content-Length so keep-alive clients never
@@ -85,30 +85,28 @@ function send(res, status, body, headers = {}) {
   let payload = Buffer.alloc(0);
   const out = { ...headers };
   if (!noBody && body !== undefined) {
-    const isText = typeof body === 'string';
+    const isText = typeof body === "string";
     payload = Buffer.from(isText ? body : JSON.stringify(body));
-    out['content-type'] ??= isText ? 'text/plain; charset=utf-8' : 'application/json';
+    out["content-type"] ??= isText ? "text/plain; charset=utf-8" : "application/json";
   }
-  if (!noBody) out['content-length'] = String(payload.length);
+  if (!noBody) out["content-length"] = String(payload.length);
   res.writeHead(status, out);
   res.end(noBody ? undefined : payload);
 }
-
 
 /** Reads the whole body, keeping at most `limit` bytes (the rest is drained so keep-alive stays in sync). */
 function readBody(req, limit) {
   return new Promise((resolve) => {
     const chunks = [];
     let size = 0;
-    req.on('data', (c) => {
+    req.on("data", (c) => {
       size += c.length;
       if (size <= limit) chunks.push(c);
     });
-    req.on('end', () => resolve({ buffer: Buffer.concat(chunks), size, tooLarge: size > limit }));
-    req.on('error', () => resolve({ buffer: Buffer.concat(chunks), size, tooLarge: size > limit, aborted: true }));
+    req.on("end", () => resolve({ buffer: Buffer.concat(chunks), size, tooLarge: size > limit }));
+    req.on("error", () => resolve({ buffer: Buffer.concat(chunks), size, tooLarge: size > limit, aborted: true }));
   });
 }
-
 
 // ---------------------------------------------------------------------------
 // Viewer: the page, and what the stream tells it. The page only ever gets
@@ -120,7 +118,7 @@ let viewerPage;
 function loadViewerPage() {
   if (viewerPage === undefined) {
     try {
-      viewerPage = { html: readFileSync(VIEWER_PATH, 'utf8') };
+      viewerPage = { html: readFileSync(VIEWER_PATH, "utf8") };
     } catch (e) {
       viewerPage = { error: `viewer page unavailable: ${e.message}` };
     }
@@ -138,20 +136,20 @@ function loadViewerPage() {
 function makeScrubber(apiKey) {
   const { identifier, secret } = splitApiKey(apiKey);
   const pair = `${identifier}:${secret}`;
-  const needles = [apiKey, pair, Buffer.from(pair).toString('base64'), secret]
+  const needles = [apiKey, pair, Buffer.from(pair).toString("base64"), secret]
     .filter((n, i, all) => n.length >= 4 && all.indexOf(n) === i)
     .map((n) => JSON.stringify(n).slice(1, -1))
     .sort((a, b) => b.length - a.length);
-  return (text) => needles.reduce((acc, n) => acc.split(n).join('[redacted]'), text);
+  return (text) => needles.reduce((acc, n) => acc.split(n).join("[redacted]"), text);
 }
 
 /** Which of the viewer's counters a request is in: rejected = answered ≥ 400 by the checks (not by an injected status). */
-const viewerClass = (rec) => (rec.status === null ? 'pending' : rec.status >= 400 && !rec.fault?.status ? 'rejected' : null);
+const viewerClass = (rec) => (rec.status === null ? "pending" : rec.status >= 400 && !rec.fault?.status ? "rejected" : null);
 
 /** One request as the viewer sees it: the record without credentials, plus its stored events. */
 function requestView(rec, events) {
   const headers = {};
-  for (const [k, v] of Object.entries(rec.headers)) headers[k] = VIEWER_HIDDEN_HEADERS.has(k) ? '[redacted]' : v;
+  for (const [k, v] of Object.entries(rec.headers)) headers[k] = VIEWER_HIDDEN_HEADERS.has(k) ? "[redacted]" : v;
   return {
     id: rec.id,
     method: rec.method,
@@ -198,7 +196,7 @@ function stats(state) {
   const ids = new Set(state.events.map((e) => e.item.eventId));
   const byStatus = {};
   for (const r of state.requests) {
-    const key = r.status === null ? 'none' : String(r.status);
+    const key = r.status === null ? "none" : String(r.status);
     byStatus[key] = (byStatus[key] ?? 0) + 1;
   }
   return {
@@ -224,8 +222,8 @@ function stats(state) {
 export async function startIngestServer(opts = {}) {
   const config = {
     port: opts.port ?? 0,
-    host: opts.host ?? '127.0.0.1',
-    apiKey: opts.apiKey ?? 'test-id.test-secret',
+    host: opts.host ?? "127.0.0.1",
+    apiKey: opts.apiKey ?? "test-id.test-secret",
     organization: opts.organization,
     project: opts.project,
     sourceId: opts.sourceId,
@@ -275,11 +273,11 @@ export async function startIngestServer(opts = {}) {
   const logLine = (rec, ms) => {
     if (!config.log) return;
     const q = Object.entries(rec.query)
-      .flatMap(([k, v]) => [].concat(v).map((x) => `${encodeURIComponent(k)}=${x === '[redacted]' ? x : encodeURIComponent(x)}`))
-      .join('&');
-    const fault = rec.fault ? ` fault=${JSON.stringify(rec.fault)}` : '';
-    const err = rec.error ? ` error=${JSON.stringify(rec.error)}` : '';
-    process.stderr.write(`ingest-server: #${rec.id} ${rec.method} ${rec.path}${q ? `?${q}` : ''} → ${rec.status ?? '-'} ${rec.kind}${fault}${err} ${ms}ms\n`);
+      .flatMap(([k, v]) => [].concat(v).map((x) => `${encodeURIComponent(k)}=${x === "[redacted]" ? x : encodeURIComponent(x)}`))
+      .join("&");
+    const fault = rec.fault ? ` fault=${JSON.stringify(rec.fault)}` : "";
+    const err = rec.error ? ` error=${JSON.stringify(rec.error)}` : "";
+    process.stderr.write(`ingest-server: #${rec.id} ${rec.method} ${rec.path}${q ? `?${q}` : ""} → ${rec.status ?? "-"} ${rec.kind}${fault}${err} ${ms}ms\n`);
   };
 
   // ---- state operations (shared by the control API and the module handle) ----
@@ -310,7 +308,7 @@ export async function startIngestServer(opts = {}) {
   };
 
   const reset = () => {
-    for (const key of ['events', 'requests', 'consents', 'chooses', 'redirectHits']) state[key].length = 0;
+    for (const key of ["events", "requests", "consents", "chooses", "redirectHits"]) state[key].length = 0;
     state.redirectTargets.clear();
     Object.assign(state.faults, emptyFaults());
     state.choices = structuredClone(initialChoices);
@@ -319,7 +317,7 @@ export async function startIngestServer(opts = {}) {
     eventsOf.clear();
     counted = new WeakMap();
     Object.assign(counters, { rejected: 0, pending: 0 });
-    broadcast('reset', { stats: viewerStats() });
+    broadcast("reset", { stats: viewerStats() });
   };
 
   const setChoices = (choices) => {
@@ -344,27 +342,27 @@ export async function startIngestServer(opts = {}) {
     if (now) counters[now] += 1;
     counted.set(rec, now);
     if (streams.size === 0 || closing) return;
-    broadcast('request', { request: requestView(rec, eventsOf.get(rec.id)), stats: viewerStats() });
+    broadcast("request", { request: requestView(rec, eventsOf.get(rec.id)), stats: viewerStats() });
   }
 
   function serveViewer(res) {
     const page = loadViewerPage();
     if (page.error) return send(res, 500, `${page.error}\n`);
     return send(res, 200, page.html, {
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-security-policy': VIEWER_CSP,
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
+      "content-type": "text/html; charset=utf-8",
+      "cache-control": "no-store",
+      "content-security-policy": VIEWER_CSP,
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
     });
   }
 
   /** GET /_intempt/stream: a snapshot of the newest requests, then every change, plus heartbeats. */
   function openStream(req, res) {
     res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-accel-buffering': 'no',
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      "x-accel-buffering": "no",
     });
     const recent = state.requests.slice(-VIEWER_SNAPSHOT_MAX);
     const snapshot = {
@@ -375,7 +373,7 @@ export async function startIngestServer(opts = {}) {
     // retry: how soon EventSource reconnects after the server restarts.
     res.write(`retry: 1000\n\nevent: snapshot\ndata: ${scrub(JSON.stringify(snapshot))}\n\n`);
     streams.add(res);
-    res.on('close', () => {
+    res.on("close", () => {
       streams.delete(res);
       if (streams.size === 0 && heartbeat) {
         clearInterval(heartbeat);
@@ -391,10 +389,7 @@ export async function startIngestServer(opts = {}) {
 
   /** Runs the contract's checks (contract.js, shared with the recorder) and stores what passes. → { status, body?, error } */
   function processRequest(rec, req, bodyRead, rawPath, query) {
-    const checked = checkRequest(
-      { method: req.method, rawPath, query, headers: req.headers, body: bodyRead.buffer, bodySize: bodyRead.size },
-      config,
-    );
+    const checked = checkRequest({ method: req.method, rawPath, query, headers: req.headers, body: bodyRead.buffer, bodySize: bodyRead.size }, config);
     rec.authMode = checked.authMode;
     if (!checked.ok) return checked;
     return store(rec, checked, checked.value);
@@ -403,12 +398,12 @@ export async function startIngestServer(opts = {}) {
   function store(rec, route, body) {
     const { organization, project, sourceId } = route.params;
     const receivedAt = Date.now();
-    if (route.kind === 'track') {
+    if (route.kind === "track") {
       const stored = body.track.map(({ name, payload }) => ({ name, item: payload[0], organization, project, sourceId, requestId: rec.id, receivedAt }));
       for (const e of stored) state.events.push(e);
       eventsOf.set(rec.id, stored);
       notifyWaiters();
-    } else if (route.kind === 'consents') {
+    } else if (route.kind === "consents") {
       state.consents.push({ body, organization, project, requestId: rec.id, receivedAt });
     } else {
       state.chooses.push({ body, organization, project, requestId: rec.id, receivedAt });
@@ -426,7 +421,7 @@ export async function startIngestServer(opts = {}) {
   /** Writes a status line and half a header, then cuts the connection: the
    *  server accepted the request but the client never learns it. */
   function dropMid(socket, status) {
-    const partial = `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Unknown'}\r\nContent-Type: appl`;
+    const partial = `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? "Unknown"}\r\nContent-Type: appl`;
     socket.write(partial, () => socket.destroy());
   }
 
@@ -437,9 +432,9 @@ export async function startIngestServer(opts = {}) {
     // Recorded even when a fault pre-empts the checks: retry tests assert how each attempt authenticated.
     rec.authMode = checkAuth(req.headers, query, config).authMode;
     const bodyRead = await readBody(req, config.maxBodyBytes);
-    rec.body = bodyRead.tooLarge ? null : bodyRead.buffer.toString('utf8');
+    rec.body = bodyRead.tooLarge ? null : bodyRead.buffer.toString("utf8");
     let clientGone = false;
-    res.on('close', () => {
+    res.on("close", () => {
       if (!res.writableFinished) clientGone = true;
     });
 
@@ -452,17 +447,17 @@ export async function startIngestServer(opts = {}) {
     }
     if (closing) return;
     if (fault?.hang) {
-      rec.error = 'injected hang';
+      rec.error = "injected hang";
       return; // never answer; close() destroys the socket
     }
-    if (fault?.drop === 'before') {
-      rec.error = 'injected drop before response';
+    if (fault?.drop === "before") {
+      rec.error = "injected drop before response";
       req.socket.destroy();
       return;
     }
     if (fault?.status) {
       const headers = { ...(fault.headers ?? {}) };
-      if (fault.retryAfter !== undefined) headers['retry-after'] = retryAfterValue(fault.retryAfter);
+      if (fault.retryAfter !== undefined) headers["retry-after"] = retryAfterValue(fault.retryAfter);
       if (fault.location !== undefined) {
         // From now on the target answers 200 to anything and records the hit.
         state.redirectTargets.add(locationPath(fault.location));
@@ -476,13 +471,13 @@ export async function startIngestServer(opts = {}) {
     // A client that gave up during an injected delay never sees an answer; we
     // do not store its request either, so a timeout-and-retry yields one event.
     if (clientGone || req.socket.destroyed) {
-      rec.error = 'client went away during the injected delay; not processed';
+      rec.error = "client went away during the injected delay; not processed";
       return;
     }
     const outcome = processRequest(rec, req, bodyRead, rec.path, query);
-    if (fault?.drop === 'mid') {
+    if (fault?.drop === "mid") {
       rec.status = outcome.status;
-      rec.error = outcome.error ?? 'injected drop after processing';
+      rec.error = outcome.error ?? "injected drop after processing";
       dropMid(req.socket, outcome.status);
       return;
     }
@@ -502,7 +497,7 @@ export async function startIngestServer(opts = {}) {
       path: rawPath,
       query: redactedQuery(query),
       headers: { ...req.headers },
-      body: bodyRead.tooLarge ? null : bodyRead.buffer.toString('utf8'),
+      body: bodyRead.tooLarge ? null : bodyRead.buffer.toString("utf8"),
       receivedAt: Date.now(),
     });
     send(res, 200, { choices: [] });
@@ -511,7 +506,7 @@ export async function startIngestServer(opts = {}) {
   // ---- control API ----
 
   async function handleControl(req, res, rawPath, query) {
-    const name = rawPath.slice('/_intempt/'.length);
+    const name = rawPath.slice("/_intempt/".length);
     const bodyRead = await readBody(req, config.maxBodyBytes);
     const readJson = () => {
       if (bodyRead.buffer.length === 0) return { value: {} };
@@ -528,26 +523,26 @@ export async function startIngestServer(opts = {}) {
       choices: () => ({ choices: state.choices }),
       health: () => ({ ok: true }),
     };
-    if (req.method === 'GET' && name in reads) return send(res, 200, reads[name]());
-    if (req.method === 'GET' && name === 'stream') return openStream(req, res);
-    if ((req.method === 'GET' || req.method === 'HEAD') && name === 'viewer') return serveViewer(res);
-    if (req.method === 'GET' && name === 'wait') {
-      const n = Number(query.get('events') ?? '1');
-      const timeoutMs = Number(query.get('timeoutMs') ?? '5000');
+    if (req.method === "GET" && name in reads) return send(res, 200, reads[name]());
+    if (req.method === "GET" && name === "stream") return openStream(req, res);
+    if ((req.method === "GET" || req.method === "HEAD") && name === "viewer") return serveViewer(res);
+    if (req.method === "GET" && name === "wait") {
+      const n = Number(query.get("events") ?? "1");
+      const timeoutMs = Number(query.get("timeoutMs") ?? "5000");
       if (!Number.isInteger(n) || n < 0 || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
-        return send(res, 400, errorBody('wait needs events=<integer ≥ 0> and timeoutMs=<ms ≥ 0>'));
+        return send(res, 400, errorBody("wait needs events=<integer ≥ 0> and timeoutMs=<ms ≥ 0>"));
       }
       const ok = await waitForEvents(n, timeoutMs);
       return send(res, ok ? 200 : 408, stats(state));
     }
-    if (req.method === 'POST' && name === 'reset') {
+    if (req.method === "POST" && name === "reset") {
       reset();
       return send(res, 200, { ok: true });
     }
-    if (req.method === 'POST' && (name === 'faults' || name === 'choices')) {
+    if (req.method === "POST" && (name === "faults" || name === "choices")) {
       const parsed = readJson();
       if (parsed.error) return send(res, 400, errorBody(parsed.error));
-      if (name === 'faults') {
+      if (name === "faults") {
         const plan = parseFaultPlan(parsed.value);
         if (plan.errors) return send(res, 400, errorBodyAll(plan.errors));
         setFaults(parsed.value);
@@ -557,13 +552,13 @@ export async function startIngestServer(opts = {}) {
       // purpose so tests can feed the SDK the odd shapes seen in the wild.
       const v = parsed.value;
       if (Array.isArray(v)) setChoices(v);
-      else if (isPlainObject(v) && 'choices' in v) setChoices(v.choices);
+      else if (isPlainObject(v) && "choices" in v) setChoices(v.choices);
       else return send(res, 400, errorBody('body must be {"choices": …} or an array'));
       return send(res, 200, { ok: true });
     }
-    const known = [...Object.keys(reads), 'wait', 'reset', 'faults', 'choices', 'stream', 'viewer'];
+    const known = [...Object.keys(reads), "wait", "reset", "faults", "choices", "stream", "viewer"];
     if (known.includes(name)) return send(res, 405, errorBody(`method ${req.method} not allowed on /_intempt/${name}`));
-    return send(res, 404, errorBody(`unknown control endpoint /_intempt/${name} (known: ${known.join(', ')})`));
+    return send(res, 404, errorBody(`unknown control endpoint /_intempt/${name} (known: ${known.join(", ")})`));
   }
 
   // ---- dispatch ----
@@ -573,11 +568,11 @@ export async function startIngestServer(opts = {}) {
     const { rawPath, rawQuery } = splitTarget(req.url);
     const query = new URLSearchParams(rawQuery);
     // The viewer page at the root; like the control API it is not a contract request.
-    if (rawPath === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (rawPath === "/" && (req.method === "GET" || req.method === "HEAD")) {
       serveViewer(res);
       return;
     }
-    if (rawPath.startsWith('/_intempt/')) {
+    if (rawPath.startsWith("/_intempt/")) {
       // Control requests are not logged in `requests`: tests read that list
       // to see exactly what the SDK sent.
       await handleControl(req, res, rawPath, query);
@@ -612,8 +607,8 @@ export async function startIngestServer(opts = {}) {
       if (open) state.inFlight -= 1;
       open = false;
     };
-    res.once('finish', done);
-    res.once('close', done);
+    res.once("finish", done);
+    res.once("close", done);
     try {
       await handleContract(req, res, rec, route, query);
     } catch (e) {
@@ -632,21 +627,21 @@ export async function startIngestServer(opts = {}) {
   });
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.headersTimeout = KEEP_ALIVE_MS + 1000;
-  server.on('connection', (socket) => {
+  server.on("connection", (socket) => {
     state.connections += 1;
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on("close", () => sockets.delete(socket));
   });
 
   await new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once("error", reject);
     server.listen(config.port, config.host, () => {
-      server.off('error', reject);
+      server.off("error", reject);
       resolve();
     });
   });
   const { port } = server.address();
-  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const hostForUrl = config.host.includes(":") ? `[${config.host}]` : config.host;
 
   let closed;
   const close = () => {
@@ -689,25 +684,25 @@ async function main(argv) {
   const { values } = parseArgs({
     args: argv,
     options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'api-key': { type: 'string' },
-      organization: { type: 'string' },
-      project: { type: 'string' },
-      'source-id': { type: 'string' },
-      'max-body-bytes': { type: 'string' },
-      log: { type: 'boolean' },
+      port: { type: "string" },
+      host: { type: "string" },
+      "api-key": { type: "string" },
+      organization: { type: "string" },
+      project: { type: "string" },
+      "source-id": { type: "string" },
+      "max-body-bytes": { type: "string" },
+      log: { type: "boolean" },
     },
     strict: true,
   });
   const server = await startIngestServer({
     port: values.port !== undefined ? Number(values.port) : 0,
     host: values.host,
-    apiKey: values['api-key'],
+    apiKey: values["api-key"],
     organization: values.organization,
     project: values.project,
-    sourceId: values['source-id'],
-    maxBodyBytes: values['max-body-bytes'] !== undefined ? Number(values['max-body-bytes']) : undefined,
+    sourceId: values["source-id"],
+    maxBodyBytes: values["max-body-bytes"] !== undefined ? Number(values["max-body-bytes"]) : undefined,
     log: values.log ?? false,
   });
   process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
@@ -715,8 +710,8 @@ async function main(argv) {
     await server.close();
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
 }
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -19,7 +19,11 @@ export async function beforeSendScenario(SDK, { endpoint, apiKey, runtime }) {
       case "Async":
         return Promise.resolve(event);
       case "Trap":
-        return new Proxy(event, { get() { throw new Error("trap"); } });
+        return new Proxy(event, {
+          get() {
+            throw new Error("trap");
+          },
+        });
       case "Huge":
         return { ...event, data: { pad: "x".repeat(100_000) } };
       case "Forgot":
@@ -68,5 +72,11 @@ export async function beforeSendScenario(SDK, { endpoint, apiKey, runtime }) {
     }
   }
   const report = await sdk.flush();
-  return { outcomes, report, stats: sdk.stats(), warnings: lines.filter((l) => l.includes("beforeSend failed, so")), debug: lines.filter((l) => l.includes("beforeSend failed, the")) };
+  return {
+    outcomes,
+    report,
+    stats: sdk.stats(),
+    warnings: lines.filter((l) => l.includes("beforeSend failed, so")),
+    debug: lines.filter((l) => l.includes("beforeSend failed, the")),
+  };
 }

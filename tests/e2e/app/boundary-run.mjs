@@ -67,7 +67,16 @@ switch (mode) {
     break;
   case "fuzz": {
     const extra = runtime === "node" ? { undici: await undiciFetch() } : {};
-    result = await boundary.fuzz(SDK, IntemptError, { ...common, seed: args.seed, from: 0, to: args.runs, concurrency: args.concurrency, runtime, extra, memory: await wasmMemory() });
+    result = await boundary.fuzz(SDK, IntemptError, {
+      ...common,
+      seed: args.seed,
+      from: 0,
+      to: args.runs,
+      concurrency: args.concurrency,
+      runtime,
+      extra,
+      memory: await wasmMemory(),
+    });
     break;
   }
   default:

@@ -97,7 +97,21 @@ export class Recorder {
 // Hostile values
 // ---------------------------------------------------------------------------
 
-const TRAPS = ["get", "set", "has", "deleteProperty", "ownKeys", "getOwnPropertyDescriptor", "defineProperty", "getPrototypeOf", "setPrototypeOf", "isExtensible", "preventExtensions", "apply", "construct"];
+const TRAPS = [
+  "get",
+  "set",
+  "has",
+  "deleteProperty",
+  "ownKeys",
+  "getOwnPropertyDescriptor",
+  "defineProperty",
+  "getPrototypeOf",
+  "setPrototypeOf",
+  "isExtensible",
+  "preventExtensions",
+  "apply",
+  "construct",
+];
 
 /** A Proxy that throws on every trap (`overrides` replace some). */
 export function throwingProxy(target = {}, overrides = {}) {
@@ -214,8 +228,14 @@ export const HOSTILE_CASES = {
         }),
       ),
   },
-  "text-never-settles": { title: "text() never settles", fetch: () => Promise.resolve(patched(response503(), { text: { value: () => new Promise(() => {}) } })) },
-  "text-non-string": { title: "text() resolves to a non-string", fetch: () => Promise.resolve(patched(response503(), { text: { value: () => Promise.resolve(42) } })) },
+  "text-never-settles": {
+    title: "text() never settles",
+    fetch: () => Promise.resolve(patched(response503(), { text: { value: () => new Promise(() => {}) } })),
+  },
+  "text-non-string": {
+    title: "text() resolves to a non-string",
+    fetch: () => Promise.resolve(patched(response503(), { text: { value: () => Promise.resolve(42) } })),
+  },
   "debug-console-throws": { title: "debug: true while console.log throws", debug: true, consoleThrows: true },
   "logger-throws": {
     title: "a logger that throws",
@@ -237,7 +257,14 @@ function reportData(report) {
   try {
     const fields = ["delivered", "failed", "dropped", "pending", "retries", "requests", "timedOut"];
     const out = Object.fromEntries(fields.map((k) => [k, report?.[k]]));
-    out.reasons = Array.isArray(report?.reasons) ? report.reasons.map((r) => ({ fate: r?.fate, status: r?.status, message: typeof r?.message === "string" ? r.message.slice(0, 300) : r?.message, events: r?.events })) : report?.reasons;
+    out.reasons = Array.isArray(report?.reasons)
+      ? report.reasons.map((r) => ({
+          fate: r?.fate,
+          status: r?.status,
+          message: typeof r?.message === "string" ? r.message.slice(0, 300) : r?.message,
+          events: r?.events,
+        }))
+      : report?.reasons;
     return out;
   } catch (error) {
     return { unreadable: describe(error) };
@@ -256,7 +283,8 @@ async function timed(call, watchMs) {
   } catch (error) {
     return { sync: true, settled: true, resolved: false, error, ms: Date.now() - started };
   }
-  if (!(promise instanceof Promise)) return { notPromise: true, settled: true, resolved: false, error: new Error(`returned ${describe(promise)}`), ms: Date.now() - started };
+  if (!(promise instanceof Promise))
+    return { notPromise: true, settled: true, resolved: false, error: new Error(`returned ${describe(promise)}`), ms: Date.now() - started };
   // How long the event loop was blocked meanwhile (a loaded machine, GC, the
   // other scenarios of this process): time in which no timer of the SDK's
   // could fire, reported beside `ms` so a deadline check can leave it out.
@@ -271,7 +299,13 @@ async function timed(call, watchMs) {
   const watchdog = new Promise((resolve) => {
     timer = setTimeout(() => resolve({ settled: false }), watchMs);
   });
-  const outcome = await Promise.race([promise.then((value) => ({ settled: true, resolved: true, value }), (error) => ({ settled: true, resolved: false, error })), watchdog]);
+  const outcome = await Promise.race([
+    promise.then(
+      (value) => ({ settled: true, resolved: true, value }),
+      (error) => ({ settled: true, resolved: false, error }),
+    ),
+    watchdog,
+  ]);
   clearTimeout(timer);
   clearInterval(probe);
   lagMs += Math.max(0, Date.now() - last - LAG_PROBE_MS);
@@ -424,7 +458,14 @@ export async function hostileCase(SDK, IntemptError, { endpoint, apiKey, id, pro
     result.honest.consent = outcomeData(consent2, IntemptError);
     result.honest.choose = outcomeData(choose2, IntemptError, chooseValue);
     result.honest.stats = statsOf(sdk);
-    for (const o of [result.hostile.flush, result.hostile.consent, result.hostile.choose, ...result.honest.flushes, result.honest.consent, result.honest.choose]) {
+    for (const o of [
+      result.hostile.flush,
+      result.hostile.consent,
+      result.hostile.choose,
+      ...result.honest.flushes,
+      result.honest.consent,
+      result.honest.choose,
+    ]) {
       if (o.error?.trap) recorder.trap("call", o.error.message);
     }
     return result;
@@ -518,7 +559,10 @@ export async function redirects(SDK, IntemptError, { endpoint, apiKey, runtime, 
     const atOnce = atOnceDeadline(REDIRECT_OPTIONS.chooseTimeoutMs);
     result.flush = outcomeData(await timed(() => sdk.flush(), REDIRECT_OPTIONS.flushDeadlineMs + 2_000), IntemptError, flushValue);
     result.stats = statsOf(sdk);
-    const [consent, choose] = await Promise.all([timed(() => sdk.consents(profile, "accept"), atOnce + 2_000), timed(() => sdk.chooseExperimentsByGroups(profile, ["banner"]), atOnce + 2_000)]);
+    const [consent, choose] = await Promise.all([
+      timed(() => sdk.consents(profile, "accept"), atOnce + 2_000),
+      timed(() => sdk.chooseExperimentsByGroups(profile, ["banner"]), atOnce + 2_000),
+    ]);
     result.consent = outcomeData(consent, IntemptError);
     result.choose = outcomeData(choose, IntemptError, chooseValue);
     result.hits = (await controlGet(endpoint, "redirects")).filter((h) => h.path === location).map((h) => ({ method: h.method, path: h.path }));
@@ -535,18 +579,38 @@ export async function redirects(SDK, IntemptError, { endpoint, apiKey, runtime, 
 
 /** Each item: one call that must return a promise rejecting at once with INVALID_ARGUMENT. */
 export const BOUNDS_ITEMS = {
-  "groups-array-2e8": { title: "choosePersonalizationsByGroups(p, new Array(2e8))", length: 2e8, call: (sdk) => sdk.choosePersonalizationsByGroups("p1", new Array(2e8)) },
-  "groups-array-3e7": { title: "choosePersonalizationsByGroups(p, new Array(3e7))", length: 3e7, call: (sdk) => sdk.choosePersonalizationsByGroups("p1", new Array(3e7)) },
+  "groups-array-2e8": {
+    title: "choosePersonalizationsByGroups(p, new Array(2e8))",
+    length: 2e8,
+    call: (sdk) => sdk.choosePersonalizationsByGroups("p1", new Array(2e8)),
+  },
+  "groups-array-3e7": {
+    title: "choosePersonalizationsByGroups(p, new Array(3e7))",
+    length: 3e7,
+    call: (sdk) => sdk.choosePersonalizationsByGroups("p1", new Array(3e7)),
+  },
   "groups-proxy-length-1e9": {
     title: "choosePersonalizationsByGroups(p, a Proxy of an array whose length says 1e9)",
     length: 1e9,
-    call: (sdk) => sdk.choosePersonalizationsByGroups("p1", new Proxy([], { get: (target, key, receiver) => (key === "length" ? 1e9 : Reflect.get(target, key, receiver)) })),
+    call: (sdk) =>
+      sdk.choosePersonalizationsByGroups(
+        "p1",
+        new Proxy([], { get: (target, key, receiver) => (key === "length" ? 1e9 : Reflect.get(target, key, receiver)) }),
+      ),
   },
-  // eslint-disable-next-line no-sparse-arrays
+  // biome-ignore lint/suspicious/noSparseArray: the hole is what this case sends
   "names-hole": { title: 'chooseExperimentsByNames(p, ["a", , "b"])', hole: "names", call: (sdk) => sdk.chooseExperimentsByNames("p1", ["a", , "b"]) },
-  // eslint-disable-next-line no-sparse-arrays
-  "groups-hole": { title: 'choosePersonalizationsByGroups(p, ["a", , "b"])', hole: "groups", call: (sdk) => sdk.choosePersonalizationsByGroups("p1", ["a", , "b"]) },
-  "valid-until-2m": { title: "consents(p, \"accept\", a 2,000,000-character validUntil)", longString: true, call: (sdk) => sdk.consents("p1", "accept", "9".repeat(2_000_000)) },
+  "groups-hole": {
+    title: 'choosePersonalizationsByGroups(p, ["a", , "b"])',
+    hole: "groups",
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what this case sends
+    call: (sdk) => sdk.choosePersonalizationsByGroups("p1", ["a", , "b"]),
+  },
+  "valid-until-2m": {
+    title: 'consents(p, "accept", a 2,000,000-character validUntil)',
+    longString: true,
+    call: (sdk) => sdk.consents("p1", "accept", "9".repeat(2_000_000)),
+  },
 };
 
 /**
@@ -589,7 +653,10 @@ export async function boundsItem(SDK, IntemptError, { endpoint, apiKey, item, me
   } else {
     let timer;
     const outcome = await Promise.race([
-      promise.then((value) => ({ settled: true, resolved: true, value }), (error) => ({ settled: true, resolved: false, error })),
+      promise.then(
+        (value) => ({ settled: true, resolved: true, value }),
+        (error) => ({ settled: true, resolved: false, error }),
+      ),
       new Promise((resolve) => {
         timer = setTimeout(() => resolve({ settled: false }), 10_000);
       }),
@@ -700,10 +767,12 @@ const FETCH_VARIANTS = {
     "resolve-object": () => Promise.resolve({}),
     "resolve-proxy": () => Promise.resolve(thenSafeProxy()),
     "thenable-throws": () => ({
+      // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the case
       then() {
         throw new Error("then throws");
       },
     }),
+    // biome-ignore lint/suspicious/noThenProperty: a thenable that never settles is the case
     "thenable-never": () => ({ then() {} }),
     "status-503": () => Promise.resolve(response503()),
     "status-500": () => Promise.resolve(new Response("", { status: 500 })),
@@ -746,7 +815,10 @@ const FETCH_VARIANTS = {
     "proxy-response": () => Promise.resolve(thenSafeProxy(response503())),
     "plain-503": () => Promise.resolve({ status: 503, headers: { get: () => null }, text: () => Promise.resolve(ERROR_BODY) }),
     ...Object.fromEntries(
-      [300, 301, 302, 303, 304, 307, 308].map((status) => [`redirect-${status}`, () => Promise.resolve(new Response(null, { status, headers: { location: "/moved" } }))]),
+      [300, 301, 302, 303, 304, 307, 308].map((status) => [
+        `redirect-${status}`,
+        () => Promise.resolve(new Response(null, { status, headers: { location: "/moved" } })),
+      ]),
     ),
     "followed-redirect": () => Promise.resolve(patched(new Response('{"choices":[]}', { status: 200 }), { redirected: { value: true } })),
     "followed-redirect-plain": () => Promise.resolve({ status: 201, redirected: true, headers: { get: () => null }, text: () => Promise.resolve("") }),
@@ -814,7 +886,11 @@ class FuzzTotals {
  * totals, problem samples and one compact record per run ([profile,
  * accepted, delivered, dropped, pending, mode]) for the server-side check.
  */
-export async function fuzz(SDK, IntemptError, { endpoint, apiKey, seed, from, to, concurrency = 64, runtime = "?", extra = {}, recorder, memory = () => null }) {
+export async function fuzz(
+  SDK,
+  IntemptError,
+  { endpoint, apiKey, seed, from, to, concurrency = 64, runtime = "?", extra = {}, recorder, memory = () => null },
+) {
   const memoryBefore = memory();
   const totals = new FuzzTotals();
   /** [when, how long] the event loop was blocked ≥ 20 ms: printed beside a late call. */
@@ -875,13 +951,17 @@ async function fuzzRun(SDK, IntemptError, { endpoint, apiKey, seed, i, runtime, 
   const waitUntilKind = rng() < 0.3 ? pick(WAIT_UNTILS) : "none";
   const loggerKind = rng() < 0.35 ? pick(LOGGERS) : "none";
   const debug = loggerKind === "none" && rng() < 0.25;
-  const atOnceKind = rng() < 0.3 ? pick(["consents", "choosePersonalizationsByGroups", "choosePersonalizationsByNames", "chooseExperimentsByGroups", "chooseExperimentsByNames"]) : null;
+  const atOnceKind =
+    rng() < 0.3
+      ? pick(["consents", "choosePersonalizationsByGroups", "choosePersonalizationsByNames", "chooseExperimentsByGroups", "chooseExperimentsByNames"])
+      : null;
   const atOnceWithFlush = rng() < 0.5;
   // A background flush (its report unseen): a batch timer handed to waitUntil, or a full batch.
   const background = waitUntilKind !== "none" || maxBatchSize <= events + (loggerKind === "reenters" ? 1 : 0);
   const run = {
     i,
-    describe: () => `mode=${mode}${fixed ? `:${fixed[0]}` : ""} logger=${loggerKind} waitUntil=${waitUntilKind} debug=${debug} batch=${maxBatchSize} events=${events} used=[${[...used].join(",")}]`,
+    describe: () =>
+      `mode=${mode}${fixed ? `:${fixed[0]}` : ""} logger=${loggerKind} waitUntil=${waitUntilKind} debug=${debug} batch=${maxBatchSize} events=${events} used=[${[...used].join(",")}]`,
   };
   const used = new Set();
   const flushReports = [];
@@ -908,7 +988,8 @@ async function fuzzRun(SDK, IntemptError, { endpoint, apiKey, seed, i, runtime, 
     totals.flushes++;
     totals.maxFlushMs = Math.max(totals.maxFlushMs, outcome.ms);
     if (!outcome.settled) totals.problem("flush-never-settled", run, where);
-    else if (outcome.sync || outcome.notPromise) totals.problem(isTrap(outcome.error) ? "trap" : "sync-throw", run, `${where} flush: ${describe(outcome.error)}`);
+    else if (outcome.sync || outcome.notPromise)
+      totals.problem(isTrap(outcome.error) ? "trap" : "sync-throw", run, `${where} flush: ${describe(outcome.error)}`);
     else if (!outcome.resolved) totals.problem(isTrap(outcome.error) ? "trap" : "flush-rejected", run, `${where}: ${describe(outcome.error)}`);
     else {
       // As for at-once calls below: a blocked event loop's time is not the SDK's.
@@ -917,7 +998,8 @@ async function fuzzRun(SDK, IntemptError, { endpoint, apiKey, seed, i, runtime, 
         totals.problem("flush-late", run, `${where} flush took ${outcome.ms} ms (event loop blocked up to ${lag} ms meanwhile)`);
       }
       const report = outcome.value;
-      if (typeof report?.delivered !== "number" || typeof report?.pending !== "number" || typeof report?.dropped !== "number") totals.problem("flush-no-report", run, describe(report));
+      if (typeof report?.delivered !== "number" || typeof report?.pending !== "number" || typeof report?.dropped !== "number")
+        totals.problem("flush-no-report", run, describe(report));
       else {
         flushReports.push(report);
         for (const reason of report.reasons ?? []) if (SUSPICIOUS.test(String(reason?.message))) totals.problem("trap", run, `reason: ${reason.message}`);
@@ -935,7 +1017,13 @@ async function fuzzRun(SDK, IntemptError, { endpoint, apiKey, seed, i, runtime, 
     totals.variants[name] = (totals.variants[name] ?? 0) + 1;
     return variant(url, init, extra);
   };
-  const options = { endpoint, flushDeadlineMs: FUZZ_OPTIONS.flushDeadlineMs, requestTimeoutMs, chooseTimeoutMs: FUZZ_OPTIONS.chooseTimeoutMs, fetch: fetchImpl };
+  const options = {
+    endpoint,
+    flushDeadlineMs: FUZZ_OPTIONS.flushDeadlineMs,
+    requestTimeoutMs,
+    chooseTimeoutMs: FUZZ_OPTIONS.chooseTimeoutMs,
+    fetch: fetchImpl,
+  };
   if (debug) options.debug = true;
   if (loggerKind !== "none") {
     const logger = (line) => {
@@ -972,7 +1060,13 @@ async function fuzzRun(SDK, IntemptError, { endpoint, apiKey, seed, i, runtime, 
       totals.waitUntilCalls++;
       switch (waitUntilKind) {
         case "honest":
-          if (promise instanceof Promise) pendingPromises.push(promise.then(() => {}, (error) => totals.problem("background-rejected", run, describe(error))));
+          if (promise instanceof Promise)
+            pendingPromises.push(
+              promise.then(
+                () => {},
+                (error) => totals.problem("background-rejected", run, describe(error)),
+              ),
+            );
           else totals.problem("wait-until-no-promise", run, describe(promise));
           return undefined;
         case "throws":
@@ -1003,7 +1097,15 @@ async function fuzzRun(SDK, IntemptError, { endpoint, apiKey, seed, i, runtime, 
     // Without waitUntil the batch timer must not fire during the run (its flush's report would be
     // unseen); 30 s outlasts any run. (An armed timer holds its client until it fires: a longer one
     // would keep thousands of finished clients alive.)
-    sdk = new SDK("demo-organization", "demo-project", apiKey, SOURCE, waitUntilKind !== "none" ? 1 + Math.floor(rng() * 5) : FUZZ_IDLE_BATCH_MS, maxBatchSize, options);
+    sdk = new SDK(
+      "demo-organization",
+      "demo-project",
+      apiKey,
+      SOURCE,
+      waitUntilKind !== "none" ? 1 + Math.floor(rng() * 5) : FUZZ_IDLE_BATCH_MS,
+      maxBatchSize,
+      options,
+    );
   } catch (error) {
     totals.problem(isTrap(error) ? "trap" : "constructor", run, describe(error));
     return;
@@ -1019,11 +1121,13 @@ async function fuzzRun(SDK, IntemptError, { endpoint, apiKey, seed, i, runtime, 
     totals.maxAtOnceMs = Math.max(totals.maxAtOnceMs, outcome.ms);
     const key = (k) => (totals.atOnceOutcomes[k] = (totals.atOnceOutcomes[k] ?? 0) + 1);
     if (!outcome.settled) return totals.problem("at-once-never-settled", run, atOnceKind);
-    if (outcome.sync || outcome.notPromise) return totals.problem(isTrap(outcome.error) ? "trap" : "sync-throw", run, `${atOnceKind}: ${describe(outcome.error)}`);
+    if (outcome.sync || outcome.notPromise)
+      return totals.problem(isTrap(outcome.error) ? "trap" : "sync-throw", run, `${atOnceKind}: ${describe(outcome.error)}`);
     // Late only by the SDK's doing: time the event loop was blocked (the
     // harness's own work, GC, a loaded machine) is time no timer could fire.
     const lag = totals.lagDuring(Date.now() - outcome.ms, Date.now());
-    if (outcome.ms - lag > deadline + SLACK_MS) totals.problem("at-once-late", run, `${atOnceKind} took ${outcome.ms} ms (event loop blocked up to ${lag} ms meanwhile)`);
+    if (outcome.ms - lag > deadline + SLACK_MS)
+      totals.problem("at-once-late", run, `${atOnceKind} took ${outcome.ms} ms (event loop blocked up to ${lag} ms meanwhile)`);
     if (outcome.resolved) {
       key("resolved");
       if (atOnceKind !== "consents" && !Array.isArray(outcome.value)) totals.problem("choose-not-array", run, describe(outcome.value));
@@ -1032,7 +1136,8 @@ async function fuzzRun(SDK, IntemptError, { endpoint, apiKey, seed, i, runtime, 
     const data = outcomeData(outcome, IntemptError);
     key(data.error.isIntemptError ? data.error.code : "not an IntemptError");
     if (data.error.trap) totals.problem("trap", run, `${atOnceKind}: ${data.error.message}`);
-    else if (!data.error.isIntemptError || !["NETWORK_ERROR", "HTTP_ERROR"].includes(data.error.code)) totals.problem("at-once-bad-rejection", run, `${atOnceKind}: ${data.error.code} ${data.error.message}`);
+    else if (!data.error.isIntemptError || !["NETWORK_ERROR", "HTTP_ERROR"].includes(data.error.code))
+      totals.problem("at-once-bad-rejection", run, `${atOnceKind}: ${data.error.code} ${data.error.message}`);
     return undefined;
   };
 

@@ -31,7 +31,14 @@ function memory() {
   globalThis.gc();
   globalThis.gc();
   const m = process.memoryUsage();
-  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, wasm: wasmExports.memory.buffer.byteLength };
+  return {
+    rss: m.rss,
+    heapTotal: m.heapTotal,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    wasm: wasmExports.memory.buffer.byteLength,
+  };
 }
 
 async function refusal(call) {
@@ -48,7 +55,11 @@ if (mode === "memory") {
   // delivered, it fills it again (one-time costs such as compiling the hot
   // wasm code are then behind it, and the wasm memory is reused).
   await hangAll();
-  const sdk = new SDK("demo-organization", "demo-project", apiKey, "616010376811536384", undefined, undefined, { endpoint, requestTimeoutMs: 1_000, flushDeadlineMs: 2_000 });
+  const sdk = new SDK("demo-organization", "demo-project", apiKey, "616010376811536384", undefined, undefined, {
+    endpoint,
+    requestTimeoutMs: 1_000,
+    flushDeadlineMs: 2_000,
+  });
   const fill = async () => {
     const started = Date.now();
     let accepted = 0;
@@ -71,7 +82,18 @@ if (mode === "memory") {
   const warmBefore = memory();
   const warm = await fill();
   const warmAfter = memory();
-  console.log(JSON.stringify({ accepted: cold.accepted, next: cold.next, before, after, stats, fillMs: cold.ms, delivered, warm: { accepted: warm.accepted, next: warm.next, before: warmBefore, after: warmAfter, stats: sdk.stats() } }));
+  console.log(
+    JSON.stringify({
+      accepted: cold.accepted,
+      next: cold.next,
+      before,
+      after,
+      stats,
+      fillMs: cold.ms,
+      delivered,
+      warm: { accepted: warm.accepted, next: warm.next, before: warmBefore, after: warmAfter, stats: sdk.stats() },
+    }),
+  );
   process.exit(0); // requests to the server that never answers are still open
 }
 

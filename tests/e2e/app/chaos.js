@@ -53,7 +53,6 @@ export function chaosClient(SDK, { endpoint, apiKey }) {
   });
 }
 
-
 export function emptyTotals() {
   return { tracked: 0, rejected: [], flushes: 0, delivered: 0, failed: 0, dropped: 0, retries: 0, requests: 0, timedOut: 0, reasons: {}, pending: 0 };
 }

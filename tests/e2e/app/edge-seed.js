@@ -1,10 +1,10 @@
 // Vercel's Edge Runtime: the seed document's examples, per request; the query carries the endpoint.
-import {SDK} from "intempt-edge";
+import { SDK } from "intempt-edge";
 import { seedExamples } from "./seed-examples.js";
 
 export default async function handler(request) {
   const url = new URL(request.url);
-  const intempt = new SDK('demo-organization', 'demo-project', url.searchParams.get("apiKey"), '616010376811536384', 100, 20, {
+  const intempt = new SDK("demo-organization", "demo-project", url.searchParams.get("apiKey"), "616010376811536384", 100, 20, {
     endpoint: url.searchParams.get("endpoint"),
   });
   return Response.json(await seedExamples(intempt));

@@ -24,7 +24,13 @@ setTimeout(() => Object.assign(idle, { to: Date.now(), cpu: process.cpuUsage(idl
 const settled = await Promise.all(
   Array.from({ length: Number(callers) }, () => {
     const calledAt = Date.now();
-    return sdk.flush().then((report) => ({ tookMs: Date.now() - calledAt, pending: report.pending, delivered: report.delivered, timedOut: report.timedOut, requests: report.requests }));
+    return sdk.flush().then((report) => ({
+      tookMs: Date.now() - calledAt,
+      pending: report.pending,
+      delivered: report.delivered,
+      timedOut: report.timedOut,
+      requests: report.requests,
+    }));
   }),
 );
 const wallMs = Date.now() - started;

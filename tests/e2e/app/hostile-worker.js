@@ -32,7 +32,12 @@ export default {
     }
     if (url.pathname === "/callbacks") {
       console.log("hostile-worker: callbacks");
-      const result = await hostileCallbacks(SDK, IntemptError, { endpoint: q("endpoint"), apiKey: q("apiKey"), events: Number(q("events")), profile: "callbacks-workerd" });
+      const result = await hostileCallbacks(SDK, IntemptError, {
+        endpoint: q("endpoint"),
+        apiKey: q("apiKey"),
+        events: Number(q("events")),
+        profile: "callbacks-workerd",
+      });
       return Response.json({ ...result, unhandled, unhandledSamples });
     }
     return new Response("not found", { status: 404 });

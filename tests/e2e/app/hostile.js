@@ -56,8 +56,14 @@ export const METHODS = [
 ];
 
 const TRACKING = new Set(["identify", "group", "track", "alias", "record"]);
-const AT_ONCE = new Set(["consents", "consent", "choosePersonalizationsByGroups", "choosePersonalizationsByNames", "chooseExperimentsByGroups", "chooseExperimentsByNames"]);
-
+const AT_ONCE = new Set([
+  "consents",
+  "consent",
+  "choosePersonalizationsByGroups",
+  "choosePersonalizationsByNames",
+  "chooseExperimentsByGroups",
+  "chooseExperimentsByNames",
+]);
 
 const SOURCE = "616010376811536384";
 
@@ -117,7 +123,21 @@ function buildPool(reenter) {
   revokedArray.revoke();
   const revokedFn = Proxy.revocable(() => 1, {});
   revokedFn.revoke();
-  const allTraps = ["get", "set", "has", "deleteProperty", "ownKeys", "getOwnPropertyDescriptor", "defineProperty", "getPrototypeOf", "setPrototypeOf", "isExtensible", "preventExtensions", "apply", "construct"];
+  const allTraps = [
+    "get",
+    "set",
+    "has",
+    "deleteProperty",
+    "ownKeys",
+    "getOwnPropertyDescriptor",
+    "defineProperty",
+    "getPrototypeOf",
+    "setPrototypeOf",
+    "isExtensible",
+    "preventExtensions",
+    "apply",
+    "construct",
+  ];
   const trapsThrow = (target) => new Proxy(target, Object.fromEntries(allTraps.map((t) => [t, thrower(`${t} trap`)])));
   const protoTrapThrows = new Proxy({ a: 1 }, { getPrototypeOf: thrower("getPrototypeOf") });
   const ownKeysThrows = new Proxy({ a: 1 }, { ownKeys: thrower("ownKeys") });
@@ -133,7 +153,8 @@ function buildPool(reenter) {
     },
   );
   const lyingArray = new Proxy([], { get: (t, k) => (k === "length" ? 3 : k === "1" ? thrower("index")() : undefined) });
-  const holes = [1, , 3]; // eslint-disable-line no-sparse-arrays
+  // biome-ignore lint/suspicious/noSparseArray: a hole is one of the hostile values
+  const holes = [1, , 3];
   const sparse = new Array(5);
   const bigSparse = [];
   bigSparse[100_000] = 1;
@@ -158,29 +179,175 @@ function buildPool(reenter) {
 
   const values = [
     // primitives
-    undefined, null, true, false,
-    0, -0, 1, -1, 0.1, 42.5, NaN, Infinity, -Infinity, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 53 + 2, 1e21, 4294967295, 4294967296, -4294967296, 2 ** 31, 1.5e300,
-    0n, -1n, 2n ** 64n,
-    Symbol(), Symbol("desc"), Symbol.for("registered"), Symbol.iterator,
-    "", " ", "a", "p1", "1845348", "Identify", "identify", "Purchase", "accept", "reject", "ACCEPT", "GDPR", "header", "query", "unlimited",
-    "http://127.0.0.1:1", "https://api.intempt.com", "http://example.com", "https://x/?apiKey=a.b", "id.secret", ".", "..", "a/b", "%2e%2e",
-    "\u0000", "\uD800", "\uDFFF", "a\uD800b", "\uDC00\uD800", "😀", "\uFEFF", "\u202E", "ﬀ", "x".repeat(300), over32K, big600K, huge3MB,
+    undefined,
+    null,
+    true,
+    false,
+    0,
+    -0,
+    1,
+    -1,
+    0.1,
+    42.5,
+    NaN,
+    Infinity,
+    -Infinity,
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    2 ** 53 + 2,
+    1e21,
+    4294967295,
+    4294967296,
+    -4294967296,
+    2 ** 31,
+    1.5e300,
+    0n,
+    -1n,
+    2n ** 64n,
+    Symbol(),
+    Symbol("desc"),
+    Symbol.for("registered"),
+    Symbol.iterator,
+    "",
+    " ",
+    "a",
+    "p1",
+    "1845348",
+    "Identify",
+    "identify",
+    "Purchase",
+    "accept",
+    "reject",
+    "ACCEPT",
+    "GDPR",
+    "header",
+    "query",
+    "unlimited",
+    "http://127.0.0.1:1",
+    "https://api.intempt.com",
+    "http://example.com",
+    "https://x/?apiKey=a.b",
+    "id.secret",
+    ".",
+    "..",
+    "a/b",
+    "%2e%2e",
+    "\u0000",
+    "\uD800",
+    "\uDFFF",
+    "a\uD800b",
+    "\uDC00\uD800",
+    "😀",
+    "\uFEFF",
+    "\u202E",
+    "ﬀ",
+    "x".repeat(300),
+    over32K,
+    big600K,
+    huge3MB,
     // functions
-    () => 1, function named() {}, class Klass {}, async () => 1, function* gen() {}, Math.max, (() => 1).bind(null), new Proxy(() => 1, {}), revokedFn.proxy, thrower("fn"),
+    () => 1,
+    function named() {},
+    class Klass {},
+    async () => 1,
+    function* gen() {},
+    Math.max,
+    (() => 1).bind(null),
+    new Proxy(() => 1, {}),
+    revokedFn.proxy,
+    thrower("fn"),
     // objects
-    {}, { plan: "pro", amount: 42.5, items: ["a", "b"], nested: { k: "v" } }, { n: -0, big: 1.5e300, tiny: 5e-324, s: "\uD800x", d: new Date(0), u: undefined, z: null },
-    { nan: NaN }, { inf: [1, Infinity] }, { big: 10n }, { sym: Symbol() }, { fn() {} }, { u: [undefined] }, { map: new Map() }, { when: new Date(NaN) },
-    cyclic, cyclicArray, cyclicDeep, deep, deepArray, deep63, { wrap: deep63 }, wide,
-    getterThrows, getterThrowsString, getterThrowsSymbol, getterChanges, getterReenters, { inner: getterReenters }, arrayGetterReenters,
-    revoked.proxy, revokedArray.proxy, trapsThrow({}), trapsThrow([]), trapsThrow(() => 1), protoTrapThrows, ownKeysThrows, getTrapThrows, descriptorTrapThrows, lengthThrows, infinite, lyingArray,
-    new Proxy({ a: 1 }, {}), new Proxy([1, 2], {}), { p: trapsThrow({}) }, { list: [revoked.proxy] },
-    nullProto, symbolKeys, nonEnumerable, withToJSON, protoKey, surrogateKeys, frozen, { nested: { withToJSON } },
+    {},
+    { plan: "pro", amount: 42.5, items: ["a", "b"], nested: { k: "v" } },
+    { n: -0, big: 1.5e300, tiny: 5e-324, s: "\uD800x", d: new Date(0), u: undefined, z: null },
+    { nan: NaN },
+    { inf: [1, Infinity] },
+    { big: 10n },
+    { sym: Symbol() },
+    { fn() {} },
+    { u: [undefined] },
+    { map: new Map() },
+    { when: new Date(NaN) },
+    cyclic,
+    cyclicArray,
+    cyclicDeep,
+    deep,
+    deepArray,
+    deep63,
+    { wrap: deep63 },
+    wide,
+    getterThrows,
+    getterThrowsString,
+    getterThrowsSymbol,
+    getterChanges,
+    getterReenters,
+    { inner: getterReenters },
+    arrayGetterReenters,
+    revoked.proxy,
+    revokedArray.proxy,
+    trapsThrow({}),
+    trapsThrow([]),
+    trapsThrow(() => 1),
+    protoTrapThrows,
+    ownKeysThrows,
+    getTrapThrows,
+    descriptorTrapThrows,
+    lengthThrows,
+    infinite,
+    lyingArray,
+    new Proxy({ a: 1 }, {}),
+    new Proxy([1, 2], {}),
+    { p: trapsThrow({}) },
+    { list: [revoked.proxy] },
+    nullProto,
+    symbolKeys,
+    nonEnumerable,
+    withToJSON,
+    protoKey,
+    surrogateKeys,
+    frozen,
+    { nested: { withToJSON } },
     // class instances
-    new Point(), new Map([[1, 2]]), new Set([1]), new WeakMap(), new Error("e"), new TypeError("t"), resolved, /re/g, new String("s"), new Number(1), new Boolean(false), Object(Symbol("boxed")), Object(1n),
-    new ArrayBuffer(8), new DataView(new ArrayBuffer(8)), new Uint8Array([1, 2, 3]), new Float64Array([NaN]), new BigInt64Array(2), new Int32Array(0),
-    new Date(0), new Date(NaN), new Date(8.64e15), new Date(-8.64e15), new MyDate(0), { when: new MyDate(0) },
+    new Point(),
+    new Map([[1, 2]]),
+    new Set([1]),
+    new WeakMap(),
+    new Error("e"),
+    new TypeError("t"),
+    resolved,
+    /re/g,
+    new String("s"),
+    new Number(1),
+    new Boolean(false),
+    Object(Symbol("boxed")),
+    Object(1n),
+    new ArrayBuffer(8),
+    new DataView(new ArrayBuffer(8)),
+    new Uint8Array([1, 2, 3]),
+    new Float64Array([NaN]),
+    new BigInt64Array(2),
+    new Int32Array(0),
+    new Date(0),
+    new Date(NaN),
+    new Date(8.64e15),
+    new Date(-8.64e15),
+    new MyDate(0),
+    { when: new MyDate(0) },
     // arrays
-    [], [1, "a", null, true], ["banner"], ["new year banner", "\uD800"], [1, 2], holes, sparse, bigSparse, arrayExtraProps, arrayThrowingIndex, [undefined], [[[]]], [Symbol()], [() => 1],
+    [],
+    [1, "a", null, true],
+    ["banner"],
+    ["new year banner", "\uD800"],
+    [1, 2],
+    holes,
+    sparse,
+    bigSparse,
+    arrayExtraProps,
+    arrayThrowingIndex,
+    [undefined],
+    [[[]]],
+    [Symbol()],
+    [() => 1],
   ];
   return values;
 }
@@ -360,16 +527,37 @@ export class HostileRun {
       debug: [false, true, undefined, null],
       logger: [() => {}],
       // Never used to send (see call()); an outbox that throws, and a Queue-shaped one.
-      outbox: [{ store: () => { throw new Error("hostile outbox"); } }, { send() {}, sendBatch() {} }],
+      outbox: [
+        {
+          store: () => {
+            throw new Error("hostile outbox");
+          },
+        },
+        { send() {}, sendBatch() {} },
+      ],
     };
     const badValues = {
       organization: ["", ".", "..", 1, null],
       project: ["", "..", {}],
       apiKey: ["nodot", ".secret", "id.", "id.sec ret", "id.s\u00e9cret", "", new String("id.secret")],
+      // biome-ignore lint/correctness/noPrecisionLoss: a source ID too big for a number is the case
       sourceId: ["", ".", 616010376811536384],
       batchTimeMs: [-1, 1.5, 3_600_001, "100", NaN],
       maxBatchSize: [0, 5_001, -20, Infinity],
-      endpoint: ["http://example.com", "https://x/?q=1", "https://x/#f", "https://u:p@x", "ftp://x", "https://[::1", "https://h:99999", "https://h:0", "", "https://", "http://127.0.0.1.evil.com", "https://h/\\x"],
+      endpoint: [
+        "http://example.com",
+        "https://x/?q=1",
+        "https://x/#f",
+        "https://u:p@x",
+        "ftp://x",
+        "https://[::1",
+        "https://h:99999",
+        "https://h:0",
+        "",
+        "https://",
+        "http://127.0.0.1.evil.com",
+        "https://h/\\x",
+      ],
       authMode: ["both", "", "HEADER"],
       fetch: ["fetch", {}],
       waitUntil: [1],
@@ -381,7 +569,18 @@ export class HostileRun {
       maxBatchBytes: [1_000],
       debug: ["yes", 1],
       logger: ["console"],
-      outbox: [42, {}, { store: 1 }, { store() {}, maxMessageBytes: 5 }, { store() {}, get maxMessageBytes() { throw new Error("hostile getter"); } }],
+      outbox: [
+        42,
+        {},
+        { store: 1 },
+        { store() {}, maxMessageBytes: 5 },
+        {
+          store() {},
+          get maxMessageBytes() {
+            throw new Error("hostile getter");
+          },
+        },
+      ],
       bogusOption: [1],
     };
     const options = {};
@@ -393,9 +592,30 @@ export class HostileRun {
       if (key in fields) fields[key] = value;
       else options[key] = value;
     }
-    if (this.rng() < 0.08) Object.defineProperty(options, "endpoint", { enumerable: true, get: () => (this.reenter(), this.endpoint) });
-    if (this.rng() < 0.04) Object.defineProperty(options, "flushDeadlineMs", { enumerable: true, get: () => { throw new Error("hostile option getter"); } });
-    if (r < 0.5) return [fields.organization, fields.project, fields.apiKey, fields.sourceId, fields.batchTimeMs, fields.maxBatchSize, this.rng() < 0.1 ? this.hostileValue() : options];
+    if (this.rng() < 0.08) {
+      const get = () => {
+        this.reenter();
+        return this.endpoint;
+      };
+      Object.defineProperty(options, "endpoint", { enumerable: true, get });
+    }
+    if (this.rng() < 0.04)
+      Object.defineProperty(options, "flushDeadlineMs", {
+        enumerable: true,
+        get: () => {
+          throw new Error("hostile option getter");
+        },
+      });
+    if (r < 0.5)
+      return [
+        fields.organization,
+        fields.project,
+        fields.apiKey,
+        fields.sourceId,
+        fields.batchTimeMs,
+        fields.maxBatchSize,
+        this.rng() < 0.1 ? this.hostileValue() : options,
+      ];
     return [Object.assign(options, fields)];
   }
 
@@ -524,7 +744,8 @@ export class HostileRun {
         let x = this.rng() * this.weightTotal;
         let method = this.weights[0][0];
         for (const [m, w] of this.weights) {
-          if ((x -= w) < 0) {
+          x -= w;
+          if (x < 0) {
             method = m;
             break;
           }
@@ -585,7 +806,10 @@ export async function hostileCallbacks(SDK, IntemptError, { endpoint, apiKey, ev
     }
     return p.then(
       () => counts.accepted++,
-      (e) => (e instanceof IntemptError && typeof e.code === "string" ? (counts.rejected[e.code] = (counts.rejected[e.code] ?? 0) + 1) : trap("track", e)),
+      (e) => {
+        if (e instanceof IntemptError && typeof e.code === "string") counts.rejected[e.code] = (counts.rejected[e.code] ?? 0) + 1;
+        else trap("track", e);
+      },
     );
   };
   const pending = [];
@@ -602,10 +826,20 @@ export async function hostileCallbacks(SDK, IntemptError, { endpoint, apiKey, ev
       case 2:
         return Promise.resolve({ status: 201, headers: null });
       case 3:
-        return Promise.resolve(new Proxy(new Response(""), { get: () => { throw new Error("Response proxy trap"); } }));
+        return Promise.resolve(
+          new Proxy(new Response(""), {
+            get: () => {
+              throw new Error("Response proxy trap");
+            },
+          }),
+        );
       case 4: {
         const response = new Response("", { status: 201 });
-        Object.defineProperty(response, "text", { value: () => { throw new Error("text() throws"); } });
+        Object.defineProperty(response, "text", {
+          value: () => {
+            throw new Error("text() throws");
+          },
+        });
         return response;
       }
       case 5:
@@ -643,12 +877,20 @@ export async function hostileCallbacks(SDK, IntemptError, { endpoint, apiKey, ev
   for (let i = 0; i < 3; i++) {
     try {
       const report = await sdk.flush();
-      counts.reports.push({ delivered: report.delivered, failed: report.failed, pending: report.pending, reasons: [...new Set(report.reasons.map((r) => r.message))] });
+      counts.reports.push({
+        delivered: report.delivered,
+        failed: report.failed,
+        pending: report.pending,
+        reasons: [...new Set(report.reasons.map((r) => r.message))],
+      });
     } catch (error) {
       trap("flush rejected", error);
     }
   }
-  for (const [name, call] of [["choose", () => sdk.chooseExperimentsByGroups("p1", ["banner"])], ["consent", () => sdk.consents("p1", "accept")]]) {
+  for (const [name, call] of [
+    ["choose", () => sdk.chooseExperimentsByGroups("p1", ["banner"])],
+    ["consent", () => sdk.consents("p1", "accept")],
+  ]) {
     // Eight at once (each may wait for a timeout).
     await Promise.all(
       Array.from({ length: 8 }, async () => {

@@ -26,11 +26,14 @@ function client(url) {
   const deadline = Number(url.searchParams.get("deadline") ?? 10_000);
   const key = `${endpoint} ${deadline}`;
   if (!clients.has(key)) {
-    clients.set(key, new SDK("demo-organization", "demo-project", url.searchParams.get("apiKey"), "616010376811536384", 100, 20, {
-      endpoint,
-      flushDeadlineMs: deadline,
-      requestTimeoutMs: Math.min(4_000, deadline),
-    }));
+    clients.set(
+      key,
+      new SDK("demo-organization", "demo-project", url.searchParams.get("apiKey"), "616010376811536384", 100, 20, {
+        endpoint,
+        flushDeadlineMs: deadline,
+        requestTimeoutMs: Math.min(4_000, deadline),
+      }),
+    );
   }
   return clients.get(key);
 }

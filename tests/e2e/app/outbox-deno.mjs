@@ -96,7 +96,10 @@ if (mode === "produce") {
   const [kvPath] = args;
   const { DatabaseSync } = await import("node:sqlite");
   const db = new DatabaseSync(kvPath, { readOnly: true });
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name);
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+    .all()
+    .map((r) => r.name);
   const count = (table) => (tables.includes(table) ? Number(db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get().n) : null);
   line({ type: "inspect", tables, queue: count("queue"), queueRunning: count("queue_running") });
   db.close();

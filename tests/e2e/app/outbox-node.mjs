@@ -47,11 +47,20 @@ async function timedFlush(sdk) {
 // ---- 1. config --------------------------------------------------------------
 const refusals = {};
 for (const [name, make] of Object.entries({
-  "maxMessageBytes getter throws": () => ({ store: async () => {}, get maxMessageBytes() { throw new Error("trap"); } }),
+  "maxMessageBytes getter throws": () => ({
+    store: async () => {},
+    get maxMessageBytes() {
+      throw new Error("trap");
+    },
+  }),
   "maxMessageBytes 100": () => ({ store: async () => {}, maxMessageBytes: 100 }),
   "maxMessageBytes NaN": () => ({ store: async () => {}, maxMessageBytes: NaN }),
   "no store": () => ({ maxMessageBytes: 4096 }),
-  "store getter throws": () => ({ get store() { throw new Error("trap"); } }),
+  "store getter throws": () => ({
+    get store() {
+      throw new Error("trap");
+    },
+  }),
   "a string": () => "my-queue",
   "an empty string": () => "",
 })) {
@@ -77,18 +86,35 @@ const fileOutbox = {
 const fileClient = client(fileOutbox);
 for (let i = 0; i < 40; i++) await fileClient.track(`file-p${i % 3}`, "Outbox Event", { phase: "file", i, note: `ü${"ü".repeat(40)} 🙂 ${i}` });
 const fileFlush = await timedFlush(fileClient);
-const files = readdirSync(dir).sort().map((name) => ({ name, text: readFileSync(join(dir, name), "utf8") }));
+const files = readdirSync(dir)
+  .sort()
+  .map((name) => ({ name, text: readFileSync(join(dir, name), "utf8") }));
 line({ type: "file", ...fileFlush, storeCalls, files });
 
 // ---- 3. hostile ---------------------------------------------------------------
 let storeReads = 0;
 let armed = false;
 const hostileOutboxes = {
-  throws: () => ({ store() { throw new Error("disk on fire"); } }),
-  "throws a non-Error": () => ({ store() { throw null; } }),
+  throws: () => ({
+    store() {
+      throw new Error("disk on fire");
+    },
+  }),
+  "throws a non-Error": () => ({
+    store() {
+      throw null;
+    },
+  }),
   rejects: () => ({ store: () => Promise.reject(new Error("quota exceeded")) }),
   "never settles": () => ({ store: () => new Promise(() => {}) }),
-  "thenable that throws": () => ({ store: () => ({ then() { throw new Error("bad thenable"); } }) }),
+  "thenable that throws": () => ({
+    store: () => ({
+      // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the case
+      then() {
+        throw new Error("bad thenable");
+      },
+    }),
+  }),
   "store getter throws at flush": () => ({
     get store() {
       // Read while the client is built; the flush's read throws.
@@ -134,7 +160,12 @@ const recorder = (fail) => {
     enqueued,
     enqueue(value, options) {
       if (fail) throw new Error("kv is gone");
-      enqueued.push({ attempts: value.attempts, keys: Object.keys(value).sort(), text: new TextDecoder().decode(value.intemptEdgeBatch), delay: options?.delay });
+      enqueued.push({
+        attempts: value.attempts,
+        keys: Object.keys(value).sort(),
+        text: new TextDecoder().decode(value.intemptEdgeBatch),
+        delay: options?.delay,
+      });
       return Promise.resolve({ ok: true });
     },
   };
@@ -210,6 +241,9 @@ for (const [name, value] of Object.entries({
 }
 // Bytes that are not a track body: ours by shape, dropped with a logged reason.
 const garbage = recorder(false);
-notOurs["bytes that are not a batch"] = { result: await consumer.handleKvMessage({ intemptEdgeBatch: encoder.encode("hello"), attempts: 0 }, garbage), enqueued: garbage.enqueued.length };
+notOurs["bytes that are not a batch"] = {
+  result: await consumer.handleKvMessage({ intemptEdgeBatch: encoder.encode("hello"), attempts: 0 }, garbage),
+  enqueued: garbage.enqueued.length,
+};
 line({ type: "not-ours", notOurs });
 line({ type: "end", at: Date.now() });

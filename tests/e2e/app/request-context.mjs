@@ -19,7 +19,11 @@ const reader = {
   vercel: { get: () => store.getStore() },
   next: { get: () => store.getStore() },
   outside: { get: () => undefined },
-  throws: { get: () => { throw new Error("reader broke"); } },
+  throws: {
+    get: () => {
+      throw new Error("reader broke");
+    },
+  },
 }[mode];
 globalThis[Symbol.for(name)] = reader;
 

@@ -172,30 +172,36 @@ const malformedKeys = {
 };
 for (const [label, key] of Object.entries(malformedKeys)) {
   expectThrow(`constructor key ${label}`, () => new SDK("demo-organization", "demo-project", key, SOURCE));
-  expectThrow(`constructor object form key ${label}`, () => new SDK({ organization: "demo-organization", project: "demo-project", apiKey: key, sourceId: SOURCE }));
+  expectThrow(
+    `constructor object form key ${label}`,
+    () => new SDK({ organization: "demo-organization", project: "demo-project", apiKey: key, sourceId: SOURCE }),
+  );
 }
 const badEndpoints = {
   "user info": endpoint.replace("://", `://${keyId}:${secret}@`),
-  "query": `${endpoint}/?apiKey=${apiKey}`,
-  "fragment": `${endpoint}/#${apiKey}`,
+  query: `${endpoint}/?apiKey=${apiKey}`,
+  fragment: `${endpoint}/#${apiKey}`,
   "plain http to a remote host": `http://example.com/${apiKey}`,
-  "space": `${endpoint}/ ${apiKey}`,
+  space: `${endpoint}/ ${apiKey}`,
 };
 for (const [label, url] of Object.entries(badEndpoints)) {
   expectThrow(`constructor endpoint ${label}`, () => new SDK("demo-organization", "demo-project", apiKey, SOURCE, 100, 20, { endpoint: url }));
 }
 const badConfigs = {
   "unknown option": [100, 20, { endpoint, bogus: 1 }],
-  "authMode": [100, 20, { endpoint, authMode: "both" }],
-  "flushDeadlineMs": [100, 20, { endpoint, flushDeadlineMs: 0 }],
-  "maxBatchSize": [100, 5_001, { endpoint }],
-  "logger": [100, 20, { endpoint, logger: "console" }],
+  authMode: [100, 20, { endpoint, authMode: "both" }],
+  flushDeadlineMs: [100, 20, { endpoint, flushDeadlineMs: 0 }],
+  maxBatchSize: [100, 5_001, { endpoint }],
+  logger: [100, 20, { endpoint, logger: "console" }],
 };
 for (const [label, rest] of Object.entries(badConfigs)) {
   expectThrow(`constructor config ${label}`, () => new SDK("demo-organization", "demo-project", apiKey, SOURCE, ...rest));
   expectThrow(`constructor config ${label} (empty organization)`, () => new SDK("", "demo-project", apiKey, SOURCE, ...rest));
 }
-expectThrow("constructor object form unknown option", () => new SDK({ organization: "demo-organization", project: "demo-project", apiKey, sourceId: SOURCE, endpoint, oops: true }));
+expectThrow(
+  "constructor object form unknown option",
+  () => new SDK({ organization: "demo-organization", project: "demo-project", apiKey, sourceId: SOURCE, endpoint, oops: true }),
+);
 
 // 3. Every per-call error, in both modes.
 for (const authMode of ["header", "query"]) {
