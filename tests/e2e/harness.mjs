@@ -116,7 +116,7 @@ export async function bundleWorker(appDir, entry, outDir) {
  */
 export async function startWorker(bundlePath, { log, bindings, output, options } = {}) {
   const { Miniflare, Log, LogLevel } = await import("miniflare");
-  return new Miniflare({
+  const miniflare = new Miniflare({
     modules: true,
     scriptPath: bundlePath,
     // Module names are relative to this root (workerd refuses "..").
@@ -143,6 +143,20 @@ export async function startWorker(bundlePath, { log, bindings, output, options }
     },
     ...options,
   });
+  // Miniflare hands back undici's response body inside a Response of its
+  // own; when undici's Response is garbage-collected, undici cancels that
+  // shared stream, and a body read later fails with "Body is unusable: Body
+  // has already been read" (seen once in 3 runs: 50 responses awaited
+  // together, then read). So dispatchFetch reads the body as the response
+  // arrives and answers a Response that holds it.
+  const dispatchFetch = miniflare.dispatchFetch;
+  miniflare.dispatchFetch = async (input, init) => {
+    const response = await dispatchFetch(input, init);
+    const body = await response.arrayBuffer();
+    const nullBody = [101, 204, 205, 304].includes(response.status);
+    return new Response(nullBody ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+  return miniflare;
 }
 
 /** GET a control endpoint of the ingest server. */
