@@ -502,8 +502,13 @@ function parseFaultPlan(body) {
   return errors.length ? { errors } : { plan: { queue: [...queue], random } };
 }
 
-/** mulberry32: tiny, well-known, deterministic from a 32-bit seed. */
-function mulberry32(seed) {
+/**
+ * mulberry32: tiny, well-known, deterministic from a 32-bit seed; floats in
+ * [0, 1). The server's random faults use it, and so do the test apps
+ * (tests/e2e/app/prng.js), so a seed means the same schedule everywhere.
+ * @param {number} seed
+ */
+export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

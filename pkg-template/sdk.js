@@ -5,7 +5,7 @@
 // IntemptError). Every rule lives in Rust; the outbox's consumers below only
 // carry the core's verdict on a stored batch out on each platform's queue.
 import { IntemptError } from "./error.js";
-// @ts-ignore: wasm-bindgen generates the glue at build time (pkg/intempt_edge.js)
+// @ts-expect-error: wasm-bindgen generates the glue at build time (pkg/intempt_edge.js)
 import { Core, configure } from "./intempt_edge.js";
 import { adaptOutbox, kvBatch, kvValue } from "./outbox.js";
 

@@ -21,7 +21,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::code;
 use super::js::{self, MAX_STRING};
 use crate::ports::{Clock, Outbox, Random, Storing, Transport};
-use crate::transport::{Request, Response, Secrets, TransportError};
+use crate::transport::{Request, Response, TransportError};
 
 /// A `setTimeout` as a future; dropping it clears the timer, so an
 /// abandoned wait never keeps a process alive or fires late.
@@ -139,7 +139,6 @@ impl Transport for FetchTransport {
         }
         let global = JsValue::UNDEFINED;
         let fetch = self.custom.as_ref().map_or(&global, |f| f.as_ref());
-        let secrets = Secrets::of(&request);
         // Called now: the fetch starts when the core sends, not when polled.
         let promise = js::send(
             fetch,
@@ -164,8 +163,8 @@ impl Transport for FetchTransport {
                 }),
                 code::sent::TIMEOUT => Err(TransportError::Timeout),
                 code::sent::REDIRECTED => Err(TransportError::Redirected),
-                code::sent::NETWORK => Err(TransportError::Network(secrets.redact(sent.error()))),
-                _ => Err(TransportError::Network(secrets.redact(sent.error()))),
+                code::sent::NETWORK => Err(TransportError::Network(sent.error())),
+                _ => Err(TransportError::Network(sent.error())),
             }
         }
     }

@@ -1,12 +1,4 @@
-// A small seeded PRNG (mulberry32), so fault schedules and hostile call
-// streams repeat exactly for the same seed. Returns floats in [0, 1).
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded PRNG of the fault schedules and hostile call streams: the
+// contract's own (pkg-template/contract.js, shipped in the package this app
+// installs), so a seed means the same sequence here and in the ingest server.
+export { mulberry32 } from "./node_modules/intempt-edge/contract.js";
