@@ -6,6 +6,8 @@
 
 /** The error every refused call rejects with; `code` is stable (see README). */
 export class IntemptError extends Error {
+  // Its own name survives minification (scripts/build.sh keeps no others).
+  static name = "IntemptError";
   constructor(code, message, status) {
     super(message);
     this.name = "IntemptError";

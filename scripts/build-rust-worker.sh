@@ -12,7 +12,7 @@ lib="${package//-/_}"
 bash "$TOOLS_ROOT/scripts/wasm-bindgen-version.sh" --check
 cargo build --quiet --release -p "$package" --target wasm32-unknown-unknown
 rm -rf "$dir/pkg"
-wasm-bindgen --target web --out-dir "$dir/pkg" "$ROOT/target/wasm32-unknown-unknown/release/$lib.wasm"
+wasm-bindgen --target web --out-dir "$dir/pkg" "${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/$lib.wasm"
 wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-reference-types \
   "$dir/pkg/${lib}_bg.wasm" -o "$dir/pkg/${lib}_bg.wasm"
 echo "$dir/worker.js"
