@@ -3,7 +3,9 @@
 // it back. A stored batch is the JSON body of a track request exactly as it
 // was sent (original eventIds and timestamps); it never holds the API key.
 // The core decides when to store and what a redelivery's answer means; this
-// file only moves strings. The SDK's redeliver, handleQueueBatch and
+// file moves strings, and checks only what is its own: the consumers'
+// options (maxRetryDelayMs, maxAttempts, attempts) and the shape of the
+// platform's message batch. The SDK's redeliver, handleQueueBatch and
 // handleKvMessage are the consumers below, each given the client's wasm
 // `Core`: core.redeliver(body, attempts, maxDelayMs) → a promise of
 // { outcome: "delivered" | "retry" | "dropped", retryAfterMs, reason } (a

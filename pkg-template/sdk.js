@@ -2,9 +2,9 @@
 // the seed SDK's method names onto the core and turns synchronous errors into
 // rejected promises (the seed API is `await`ed): every method but stats()
 // returns a promise and none throws (only the constructor does, with an
-// IntemptError). Every rule lives in Rust; the outbox's consumers (outbox.js,
-// its one JavaScript home) only carry the core's verdict on a stored batch out
-// on each platform's queue.
+// IntemptError). Every rule about events, requests and answers lives in Rust;
+// the outbox's consumers (outbox.js, its one JavaScript home) carry the core's
+// verdict on a stored batch out on each platform's queue.
 import { IntemptError } from "./error.js";
 // @ts-expect-error: wasm-bindgen generates the glue at build time (pkg/intempt_edge.js)
 import { Core, configure } from "./intempt_edge.js";

@@ -237,6 +237,11 @@ mod tests {
             .map(|(name, _)| *name)
             .collect();
         assert_eq!(stats, declared("SDKStats"), "SDKStats in index.d.ts");
+        assert_eq!(
+            crate::client::Redelivery::JS_FIELDS.to_vec(),
+            declared("Redelivery"),
+            "Redelivery in index.d.ts"
+        );
     }
 
     #[test]

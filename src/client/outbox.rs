@@ -53,6 +53,13 @@ pub enum Redelivery {
     },
 }
 
+#[cfg(any(test, all(target_arch = "wasm32", feature = "npm")))]
+impl Redelivery {
+    /// The npm package's result object, as index.d.ts's `Redelivery` names
+    /// its fields, in order (held to it with the report's tables, report.rs).
+    pub(crate) const JS_FIELDS: [&'static str; 4] = ["outcome", "retryAfterMs", "status", "reason"];
+}
+
 /// The first redelivery backoff; it doubles with every attempt up to the
 /// caller's ceiling.
 const REDELIVERY_BASE_MS: u64 = 1_000;

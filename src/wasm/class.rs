@@ -481,28 +481,33 @@ impl Core {
         let body = js::str_within(&body, MAX_STRING as f64).unwrap_or_default();
         let redelivered = self.edge.redeliver(body, attempts, max_delay_ms as u64);
         edge::to_promise(async move {
+            let [outcome_key, after_key, status_key, reason_key] = Redelivery::JS_FIELDS;
             let (outcome, after, status, reason) = match redelivered.await {
-                Redelivery::Delivered => return Ok(from_json(r#"{"outcome":"delivered"}"#)),
+                Redelivery::Delivered => ("delivered", None, None, None),
                 Redelivery::Retry {
                     after_ms,
                     status,
                     reason,
-                } => ("retry", Some(after_ms), status, reason),
-                Redelivery::Dropped { status, reason } => ("dropped", None, status, reason),
+                } => ("retry", Some(after_ms), status, Some(reason)),
+                Redelivery::Dropped { status, reason } => ("dropped", None, status, Some(reason)),
             };
-            // For logs and summaries: `HTTP 400: …`.
-            let reason = transport::with_status(status, reason);
-            let mut json = cat!(r#"{"outcome":""#, outcome, r#"","status":"#);
+            let mut json = cat!("{\"", outcome_key, "\":\"", outcome, "\"");
+            let Some(reason) = reason else {
+                json.push('}');
+                return Ok(from_json(&json));
+            };
+            if let Some(after) = after {
+                put_key(&mut json, after_key);
+                put_u64(&mut json, after);
+            }
+            put_key(&mut json, status_key);
             match status {
                 Some(status) => put_u64(&mut json, u64::from(status)),
                 None => json.push_str("null"),
             }
-            if let Some(after) = after {
-                json.push_str(r#","retryAfterMs":"#);
-                put_u64(&mut json, after);
-            }
-            json.push_str(r#","reason":"#);
-            write_str(&mut json, &reason);
+            // For logs and summaries: `HTTP 400: …`.
+            put_key(&mut json, reason_key);
+            write_str(&mut json, &transport::with_status(status, reason));
             json.push('}');
             Ok(from_json(&json))
         })
