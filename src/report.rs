@@ -146,15 +146,15 @@ pub struct Stats {
 impl FlushReport {
     /// The counts, as `FlushReport` names them, in order; then come
     /// [`FlushReport::JS_TIMED_OUT`] and [`FlushReport::JS_REASONS`].
-    pub(crate) fn js_counts(&self) -> [(&'static str, u32); 7] {
+    pub(crate) fn js_counts(&self) -> [(&'static str, u64); 7] {
         [
-            ("delivered", self.delivered),
-            ("failed", self.failed),
-            ("dropped", self.dropped),
-            ("pending", self.pending),
-            ("stored", self.stored),
-            ("retries", self.retries),
-            ("requests", self.requests),
+            ("delivered", u64::from(self.delivered)),
+            ("failed", u64::from(self.failed)),
+            ("dropped", u64::from(self.dropped)),
+            ("pending", u64::from(self.pending)),
+            ("stored", u64::from(self.stored)),
+            ("retries", u64::from(self.retries)),
+            ("requests", u64::from(self.requests)),
         ]
     }
     pub(crate) const JS_TIMED_OUT: &'static str = "timedOut";

@@ -74,15 +74,12 @@ fn from_json(json: &str) -> JsValue {
 }
 
 /// `{"name":n,…` from a field table (report.rs: one home for the names).
-fn put_counts<N: Into<u64>>(
-    json: &mut String,
-    counts: impl IntoIterator<Item = (&'static str, N)>,
-) {
-    for (name, n) in counts {
+fn put_counts(json: &mut String, counts: &[(&'static str, u64)]) {
+    for &(name, n) in counts {
         json.push_str(if json.is_empty() { "{\"" } else { ",\"" });
         json.push_str(name);
         json.push_str("\":");
-        put_u64(json, n.into());
+        put_u64(json, n);
     }
 }
 
@@ -95,7 +92,7 @@ fn put_key(json: &mut String, name: &str) {
 
 fn report_to_js(report: &FlushReport) -> JsValue {
     let mut json = String::with_capacity(160);
-    put_counts(&mut json, report.js_counts());
+    put_counts(&mut json, &report.js_counts());
     put_key(&mut json, FlushReport::JS_TIMED_OUT);
     json.push_str(if report.timed_out { "true" } else { "false" });
     put_key(&mut json, FlushReport::JS_REASONS);
@@ -516,7 +513,7 @@ impl Core {
     /// Counters over the client's life.
     pub fn stats(&self) -> JsValue {
         let mut json = String::with_capacity(160);
-        put_counts(&mut json, self.edge.stats().js_counts());
+        put_counts(&mut json, &self.edge.stats().js_counts());
         json.push('}');
         from_json(&json)
     }
