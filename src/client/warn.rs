@@ -109,32 +109,32 @@ impl Warner {
     /// A failure that `failed` describes (it names the events and what
     /// happened to them): written now if one is due, else counted.
     pub(super) fn failure(&self, clock: &impl Clock, failed: impl FnOnce() -> String) {
-        if self.sink.is_none() {
-            return;
-        }
-        let due = self.failures.borrow_mut().failure(clock.now_ms());
-        if let Some(unreported) = due {
-            let more = match unreported {
-                0 => String::new(),
-                n => cat!(" (", n, " more failures since the last warning)"),
-            };
+        if let Some(more) = self.due(
+            &self.failures,
+            clock,
+            " more failures since the last warning)",
+        ) {
             self.line(cat!(failed(), more));
         }
+    }
+
+    /// When a line of `streak` is due (warnings on; the first, then at most
+    /// one a minute): its suffix, `" (n<more>"` for the ones counted since the
+    /// last line, or nothing. `None`: not due, counted.
+    fn due(&self, streak: &RefCell<WarnState>, clock: &impl Clock, more: &str) -> Option<String> {
+        self.sink.as_ref()?;
+        let unreported = streak.borrow_mut().failure(clock.now_ms())?;
+        Some(match unreported {
+            0 => String::new(),
+            n => cat!(" (", n, more),
+        })
     }
 
     /// The `before_send` hook failed and its event was dropped: a line now
     /// if one is due (the first, then at most one a minute), else counted.
     /// Its own streak, apart from delivery failures.
     pub(super) fn hook_failed(&self, clock: &impl Clock, why: &str) {
-        if self.sink.is_none() {
-            return;
-        }
-        let due = self.hook.borrow_mut().failure(clock.now_ms());
-        if let Some(unreported) = due {
-            let more = match unreported {
-                0 => String::new(),
-                n => cat!(" (", n, " more since the last warning)"),
-            };
+        if let Some(more) = self.due(&self.hook, clock, " more since the last warning)") {
             self.line(cat!(
                 "beforeSend failed, so the event was dropped: ",
                 why,

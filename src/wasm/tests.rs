@@ -30,6 +30,11 @@ fn core() -> Core {
     let options = js("{}");
     Reflect::set(&options, &"fetch".into(), &fetch).unwrap();
     Reflect::set(&options, &"endpoint".into(), &"http://127.0.0.1:9".into()).unwrap();
+    client(options).unwrap()
+}
+
+/// `new Core("org", "proj", "id.secret", "42", undefined, undefined, options)`.
+fn client(options: JsValue) -> Result<Core, JsValue> {
     Core::new(
         "org".into(),
         "proj".into(),
@@ -39,7 +44,6 @@ fn core() -> Core {
         JsValue::UNDEFINED,
         options,
     )
-    .unwrap()
 }
 
 fn code_of(result: Result<(), JsValue>) -> String {

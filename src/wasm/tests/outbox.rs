@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use super::{get, js, Core};
+use super::{client, get, js, Core};
 
 /// A client whose server is down (its fetch rejects), with `outbox` (JS source).
 fn core_with(outbox: &str) -> Result<Core, JsValue> {
@@ -20,15 +20,7 @@ fn core_with(outbox: &str) -> Result<Core, JsValue> {
     )
     .unwrap();
     Reflect::set(&options, &"outbox".into(), &js(outbox)).unwrap();
-    Core::new(
-        "org".into(),
-        "proj".into(),
-        "id.secret".into(),
-        "42".into(),
-        JsValue::UNDEFINED,
-        JsValue::UNDEFINED,
-        options,
-    )
+    client(options)
 }
 
 /// Tracks one event, flushes; returns the report and how long the flush took.
@@ -177,16 +169,7 @@ async fn a_redelivery_reason_leads_with_the_status_once() {
             "() => Promise.resolve(new Response({body:?}, {{ status: {status} }}))"
         ));
         Reflect::set(&options, &"fetch".into(), &fetch).unwrap();
-        Core::new(
-            "org".into(),
-            "proj".into(),
-            "id.secret".into(),
-            "42".into(),
-            JsValue::UNDEFINED,
-            JsValue::UNDEFINED,
-            options,
-        )
-        .unwrap()
+        client(options).unwrap()
     };
     let body = r#"{"track":[{"name":"T","payload":[{"eventId":"e","timestamp":1714631904000,"profileId":"p"}]}]}"#;
     let cases = [
