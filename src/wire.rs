@@ -110,30 +110,7 @@ pub(crate) fn write_track_entry(
     out.push_str(event_id);
     out.push_str("\",\"timestamp\":");
     put_u64(out, timestamp_ms);
-    out.push_str(",\"profileId\":");
-    write_str(out, &event.profile_id);
-    let strings = [("userId", &event.user_id), ("accountId", &event.account_id)];
-    for (key, value) in strings {
-        if let Some(value) = value {
-            push_key(out, key);
-            write_str(out, value);
-        }
-    }
-    let objects = [
-        ("data", &event.data),
-        ("userAttributes", &event.user_attributes),
-        ("accountAttributes", &event.account_attributes),
-    ];
-    for (key, value) in objects {
-        if let Some(value) = value {
-            push_key(out, key);
-            out.push_str(value.as_str());
-        }
-    }
-    if let Some(other) = &event.another_user_id {
-        push_key(out, "anotherUserId");
-        write_str(out, other);
-    }
+    write_item_fields(out, event);
     out.push_str("}]}");
 }
 
@@ -144,6 +121,14 @@ pub(crate) fn write_track_entry(
 pub(crate) fn write_hook_event(out: &mut String, event: &Event) {
     out.push_str("{\"name\":");
     write_str(out, &event.name);
+    write_item_fields(out, event);
+    out.push('}');
+}
+
+/// The item's fields after its stamps, in the contract's order, absent ones
+/// left out: `,"profileId":…` through `anotherUserId`. The wire item and the
+/// object a `beforeSend` hook sees share them.
+fn write_item_fields(out: &mut String, event: &Event) {
     push_key(out, "profileId");
     write_str(out, &event.profile_id);
     let strings = [("userId", &event.user_id), ("accountId", &event.account_id)];
@@ -168,7 +153,6 @@ pub(crate) fn write_hook_event(out: &mut String, event: &Event) {
         push_key(out, "anotherUserId");
         write_str(out, other);
     }
-    out.push('}');
 }
 
 fn push_key(out: &mut String, key: &str) {
