@@ -7,5 +7,8 @@ export const PROFILES = Array.from({ length: 100 }, (_, i) => `user-${i}`);
 export const BATCH = 20;
 /** A queue bound no run reaches (intempt-edge's default is 10,000; posthog's 1,000, dropping the oldest). */
 export const QUEUE = 1_000_000;
-/** intempt-edge's positional arguments: org, project, API key, source id, batchTimeMs (its default), maxBatchSize. */
+/**
+ * intempt-edge's positional arguments: org, project, API key, source id, batchTimeMs (its default), maxBatchSize.
+ * @type {[string, string, string, string, number, number]}
+ */
 export const INTEMPT_ARGS = ["bench-org", "bench-project", "bench-id.bench-secret", "616010376811536384", 100, BATCH];

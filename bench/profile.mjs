@@ -20,7 +20,11 @@ const CALLS = Number(process.argv[2] ?? 200_000);
 const TOP = Number(process.argv[3] ?? 25);
 const DIR = join(ROOT, "target", "bench-profile");
 
-/** Self time (ms) per frame key, over all samples or those for which `keep(stack)` holds. */
+/**
+ * Self time (ms) per frame key, over all samples or those for which `keep(stack)` holds.
+ * @param {any} profile a parsed .cpuprofile
+ * @param {(stack: any[]) => boolean} [keep] given the sample's call frames, innermost first
+ */
 export function selfTimes(profile, keep = () => true) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();

@@ -344,6 +344,7 @@ async function measureAll() {
   log(`bench: ${CONFIG.mode} run; results into ${relative(ROOT, OUT) || "."}`);
   const sink = await startSink();
   const results = { date: new Date().toISOString(), config: CONFIG, machine: machine(), versions: versions() };
+  /** @type {[string, () => Promise<unknown>][]} */
   const phases = [
     ["calls", () => phaseCalls(sink)],
     ["e2e", () => phaseE2e(sink)],

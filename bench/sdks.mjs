@@ -138,7 +138,10 @@ const countingOutbox = {
   },
 };
 
-/** intempt-edge with `fetch: globalThis.fetch`, an outbox or an identity beforeSend, or imported from one of its entry files. */
+/**
+ * intempt-edge with `fetch: globalThis.fetch`, an outbox or an identity beforeSend, or imported from one of its entry files.
+ * @param {{ fetch?: boolean, outbox?: boolean, beforeSend?: boolean, file?: string }} options
+ */
 function variant({ fetch = false, outbox = false, beforeSend = false, file }) {
   return {
     kind: "variant",

@@ -56,11 +56,13 @@ export async function startSink() {
   server.keepAliveTimeout = 60_000;
   server.headersTimeout = 65_000;
   server.requestTimeout = 0;
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address();
+  await /** @type {Promise<void>} */ (
+    new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", resolve);
+    })
+  );
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
   return {
     url: `http://127.0.0.1:${port}`,
     counters: () => ({ ...counters, paths: { ...counters.paths } }),

@@ -37,7 +37,10 @@ const missingOptionalPeers = {
   },
 };
 
-/** esbuild options shared by the Worker bundles and the size bundles. */
+/**
+ * esbuild options shared by the Worker bundles and the size bundles.
+ * @type {import("esbuild").BuildOptions}
+ */
 export const WORKER_BUILD = {
   bundle: true,
   format: "esm",

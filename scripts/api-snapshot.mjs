@@ -248,6 +248,7 @@ function snapshots() {
       ],
     });
   }
+  /** @type {{ file: string, text: string }[]} */
   const texts = out.map((s) => ({ ...s, text: s.lines.join("\n") + "\n" }));
   if (only !== "rust") {
     const outDir = join(cargoTargetDir(), "api-snapshot", "dts");

@@ -17,9 +17,12 @@
 const noop = () => {};
 
 // ---- the numeric codes --------------------------------------------------------
-// The numbers the helpers hand to Rust, by name. This is their home:
-// src/wasm/code.rs repeats them for Rust, and the wasm test
-// the_numeric_codes_agree_on_both_sides compares the two name by name.
+// The numbers the helpers hand to Rust, by name. This is their only home:
+// build.rs reads these four objects (each `export const NAME = { key: number, … };`)
+// and writes them for Rust as src/wasm/code.rs's `kind::HUGE_STRING`, ….
+// propsJson answers a PROBLEM code or the KIND of a value JSON cannot carry,
+// so PROBLEM starts above KIND (tooLarge shares hugeString's 13; notAnObject is
+// added to the top value's KIND).
 export const KIND = {
   string: 0,
   number: 1,

@@ -33,7 +33,7 @@ test("the crate ships its sources (Rust, and the JavaScript modules the wasm imp
   // Cargo adds Cargo.toml.orig, its lockfile and (in a git checkout) .cargo_vcs_info.json itself.
   const cargoOwn = new Set(["Cargo.toml.orig", "Cargo.lock", ".cargo_vcs_info.json"]);
   const rest = files.filter((f) => !sources.includes(f) && !cargoOwn.has(f));
-  assert.deepEqual(rest, ["CHANGELOG.md", "Cargo.toml", "LICENSE-APACHE", "LICENSE-MIT", "README.md"]);
+  assert.deepEqual(rest, ["CHANGELOG.md", "Cargo.toml", "LICENSE-APACHE", "LICENSE-MIT", "README.md", "build.rs"]);
   for (const [file, text] of Object.entries(LICENCES)) assert.match(readFileSync(join(ROOT, file), "utf8"), text, file);
 
   const meta = crateMetadata();

@@ -25,7 +25,7 @@ before(async () => {
     });
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${server.address().port}/`;
+  url = `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (server.address()).port}/`;
 });
 after(() => {
   server.closeAllConnections();

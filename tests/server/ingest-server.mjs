@@ -640,7 +640,7 @@ export async function startIngestServer(opts = {}) {
       resolve();
     });
   });
-  const { port } = server.address();
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
   const hostForUrl = config.host.includes(":") ? `[${config.host}]` : config.host;
 
   let closed;

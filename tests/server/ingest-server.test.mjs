@@ -41,14 +41,21 @@ const chooseBody = (extra = {}) => ({
   ...extra,
 });
 
-/** POSTs JSON (or a raw string/Buffer) with the right headers unless overridden. */
+/**
+ * POSTs JSON (or a raw string/Buffer) with the right headers unless overridden.
+ * @param {string} base
+ * @param {string} path
+ * @param {unknown} body
+ * @param {{ headers?: Record<string, string>, auth?: boolean, signal?: AbortSignal }} [options]
+ */
 async function post(base, path, body, { headers = {}, auth = true, signal } = {}) {
   const h = { "content-type": "application/json", ...(auth ? { authorization: BASIC } : {}), ...headers };
   for (const [k, v] of Object.entries(h)) if (v === undefined) delete h[k];
   const res = await fetch(base + path, {
     method: "POST",
     headers: h,
-    body: typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+    // A Buffer is a Uint8Array, which fetch takes (the DOM typing refuses Buffer<ArrayBufferLike>).
+    body: /** @type {BodyInit} */ (typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body)),
     signal,
   });
   const text = await res.text();
@@ -129,7 +136,8 @@ describe("ingest server", () => {
       assert.equal(requests[0].fault, null);
     });
 
-    // Each case: a body (or a function of one) and a fragment every good message must contain.
+    // Each case: a name, a body, and a pattern one of the 400's messages must match.
+    /** @type {[string, unknown, RegExp][]} */
     const cases = [
       ["body is an array", [], /body must be a JSON object/],
       ["track missing", {}, /body\.track is required/],
@@ -323,6 +331,7 @@ describe("ingest server", () => {
       assert.equal((await post(base, CONSENTS, consentBody({ validUntil: 1711705256000 }))).status, 200);
     });
 
+    /** @type {[string, object, RegExp][]} */
     const consentCases = [
       ["millisecond timestamp", { timestamp: Date.now() }, /^body\.timestamp must be epoch seconds, not milliseconds/],
       ["string timestamp", { timestamp: "1714631904" }, /body\.timestamp must be an integer \(epoch seconds\)/],
@@ -356,6 +365,7 @@ describe("ingest server", () => {
       assert.equal(r.status, 200, "no list means select all");
     });
 
+    /** @type {[string, object, RegExp][]} */
     const chooseCases = [
       ["groups and names", { names: ["a"] }, /send groups or names, not both/],
       ["bad optimizationType", { optimizationType: "test" }, /body\.optimizationType must be one of/],
@@ -615,6 +625,7 @@ describe("ingest server", () => {
     });
 
     it("rejects a redirect fault without a 3xx status or with a Location elsewhere", async () => {
+      /** @type {[object, RegExp][]} */
       const bad = [
         [{ location: "/moved" }, /queue\[0\]\.location needs a status 300–399/],
         [{ status: 200, location: "/moved" }, /location needs a status 300–399/],

@@ -37,7 +37,12 @@ const consent = (over = {}) =>
 const chooseByNames = (names) =>
   JSON.stringify({ identification: { profileId: "p1", sourceId: SOURCE }, names, optimizationType: "personalization", device: "all" });
 
-/** The same requests, valid and invalid, sent to both. */
+/** @typedef {{ method?: string, path: string, headers?: Record<string, string>, body?: BodyInit }} Spec */
+
+/**
+ * The same requests, valid and invalid, sent to both.
+ * @type {[string, Spec][]}
+ */
 const CASES = [
   ["a valid track batch", { path: TRACK, body: trackBody() }],
   ["a valid consent", { path: CONSENTS, body: consent() }],
@@ -91,6 +96,7 @@ const CASES = [
   ],
 ];
 
+/** @type {(spec: Spec) => [string, RequestInit]} */
 const request = ({ method = "POST", path, headers = JSON_HEADERS, body }) => [path, { method, headers, body: method === "GET" ? undefined : body }];
 
 /** What a client can see of an answer. */
@@ -277,14 +283,14 @@ describe("the recorder misbehaves on demand", () => {
     const started = Date.now();
     assert.equal((await send()).status, 201);
     assert.ok(Date.now() - started >= 95);
-    await assert.rejects(send({ signal: AbortSignal.timeout(50) }), (e) => e.name === "TimeoutError");
+    await assert.rejects(send({ signal: AbortSignal.timeout(50) }), (/** @type {Error} */ e) => e.name === "TimeoutError");
     assert.equal(recorder.events().length, 1);
     assert.match(recorder.requests()[1].error, /went away/);
   });
 
   test("hang until aborted; drop before and mid", async () => {
     recorder.failNext({ hang: true }, { drop: "before" }, { drop: "mid" });
-    await assert.rejects(send({ signal: AbortSignal.timeout(50) }), (e) => e.name === "TimeoutError");
+    await assert.rejects(send({ signal: AbortSignal.timeout(50) }), (/** @type {Error} */ e) => e.name === "TimeoutError");
     await assert.rejects(send(), TypeError);
     assert.equal(recorder.events().length, 0);
     await assert.rejects(send(), TypeError);
@@ -315,6 +321,7 @@ describe("the recorder misbehaves on demand", () => {
   });
 
   test("a malformed plan throws with every reason", () => {
+    // @ts-expect-error -- a malformed plan on purpose: `nope` is no Fault field, and the test is that it is refused
     assert.throws(() => recorder.setFaults({ queue: [{ status: 99 }, { nope: 1 }] }), /queue\[0\]\.status.*queue\[1\]\.nope/s);
   });
 });
