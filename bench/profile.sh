@@ -15,9 +15,10 @@ bash "$BENCH/setup.sh"
 if [[ "${1:-}" == "--names" ]]; then
   shift
   PKG="$ROOT/target/bench-profile-pkg"
-  # The same wasm-opt features as scripts/build.sh (rustc's defaults for wasm32).
-  WASM_OPT_FLAGS=(-Oz -ocimfs 50 -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
-    --enable-mutable-globals --enable-multivalue --enable-reference-types)
+  # scripts/build.sh's flags, keeping names (-g); WASM_FEATURES: scripts/env.sh.
+  # shellcheck source=scripts/env.sh
+  source "$ROOT/scripts/env.sh"
+  WASM_OPT_FLAGS=(-Oz -ocimfs 50 -g "${WASM_FEATURES[@]}")
   echo "profile: cargo build --release (wasm32), wasm-bindgen, wasm-opt -Oz -g -> target/bench-profile-pkg" >&2
   (cd "$ROOT" && cargo build --quiet --lib --release --target wasm32-unknown-unknown --features npm)
   rm -rf "$PKG"

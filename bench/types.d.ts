@@ -25,7 +25,7 @@ declare module "posthog-node" {
   export interface EventMessage {
     distinctId?: string;
     event: string;
-    properties?: Record<string | number, any>;
+    properties?: Record<string | number, unknown>;
   }
 
   export class PostHog {
@@ -51,7 +51,7 @@ declare module "@segment/analytics-node" {
   /** TrackParams (its context, timestamp, integrations and messageId left out). */
   export type TrackParams = {
     event: string;
-    properties?: Record<string, any>;
+    properties?: Record<string, unknown>;
   } & ({ userId: string; anonymousId?: string } | { userId?: string; anonymousId: string });
 
   export class Analytics {

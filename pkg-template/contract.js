@@ -395,7 +395,8 @@ function checkAuth(headers, query, config) {
 function checkContentHeaders(headers) {
   const encoding = headers["content-encoding"];
   // The real API answers 400 to gzip (wire doc §3); identity is harmless.
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
+  const compressed = encoding !== undefined && encoding.trim().toLowerCase() !== "identity";
+  if (compressed) {
     return { status: 400, error: `compressed bodies are rejected (Content-Encoding: ${encoding}); send plain JSON` };
   }
   const type = headers["content-type"];

@@ -12,9 +12,8 @@ import { configureRuntime } from "./sdk.js";
 // Node's realm, outside the function's: a WebAssembly.Module all the same,
 // but `instanceof WebAssembly.Module` is false for it, and initSync would
 // then try to compile it as bytes. Give it this realm's prototype.
-if (!(wasm instanceof WebAssembly.Module) && Object.prototype.toString.call(wasm) === "[object WebAssembly.Module]") {
-  Object.setPrototypeOf(wasm, WebAssembly.Module.prototype);
-}
+const moduleOfAnotherRealm = !(wasm instanceof WebAssembly.Module) && Object.prototype.toString.call(wasm) === "[object WebAssembly.Module]";
+if (moduleOfAnotherRealm) Object.setPrototypeOf(wasm, WebAssembly.Module.prototype);
 initSync({ module: wasm });
 configureRuntime();
 

@@ -2,7 +2,7 @@
 // the seed SDK's method names onto the core and turns synchronous errors into
 // rejected promises (the seed API is `await`ed): every method but stats()
 // returns a promise and none throws (only the constructor does, with an
-// IntemptError). Every rule about events, requests and answers lives in Rust;
+// IntemptError; stats() answers at once). Every rule about events, requests and answers lives in Rust;
 // the outbox's consumers (outbox.js, its one JavaScript home) carry the core's
 // verdict on a stored batch out on each platform's queue.
 import { IntemptError } from "./error.js";
@@ -149,12 +149,11 @@ export class SDK {
     return promised(() => this.#core.close());
   }
 
+  // The core's counters, read as they are: no JavaScript copy of their names.
+  // It cannot throw unless the wasm itself has failed, and then a zeroed
+  // stand-in would hide that (a bug to report, not a state to paper over).
   stats() {
-    try {
-      return this.#core.stats();
-    } catch {
-      return { queued: 0, inFlight: 0, delivered: 0, dropped: 0, optedOut: 0, stored: 0, filtered: 0, filterFailed: 0 };
-    }
+    return this.#core.stats();
   }
 
   // The API key lives in wasm memory; nothing here prints it.

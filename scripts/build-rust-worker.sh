@@ -13,6 +13,5 @@ bash "$TOOLS_ROOT/scripts/wasm-bindgen-version.sh" --check
 cargo build --quiet --release -p "$package" --target wasm32-unknown-unknown
 rm -rf "$dir/pkg"
 wasm-bindgen --target web --out-dir "$dir/pkg" "${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/$lib.wasm"
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-reference-types \
-  "$dir/pkg/${lib}_bg.wasm" -o "$dir/pkg/${lib}_bg.wasm"
+wasm-opt -Oz "${WASM_FEATURES[@]}" "$dir/pkg/${lib}_bg.wasm" -o "$dir/pkg/${lib}_bg.wasm"
 echo "$dir/worker.js"

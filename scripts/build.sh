@@ -22,25 +22,12 @@ OUT_NAME=intempt_edge
 WP_OUT="$ROOT/target/wasm-pack"
 PKG="$ROOT/pkg"
 WASM_OPT="$TOOLS_ROOT/node_modules/.bin/wasm-opt"
-# rustc's wasm32-unknown-unknown output uses these features by default
-# (`rustc --print cfg --target wasm32-unknown-unknown | grep target_feature`);
-# wasm-opt rejects the module unless each one is enabled. All are supported by
-# Node >= 18, Deno, Bun and workerd.
 # -ocimfs 50: a function with one caller is inlined into it only when small
 # (binaryen's default inlines every such function). The module is then 1.9 KB
 # larger raw but 1.6 KB smaller gzipped (53,278 -> 51,707 B), which is what a
 # Worker loads; speed is the same within noise (a fetch that answers at once,
-# 100,000 events).
-WASM_OPT_FLAGS=(
-  -Oz
-  -ocimfs 50
-  --enable-bulk-memory
-  --enable-nontrapping-float-to-int
-  --enable-sign-ext
-  --enable-mutable-globals
-  --enable-multivalue
-  --enable-reference-types
-)
+# 100,000 events). WASM_FEATURES: scripts/env.sh.
+WASM_OPT_FLAGS=(-Oz -ocimfs 50 "${WASM_FEATURES[@]}")
 
 if [[ ! -x "$WASM_OPT" ]]; then
   echo "build: $WASM_OPT is missing; run scripts/setup.sh" >&2

@@ -61,6 +61,15 @@ export npm_config_update_notifier=false
 export npm_config_fund=false
 export npm_config_audit=false
 
+# The wasm features rustc's wasm32-unknown-unknown output uses by default
+# (`rustc --print cfg --target wasm32-unknown-unknown | grep target_feature`):
+# wasm-opt rejects the module unless each one is enabled. All are supported by
+# Node >= 18, Deno, Bun and workerd. Every wasm-opt run of this repo passes
+# them (scripts/build.sh, scripts/build-rust-worker.sh, bench/profile.sh).
+# shellcheck disable=SC2034
+WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-multivalue --enable-reference-types)
+
 # with_node22 CMD [ARGS...]: run CMD with npm's node@22 first on PATH.
 with_node22() {
   if [[ ! -x "$NODE22_BIN/node" ]]; then

@@ -38,9 +38,8 @@ fn integer(value: &JsValue, name: &str) -> Result<Option<u32>, Error> {
         Kind::Undefined | Kind::Null => Ok(None),
         Kind::Number => {
             let n = value.as_f64().unwrap_or(f64::NAN);
-            // In range and whole (`f64::fract` needs `std`); NaN fails both.
-            if (0.0..=f64::from(u32::MAX)).contains(&n) && f64::from(n as u32) == n {
-                Ok(Some(n as u32))
+            if let Some(n) = whole_u32(n) {
+                Ok(Some(n))
             } else {
                 let mut got = String::new();
                 if !crate::json::write_f64(&mut got, n) {
@@ -55,6 +54,13 @@ fn integer(value: &JsValue, name: &str) -> Result<Option<u32>, Error> {
         }
         other => Err(config_error(cat!(name, " must be a number", got(other)))),
     }
+}
+
+/// `n` as a `u32` if it is one exactly: in range and whole (`f64::fract`
+/// needs `std`); NaN is neither.
+fn whole_u32(n: f64) -> Option<u32> {
+    let in_range = (0.0..=f64::from(u32::MAX)).contains(&n);
+    (in_range && f64::from(n as u32) == n).then_some(n as u32)
 }
 
 /// Configuration strings are short: a longer one is refused before it is
