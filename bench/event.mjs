@@ -5,7 +5,7 @@ export const TITLE = "Purchase";
 export const PROFILES = Array.from({ length: 100 }, (_, i) => `user-${i}`);
 /** Events per request: intempt-edge's maxBatchSize, the peers' flushAt (and posthog's maxBatchSize). */
 export const BATCH = 20;
-/** A queue bound no run reaches (intempt-edge's default is 10,000; posthog's 1,000, dropping the oldest). */
+/** A queue bound no run reaches (intempt-edge's default is 10,000; posthog-node 5.70's 10,000, dropping the oldest). */
 export const QUEUE = 1_000_000;
 /**
  * intempt-edge's positional arguments: org, project, API key, source id, batchTimeMs (its default), maxBatchSize.

@@ -314,7 +314,7 @@ ${failed.length ? `## Failed checks\n\n${failed.map((c) => `- ${c.what}: ${c.det
   workerd CPU is the whole workerd process's. The sink runs in the parent process and is in neither.
 - posthog-node sends one request at a time and, after each, filters its whole queue array, so its cost
   per event grows with the backlog a tight loop builds (hence its *incl. delivery* figure); with its
-  default \`maxQueueSize\` (1,000) it would drop the oldest events instead. It gzips its bodies (its
+  default \`maxQueueSize\` (10,000 in 5.70) it would drop the oldest events instead. It gzips its bodies (its
   small wire bytes, paid in CPU).
 - Segment in workerd: past ~10,000 events in one request its per-event timers fail and only 9,998 of
   20,000 events are delivered (listed as a known limitation below; its wall time there is its timeout).
@@ -326,7 +326,7 @@ ${failed.length ? `## Failed checks\n\n${failed.map((c) => `- ${c.what}: ${c.det
   20 events per request (intempt-edge \`maxBatchSize\` 20; posthog \`flushAt\` and \`maxBatchSize\` 20;
   segment \`flushAt\` 20), flush intervals at their defaults (intempt-edge 100 ms, the peers 10 s), queue
   bounds raised so that no SDK drops events (intempt-edge \`maxQueueSize\` and posthog \`maxQueueSize\`
-  1,000,000; posthog's default of 1,000 drops the oldest events). Everything else is each SDK's default
+  1,000,000; posthog's default of 10,000 drops the oldest events). Everything else is each SDK's default
   (posthog gzips its bodies).
 - **Sink**: a node:http server on 127.0.0.1 (HTTP/1.1 keep-alive) in the parent process; it answers
   201 (intempt-edge) or 200 (peers) at once and counts requests, body bytes and events (parsing each body).
