@@ -569,14 +569,16 @@ fn close_flushes_then_refuses() {
 
 #[test]
 fn event_ids_are_unique_uuid_v4() {
+    // 600 ids: more than two pools of random bytes (256 ids each, the
+    // first made on the first event).
     let w = world(config().max_batch_size(100));
-    track(&w, 100);
+    track(&w, 600);
     run(&w.sim, w.client.flush());
     let ids = w.sent_ids().concat();
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), 100);
+    assert_eq!(unique.len(), 600);
     for id in ids {
         let b = id.as_bytes();
         assert_eq!(b.len(), 36);

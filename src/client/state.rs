@@ -3,8 +3,8 @@
 //! bytes; and [`Settled`], which wakes a flush waiting for batches in flight
 //! elsewhere (the concurrency model is in the `client` module docs).
 
-use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
 use core::cell::RefCell;
@@ -44,6 +44,7 @@ pub(super) struct Taken {
     pub body: String,
 }
 
+#[derive(Default)]
 pub(super) struct State {
     pub queue: Queue,
     /// A handful of batches at most (one per running flush): a Vec is enough.
@@ -70,34 +71,10 @@ pub(super) struct State {
     /// The `before_send` hook is running: a call it makes records its
     /// event without calling the hook again.
     pub in_hook: bool,
-    random_pool: Box<[u8; RANDOM_POOL]>,
+    /// Made on the first event: an idle client holds no pool.
+    random_pool: Vec<u8>,
     random_used: usize,
     pub totals: Stats,
-}
-
-impl Default for State {
-    fn default() -> State {
-        State {
-            queue: Queue::default(),
-            in_flight: Vec::new(),
-            in_flight_events: 0,
-            next_batch: 0,
-            next_seq: 0,
-            split_limit: None,
-            pause: Pause::default(),
-            latency: Latency::default(),
-            waiters: Vec::new(),
-            settled: 0,
-            next_waiter: 0,
-            triggers: Triggers::default(),
-            opted_out: false,
-            closed: false,
-            in_hook: false,
-            random_pool: Box::new([0; RANDOM_POOL]),
-            random_used: RANDOM_POOL,
-            totals: Stats::default(),
-        }
-    }
 }
 
 impl State {
@@ -215,6 +192,9 @@ impl State {
     /// 16 random bytes from a pool refilled [`RANDOM_POOL`] bytes at a time.
     pub fn random_16(&mut self, random: &impl Random) -> [u8; 16] {
         if self.random_used + 16 > self.random_pool.len() {
+            if self.random_pool.is_empty() {
+                self.random_pool = vec![0; RANDOM_POOL];
+            }
             random.fill(&mut self.random_pool[..]);
             self.random_used = 0;
         }
