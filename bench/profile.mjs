@@ -69,7 +69,8 @@ function print(title, { rows, total }, of) {
   });
 }
 
-const insideTrack = (stack) => stack.some((f) => f.functionName === "track" && f.url.endsWith("/sdk.js"));
+// SDK.track: sdk.js is bundled into node.js (scripts/build.sh); methods keep their names.
+const insideTrack = (stack) => stack.some((f) => f.functionName === "track" && /\/(node|sdk)\.js$/.test(f.url));
 
 // bench/profile.sh --names points this at a profiling build whose wasm keeps its names.
 const modules = moduleUrls();

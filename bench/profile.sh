@@ -5,8 +5,8 @@
 #
 #   bash bench/profile.sh [calls] [top]           the installed tarball (what ships)
 #   bash bench/profile.sh --names [calls] [top]   a profiling build of the working tree whose
-#        wasm keeps its function names (cargo release build -> wasm-bindgen -> wasm-opt -Oz -g,
-#        as scripts/build.sh but with -g), so wasm frames are named instead of wasm-function[N]
+#        wasm keeps its function names (scripts/build.sh with INTEMPT_WASM_NAMES=1: wasm-opt -g),
+#        so wasm frames are named instead of wasm-function[N]
 set -euo pipefail
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH/.." && pwd)"
@@ -15,19 +15,8 @@ bash "$BENCH/setup.sh"
 if [[ "${1:-}" == "--names" ]]; then
   shift
   PKG="$ROOT/target/bench-profile-pkg"
-  # scripts/build.sh's flags, keeping names (-g); WASM_FEATURES: scripts/env.sh.
-  # shellcheck source=scripts/env.sh
-  source "$ROOT/scripts/env.sh"
-  WASM_OPT_FLAGS=(-Oz -ocimfs 50 -g "${WASM_FEATURES[@]}")
-  echo "profile: cargo build --release (wasm32), wasm-bindgen, wasm-opt -Oz -g -> target/bench-profile-pkg" >&2
-  (cd "$ROOT" && cargo build --quiet --lib --release --target wasm32-unknown-unknown --features npm)
-  rm -rf "$PKG"
-  mkdir -p "$PKG"
-  wasm-bindgen --target web --out-dir "$PKG" --out-name intempt_edge \
-    "$ROOT/target/wasm32-unknown-unknown/release/intempt_edge.wasm"
-  "$ROOT/node_modules/.bin/wasm-opt" "${WASM_OPT_FLAGS[@]}" "$PKG/intempt_edge_bg.wasm" -o "$PKG/intempt_edge_bg.wasm.opt"
-  mv -f "$PKG/intempt_edge_bg.wasm.opt" "$PKG/intempt_edge_bg.wasm"
-  cp -R "$ROOT/pkg-template/." "$PKG/"
+  echo "profile: scripts/build.sh with the wasm's names kept -> target/bench-profile-pkg" >&2
+  INTEMPT_PKG_DIR="$PKG" INTEMPT_WASM_NAMES=1 bash "$ROOT/scripts/build.sh" >&2
   export BENCH_PROFILE_INTEMPT="$PKG/node.js"
 fi
 exec node "$BENCH/profile.mjs" "$@"

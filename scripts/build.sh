@@ -11,6 +11,9 @@
 #
 # Run scripts/setup.sh first. INTEMPT_ROOT=/path/to/crate builds another crate
 # (with the tools of this repo). Extra args are passed to `cargo build` via wasm-pack.
+# INTEMPT_PKG_DIR=/some/dir assembles the package there instead of pkg/ and
+# packs nothing; INTEMPT_WASM_NAMES=1 keeps the wasm's function names (wasm-opt
+# -g), for profiles (bench/profile.sh --names uses both).
 # The node steps are scripts/*.mjs of this repo (check-wasm-loads, crate-version,
 # report-wasm-size, pack-filename).
 
@@ -20,7 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 OUT_NAME=intempt_edge
 WP_OUT="$ROOT/target/wasm-pack"
-PKG="$ROOT/pkg"
+PKG="${INTEMPT_PKG_DIR:-$ROOT/pkg}"
 WASM_OPT="$TOOLS_ROOT/node_modules/.bin/wasm-opt"
 # -ocimfs 50: a function with one caller is inlined into it only when small
 # (binaryen's default inlines every such function). The module is then 1.9 KB
@@ -28,6 +31,7 @@ WASM_OPT="$TOOLS_ROOT/node_modules/.bin/wasm-opt"
 # Worker loads; speed is the same within noise (a fetch that answers at once,
 # 100,000 events). WASM_FEATURES: scripts/env.sh.
 WASM_OPT_FLAGS=(-Oz -ocimfs 50 "${WASM_FEATURES[@]}")
+if [[ -n "${INTEMPT_WASM_NAMES:-}" ]]; then WASM_OPT_FLAGS+=(-g); fi
 
 if [[ ! -x "$WASM_OPT" ]]; then
   echo "build: $WASM_OPT is missing; run scripts/setup.sh" >&2
@@ -118,6 +122,7 @@ echo "build: pkg/ assembled, version $version"
 node "$TOOLS_ROOT/scripts/report-wasm-size.mjs" "$PKG/${OUT_NAME}_bg.wasm"
 
 # --- 4. npm pack ------------------------------------------------------------------
+if [[ -n "${INTEMPT_PKG_DIR:-}" ]]; then exit 0; fi
 mkdir -p "$ROOT/target"
 tarball="$(npm pack "$PKG" --pack-destination "$ROOT/target" --json 2>/dev/null |
   node "$TOOLS_ROOT/scripts/pack-filename.mjs")"

@@ -65,7 +65,7 @@ export npm_config_audit=false
 # (`rustc --print cfg --target wasm32-unknown-unknown | grep target_feature`):
 # wasm-opt rejects the module unless each one is enabled. All are supported by
 # Node >= 18, Deno, Bun and workerd. Every wasm-opt run of this repo passes
-# them (scripts/build.sh, scripts/build-rust-worker.sh, bench/profile.sh).
+# them (scripts/build.sh, scripts/build-rust-worker.sh).
 # shellcheck disable=SC2034
 WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-multivalue --enable-reference-types)
