@@ -6,7 +6,6 @@
 // the outbox's consumers (outbox.js, its one JavaScript home) carry the core's
 // verdict on a stored batch out on each platform's queue.
 import { IntemptError } from "./error.js";
-// @ts-expect-error: wasm-bindgen generates the glue at build time (pkg/intempt_edge.js)
 import { Core, configure } from "./intempt_edge.js";
 import { adaptOutbox, kvMessage, queueBatch, redeliverMessage } from "./outbox.js";
 

@@ -51,6 +51,9 @@ cargo test --target wasm32-unknown-unknown --lib --features npm
 section "build and pack the npm package"
 bash scripts/build.sh
 
+section "JavaScript types of sdk.js and the runtime entries against the generated glue (tsconfig.entries.json)"
+tsc -p tsconfig.entries.json
+
 section "ingest server tests"
 node --test tests/server/
 

@@ -120,7 +120,7 @@ test("workerd: track() reaches the server byte-exact (bundled by wrangler, run i
 // twice: with the binding compiled in Node's realm, as `vercel dev` and
 // `next dev` make it, and in the function's own realm, as a deployed
 // function gets it (edge-light.js takes both).
-for (const bindingRealm of ["node", "function"]) {
+for (const bindingRealm of /** @type {const} */ (["node", "function"])) {
   test(`edge-runtime: track() reaches the server byte-exact (bundled with edge-light, wasm binding of the ${bindingRealm === "node" ? "Node" : "function's"} realm)`, async () => {
     const bundle = await bundleEdgeFunction(join(app, "edge-basic.js"));
     const entries = bundle.inputs.filter((file) => file.includes("node_modules/intempt-edge/") && !/intempt_edge\.js$|sdk\.js$/.test(file));

@@ -77,6 +77,8 @@ addEventListener("fetch", (event) => {
  * `env`: the function's `process.env` (Vercel exposes environment variables so).
  * `output`: an array that receives the function's console lines.
  * `bindingRealm`: "node" (default) or "function", see the top of this file.
+ * @param {{ code: string, wasm: Map<string, string> }} bundle what `bundleEdgeFunction` returns
+ * @param {{ env?: Record<string, string>, output?: string[], bindingRealm?: "node" | "function" }} [options]
  */
 export async function startEdgeFunction(bundle, { env = {}, output, bindingRealm = "node" } = {}) {
   const { EdgeRuntime, runServer } = await import("edge-runtime");

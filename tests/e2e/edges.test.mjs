@@ -104,9 +104,9 @@ async function startRelay(target) {
     // would take as the client leaving) until it is done with the request.
     client.on("close", () => setTimeout(() => upstream.destroy(), 10_000).unref());
   });
-  await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+  await /** @type {Promise<void>} */ (new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve)));
   return {
-    url: `http://127.0.0.1:${relay.address().port}`,
+    url: `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (relay.address()).port}`,
     close: () => {
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => relay.close(resolve));
@@ -183,12 +183,12 @@ const MAX_BATCH_SIZE = 20; // the default, which app/edges-exit.mjs uses
 async function exitScript(runtime, profile, n, mode) {
   const script = join(app, "edges-exit.mjs");
   const args = [server.url, API_KEY, profile, String(n), mode];
-  const command = {
+  const command = /** @type {Record<string, [string, string[]]>} */ ({
     node: [process.execPath, [script, ...args]],
     "node-fetch": [process.execPath, [script, ...args]],
     bun: [tool("bun"), [script, ...args]],
     deno: [tool("deno"), ["run", "--allow-net=127.0.0.1", script, ...args]],
-  }[runtime];
+  })[runtime];
   const spawnedAt = Date.now();
   const result = await run(...command, { cwd: app, env: envOf(runtime), timeoutMs: 40_000 });
   const exitedAt = Date.now();

@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { after, before, test } from "node:test";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
-import { API_KEY, bundleWorker, control, freePort, node22, prepareCopy, ROOT, run, startWorker, tarball, tool, waitForHttp } from "./harness.mjs";
+import { API_KEY, bundleWorker, freePort, node22, prepareCopy, ROOT, run, startWorker, tarball, tool, waitForEvents, waitForHttp } from "./harness.mjs";
 
 let server;
 before(async () => {
@@ -20,16 +20,8 @@ after(async () => server?.close());
 
 const ENV = () => ({ INTEMPT_API_KEY: API_KEY, INTEMPT_ENDPOINT: server.url });
 
-async function received(profile, count) {
-  const until = Date.now() + 10_000;
-  let events = [];
-  while (Date.now() < until) {
-    events = (await control(server, "events")).filter((e) => e.item.profileId === profile);
-    if (events.length >= count) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return events;
-}
+/** The profile's events once `count` have arrived (or after 10 s). */
+const received = (profile, count) => waitForEvents(server, profile, count, { timeoutMs: 10_000, intervalMs: 50 });
 
 /** Starts a server example, sends two requests, stops it with SIGTERM; returns its output. */
 async function runServerExample(command, args, cwd, profile) {

@@ -20,7 +20,13 @@ export const NODE_FETCH_ENV = { INTEMPT_E2E_TRANSPORT: "fetch" };
 /** The environment a runtime's child process needs. */
 export const envOf = (runtime) => (runtime === "node-fetch" ? NODE_FETCH_ENV : {});
 
-/** Runs a command; resolves with its exit code and output (never rejects on exit code). */
+/**
+ * Runs a command; resolves with its exit code and output (never rejects on exit code).
+ * @param {string} command
+ * @param {string[]} args
+ * @param {{ cwd?: string, env?: Record<string, string>, timeoutMs?: number, input?: string }} [options]
+ * @returns {Promise<{ code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }>}
+ */
 export function run(command, args, { cwd = ROOT, env = {}, timeoutMs = 60_000, input } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
@@ -107,12 +113,24 @@ export async function bundleWorker(appDir, entry, outDir) {
 }
 
 /**
+ * A Miniflare from `startWorker`: its `dispatchFetch` answers a global
+ * Response whose body is already read.
+ * @typedef {Omit<import("miniflare").Miniflare, "dispatchFetch"> & {
+ *   dispatchFetch: (...args: Parameters<import("miniflare").DispatchFetch>) => Promise<Response>,
+ * }} Worker
+ */
+
+/**
  * Starts Miniflare on a wrangler bundle; the caller must `dispose()` it.
  * `output`: an array that receives workerd's own stdout and stderr lines
  * (where a Worker's console output and the runtime's warnings go); a line
  * that arrives in several chunks is pushed once, whole.
  * `options`: more Miniflare options (e.g. `queueProducers`, `queueConsumers`),
  * spread over the defaults.
+ * @param {string} bundlePath
+ * @param {{ log?: import("miniflare").Log, bindings?: Record<string, import("miniflare").Json>, output?: string[],
+ *   options?: Partial<import("miniflare").MiniflareOptions> }} [settings]
+ * @returns {Promise<Worker>}
  */
 export async function startWorker(bundlePath, { log, bindings, output, options } = {}) {
   const { Miniflare, Log, LogLevel } = await import("miniflare");
@@ -150,19 +168,51 @@ export async function startWorker(bundlePath, { log, bindings, output, options }
   // together, then read). So dispatchFetch reads the body as the response
   // arrives and answers a Response that holds it.
   const dispatchFetch = miniflare.dispatchFetch;
-  miniflare.dispatchFetch = async (input, init) => {
+  const worker = /** @type {Worker} */ (/** @type {unknown} */ (miniflare));
+  worker.dispatchFetch = async (input, init) => {
     const response = await dispatchFetch(input, init);
     const body = await response.arrayBuffer();
     const nullBody = [101, 204, 205, 304].includes(response.status);
     return new Response(nullBody ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
-  return miniflare;
+  return worker;
 }
 
-/** GET a control endpoint of the ingest server. */
+/**
+ * GET a control endpoint of the ingest server.
+ * @param {{ url: string }} server
+ * @param {string} path
+ */
 export async function control(server, path) {
   const response = await fetch(`${server.url}/_intempt/${path}`);
   return response.json();
+}
+
+/**
+ * Polls the ingest server's events (GET /_intempt/events) every `intervalMs`
+ * until `count` of `profile`'s have arrived or `timeoutMs` has passed, and
+ * resolves with that profile's events either way (it never rejects on a
+ * shortfall: the caller asserts on what arrived). With `settleMs`, it then
+ * waits that long more and reads them again, so a late duplicate shows.
+ * @param {{ url: string }} server the ingest server
+ * @param {string} profile
+ * @param {number} count
+ * @param {{ timeoutMs?: number, intervalMs?: number, settleMs?: number }} [options]
+ * @returns {Promise<import("intempt-edge/testing").RecordedEvent[]>}
+ */
+export async function waitForEvents(server, profile, count, { timeoutMs = 10_000, intervalMs = 50, settleMs } = {}) {
+  /** @returns {Promise<import("intempt-edge/testing").RecordedEvent[]>} */
+  const read = async () => (await control(server, "events")).filter((e) => e.item.profileId === profile);
+  const until = Date.now() + timeoutMs;
+  let events = [];
+  while (Date.now() < until) {
+    events = await read();
+    if (events.length >= count) break;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  if (settleMs === undefined) return events;
+  await new Promise((r) => setTimeout(r, settleMs));
+  return read();
 }
 
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -172,7 +222,7 @@ export async function freePort() {
   const { createServer } = await import("node:net");
   return new Promise((resolve) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
+      const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
       server.close(() => resolve(port));
     });
   });

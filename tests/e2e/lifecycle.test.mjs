@@ -176,14 +176,14 @@ for (const runtime of ["node", "node-fetch", "node18", "node22", "bun", "deno"])
     await faults({ queue: [{ status: 503 }] });
     const script = join(app, "lifecycle.mjs");
     const args = [server.url, API_KEY, `${runtime}-retry`, "5", "flush"];
-    const command = {
+    const command = /** @type {Record<string, [string, string[]]>} */ ({
       node: [process.execPath, [script, ...args]],
       "node-fetch": [process.execPath, [script, ...args]],
       node18: [nodeBinary("node18"), [script, ...args]],
       node22: [nodeBinary("node22"), [script, ...args]],
       bun: [tool("bun"), [script, ...args]],
       deno: [tool("deno"), ["run", "--allow-net=127.0.0.1", script, ...args]],
-    }[runtime];
+    })[runtime];
     const result = await run(...command, { cwd: app, env: envOf(runtime) });
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout.trim());

@@ -23,7 +23,7 @@ import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
-import { API_KEY, control, freePort, ROOT, run, tarball, waitForHttp } from "./harness.mjs";
+import { API_KEY, freePort, ROOT, run, tarball, waitForEvents, waitForHttp } from "./harness.mjs";
 
 const APP = join(ROOT, "target", "e2e", "nextjs");
 const NEXT = join(APP, "node_modules", "next", "dist", "bin", "next");
@@ -57,16 +57,8 @@ before(async () => {
 });
 after(async () => server?.close());
 
-async function eventsOf(profile, count) {
-  const until = Date.now() + 15_000;
-  let events = [];
-  while (Date.now() < until) {
-    events = (await control(server, "events")).filter((e) => e.item.profileId === profile);
-    if (events.length >= count) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return events;
-}
+/** The profile's events once `count` have arrived (or after 15 s). */
+const eventsOf = (profile, count) => waitForEvents(server, profile, count, { timeoutMs: 15_000, intervalMs: 100 });
 
 /** `next start` on a free port; resolves once it answers. Its output goes to `output.text`. */
 async function startNext() {

@@ -54,7 +54,7 @@ before(async () => {
     });
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${server.address().port}`;
+  url = `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (server.address()).port}`;
 });
 after(() => {
   server.closeAllConnections();
@@ -194,9 +194,9 @@ async function misbehaving(answer) {
       answer(res);
     });
   });
-  await new Promise((resolve) => s.listen(0, "127.0.0.1", resolve));
+  await /** @type {Promise<void>} */ (new Promise((resolve) => s.listen(0, "127.0.0.1", resolve)));
   return {
-    url: `http://127.0.0.1:${s.address().port}`,
+    url: `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (s.address()).port}`,
     requests,
     sockets,
     close() {
@@ -212,10 +212,10 @@ async function waitFor(check, timeoutMs) {
   return check();
 }
 
-for (const [transport, options] of [
+for (const [transport, options] of /** @type {[string, () => import("intempt-edge").SDKOptions][]} */ ([
   ["node:http", () => ({})],
   ["global fetch", () => ({ fetch: globalThis.fetch })],
-]) {
+])) {
   for (const [answerName, answer] of Object.entries(BODIES)) {
     test(`${transport}: ${answerName} delivers the batch once (not a timeout, never resent) and frees the connection`, { timeout: 20_000 }, async () => {
       const s = await misbehaving(answer);
@@ -366,9 +366,9 @@ async function startProxy() {
     upstream.on("error", () => socket.destroy());
     socket.on("error", () => upstream.destroy());
   });
-  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  await /** @type {Promise<void>} */ (new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve)));
   return {
-    url: `http://127.0.0.1:${proxy.address().port}`,
+    url: `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (proxy.address()).port}`,
     carried,
     close() {
       proxy.closeAllConnections();

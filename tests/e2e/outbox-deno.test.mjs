@@ -83,7 +83,7 @@ function refuses(port) {
       socket.destroy();
       resolve(false);
     });
-    socket.on("error", (error) => resolve(error.code === "ECONNREFUSED"));
+    socket.on("error", (/** @type {NodeJS.ErrnoException} */ error) => resolve(error.code === "ECONNREFUSED"));
   });
 }
 

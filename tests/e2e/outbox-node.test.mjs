@@ -329,10 +329,10 @@ test("node: handleQueueBatch sends at most maxConcurrentRequests messages at onc
     const started = Date.now();
     const summary = await consumer.handleQueueBatch({ queue: "intempt-outbox", messages });
     console.log(JSON.stringify({ stored: stored.length, summary, acked, retried, tookMs: Date.now() - started }));`;
-  for (const [limit, expected] of [
+  for (const [limit, expected] of /** @type {[string, number][]} */ ([
     ["2", 2],
     ["default", 4],
-  ]) {
+  ])) {
     const srv = await startIngestServer({ apiKey: API_KEY });
     try {
       // A healthy server that takes 300 ms for every request.

@@ -76,6 +76,18 @@ async function control(srv, path, init) {
   return response.json();
 }
 const setFaults = (srv, plan) => control(srv, "faults", { method: "POST", body: JSON.stringify(plan) });
+/**
+ * What the Worker's /state answers (app/outbox-worker.js); a queue message's
+ * body is the stored batch, a text message.
+ * @typedef {{
+ *   reports: { req: number, report: import("intempt-edge").FlushReport }[],
+ *   stats: import("intempt-edge").SDKStats,
+ *   messages: { id: string, body: string, attempts: number[] }[],
+ *   summaries: import("intempt-edge").QueueBatchSummary[],
+ *   deadLetters: { id: string, body: unknown }[],
+ * }} WorkerState
+ */
+/** @returns {Promise<WorkerState>} */
 const state = async (mf) => (await mf.dispatchFetch("http://w/state")).json();
 
 /** Polls `check()` every 250 ms until it returns a truthy value or `timeoutMs` passes; returns the last value. */
@@ -109,6 +121,7 @@ async function sendRequests(mf, count, spreadMs) {
  */
 async function flushesDone(mf, count, output = []) {
   const events = count * EVENTS_PER_REQUEST;
+  /** @type {WorkerState} */
   let last;
   const s = await until(async () => {
     last = await state(mf);
@@ -136,6 +149,7 @@ async function flushesDone(mf, count, output = []) {
 
 /** Waits until each queue message seen was delivered or dropped by handleQueueBatch; returns the Worker's state. */
 async function queueSettled(mf, timeoutMs) {
+  /** @type {WorkerState} */
   let last;
   const s = await until(async () => {
     last = await state(mf);

@@ -141,11 +141,11 @@ test("scripts/demo.sh: stopped by Ctrl-C while the Worker runs, leaves no proces
   assert.deepEqual(left, [], `processes the demo left running:\n${describeLeft(left)}`);
 });
 
-for (const [how, stop] of [
+for (const [how, stop] of /** @type {[string, (s: ReturnType<typeof start>) => void][]} */ ([
   ["Ctrl-C (SIGINT to its process group)", (s) => process.kill(-s.child.pid, "SIGINT")],
   ["SIGTERM to the script alone", (s) => process.kill(s.child.pid, "SIGTERM")],
   ["SIGHUP to the script alone (a closed terminal)", (s) => process.kill(s.child.pid, "SIGHUP")],
-]) {
+])) {
   test(`scripts/viewer.sh: stopped by ${how}, leaves no process behind`, async () => {
     const port = await freePort();
     const viewer = start("viewer.sh", { PORT: String(port) }, 60_000);

@@ -50,8 +50,8 @@ before(async () => {
   app = await prepareApp("secrets");
   // A port nothing listens on: bind one, note it, close it.
   const probe = createServer();
-  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  closedEndpoint = `http://127.0.0.1:${probe.address().port}`;
+  await /** @type {Promise<void>} */ (new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve)));
+  closedEndpoint = `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (probe.address()).port}`;
   await new Promise((resolve) => probe.close(resolve));
 });
 

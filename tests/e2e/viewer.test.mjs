@@ -72,6 +72,9 @@ function openStream(base) {
   });
 }
 
+/** The page's window, with the mark the live-update test sets on it. @typedef {Window & { __sameDocument?: boolean }} MarkedWindow */
+
+/** @param {Record<string, string>} [headers] */
 const postJson = (base, body, headers = { authorization: BASIC }, path = TRACK_PATH) =>
   fetch(base + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 
@@ -202,7 +205,10 @@ test("viewer page in Chromium: an SDK event and a rejected request appear live; 
 
     await page.goto(`${server.url}/`);
     await page.waitForFunction(() => document.body.dataset.state === "live", null, { timeout: 10_000 });
-    await page.evaluate(() => (window.__sameDocument = true));
+    // A mark on the page's window: gone if the page reloads.
+    await page.evaluate(() => {
+      /** @type {MarkedWindow} */ (window).__sameDocument = true;
+    });
 
     // An event sent by the SDK itself, from the packed package.
     const sent = await run(process.execPath, [join(app, "viewer-send.mjs"), server.url, API_KEY], { cwd: app });
@@ -230,7 +236,7 @@ test("viewer page in Chromium: an SDK event and a rejected request appear live; 
     assert.match(badText, /rejected/);
     assert.ok(badText.includes(reason), `the row shows the server's reason ${JSON.stringify(reason)}:\n${badText}`);
 
-    assert.equal(await page.evaluate(() => window.__sameDocument), true, "updated live, without a reload");
+    assert.equal(await page.evaluate(() => /** @type {MarkedWindow} */ (window).__sameDocument), true, "updated live, without a reload");
     assert.equal(navigations, 1, "one navigation: the first load");
     const counts = await page.evaluate(() => ["n-requests", "n-events", "n-rejected"].map((id) => document.getElementById(id).textContent));
     assert.deepEqual(counts, ["2", "1", "1"]);
@@ -255,7 +261,7 @@ test("viewer page in Chromium: an SDK event and a rejected request appear live; 
     await page.evaluate(() => {
       for (const d of document.querySelectorAll("details")) d.open = false;
     });
-    await sdkRow.locator("details.body").evaluate((d) => (d.open = true));
+    await sdkRow.locator("details.body").evaluate((/** @type {HTMLDetailsElement} */ d) => (d.open = true));
     mkdirSync(join(ROOT, "target", "artifacts"), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 

@@ -111,6 +111,7 @@ async function sendRequests(mf, path) {
 async function runScenario(bundle, scenario, outbox) {
   const deadline = outbox ? DEADLINE.outbox : DEADLINE.plain;
   const port = await freePort();
+  /** @type {Awaited<ReturnType<typeof startIngestServer>>} */
   let srv;
   const startServer = async () => {
     srv = await startIngestServer({ port, apiKey: API_KEY });

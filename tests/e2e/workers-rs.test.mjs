@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, beforeEach, test } from "node:test";
 
 import { startIngestServer } from "../server/ingest-server.mjs";
-import { API_KEY, bundleWorker, control, ROOT, run, startWorker } from "./harness.mjs";
+import { API_KEY, bundleWorker, control, ROOT, run, startWorker, waitForEvents } from "./harness.mjs";
 
 let server;
 before(async () => {
@@ -45,17 +45,7 @@ async function buildOnce(dir, name) {
 }
 
 /** Waits until the server has `count` events (or 10 s), then `settleMs` more for any duplicate. */
-async function eventsFor(profile, count, settleMs = 500) {
-  const until = Date.now() + 10_000;
-  let events = [];
-  while (Date.now() < until) {
-    events = (await control(server, "events")).filter((e) => e.item.profileId === profile);
-    if (events.length >= count) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await new Promise((r) => setTimeout(r, settleMs));
-  return (await control(server, "events")).filter((e) => e.item.profileId === profile);
-}
+const eventsFor = (profile, count, settleMs = 500) => waitForEvents(server, profile, count, { timeoutMs: 10_000, intervalMs: 50, settleMs });
 
 test("examples/workers-rs (#[event(fetch)], ctx.wait_until flush) runs in workerd: every event arrives exactly once", async () => {
   const worker = await startWorker(await build("examples/workers-rs", "workers-rs"), { bindings: BINDINGS() });
@@ -72,7 +62,7 @@ test("examples/workers-rs (#[event(fetch)], ctx.wait_until flush) runs in worker
 
     const events = await eventsFor("ex-workers-rs", 6);
     assert.deepEqual(
-      events.map((e) => [e.name, e.item.data]).sort((a, b) => a[1].path.localeCompare(b[1].path)),
+      events.map((e) => /** @type {[string, { path: string }]} */ ([e.name, e.item.data])).sort((a, b) => a[1].path.localeCompare(b[1].path)),
       ["/", "/a", "/b", "/c", "/docs", "/pricing"].map((path) => ["Page View", { path, runtime: "workers-rs" }]),
     );
     assert.equal(new Set(events.map((e) => e.item.eventId)).size, 6, "each event once");

@@ -165,6 +165,7 @@ function headersWhoseGetThrows() {
 
 function statusThrowsResponse() {
   class StatusThrows extends Response {
+    /** @returns {number} */
     get status() {
       throw new Error("status getter throws");
     }
@@ -313,7 +314,10 @@ async function timed(call, watchMs) {
 }
 const LAG_PROBE_MS = 10;
 
-/** An outcome as data: how it ended, and for a rejection what the error was. */
+/**
+ * An outcome as data: how it ended, and for a rejection what the error was.
+ * @param {(value: unknown) => unknown} [describeValue]
+ */
 function outcomeData(outcome, IntemptError, describeValue = () => undefined) {
   const out = { settled: outcome.settled, ms: outcome.ms, lagMs: outcome.lagMs };
   if (outcome.sync) out.sync = true;
@@ -385,6 +389,7 @@ export async function hostileCase(SDK, IntemptError, { endpoint, apiKey, id, pro
   const result = { id, title: spec.title, options: CASE_OPTIONS, counts, accepted: 0, trackErrors: [] };
   let honest = false;
   const hostileFetch = spec.fetch ?? (() => Promise.resolve(response503()));
+  /** @type {import("intempt-edge").SDKOptions} */
   const options = {
     endpoint,
     ...CASE_OPTIONS,
@@ -873,6 +878,8 @@ class FuzzTotals {
     this.atOnceOutcomes = {};
     this.problems = {};
     this.problemSamples = [];
+    /** How long the event loop was blocked during [from, until] (set while `fuzz` runs). @type {((from: number, until: number) => number) | undefined} */
+    this.lagDuring;
   }
 
   problem(kind, run, detail) {

@@ -24,7 +24,7 @@ const hangAll = () => faults({ random: { seed: 1, probability: 1, modes: [{ hang
 // The wasm instance's linear memory, for the figure only: the package's
 // wasm-bindgen glue (the same module instance the package entry loaded)
 // hands back the instance's exports once initialised.
-const glue = await import(new URL("./node_modules/intempt-edge/intempt_edge.js", import.meta.url));
+const glue = await import(new URL("./node_modules/intempt-edge/intempt_edge.js", import.meta.url).href);
 const wasmExports = await glue.default();
 
 function memory() {

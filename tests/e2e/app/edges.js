@@ -56,6 +56,7 @@ async function timedFlush(sdk) {
  * batchTimeMs is the default, so full batches start background flushes too.
  */
 export async function runDuplicates(SDK, { endpoint, apiKey, profile, n, maxBatchSize, flushDeadlineMs, maxFlushes }) {
+  /** @type {import("intempt-edge").SDKOptions} */
   const options = { endpoint, ...transport() };
   if (flushDeadlineMs !== undefined) options.flushDeadlineMs = flushDeadlineMs;
   const sdk = new SDK(ORG, PROJECT, apiKey, SOURCE, undefined, maxBatchSize, options);

@@ -77,15 +77,15 @@ function buildPool(reenter) {
   const over32K = "y".repeat(40_000); // over maxEventBytes
   const cyclic = { a: 1 };
   cyclic.self = cyclic;
-  const cyclicArray = [1];
+  const cyclicArray = /** @type {unknown[]} */ ([1]);
   cyclicArray.push(cyclicArray);
   const cyclicDeep = { a: { b: { c: {} } } };
   cyclicDeep.a.b.c.back = cyclicDeep.a;
-  let deep = { leaf: 1 };
+  let deep = /** @type {object} */ ({ leaf: 1 });
   for (let i = 0; i < 10_000; i++) deep = { d: deep };
-  let deepArray = [1];
+  let deepArray = /** @type {unknown[]} */ ([1]);
   for (let i = 0; i < 10_000; i++) deepArray = [deepArray];
-  let deep63 = { leaf: 1 };
+  let deep63 = /** @type {object} */ ({ leaf: 1 });
   for (let i = 0; i < 62; i++) deep63 = { d: deep63 };
   const getterThrows = Object.defineProperty({ ok: 1 }, "boom", { enumerable: true, get: thrower("getter") });
   const getterThrowsString = Object.defineProperty({}, "boom", {
@@ -442,8 +442,9 @@ export class HostileRun {
     this.optedOut = false;
     this.counts = {
       calls: 0,
-      byMethod: Object.fromEntries(METHODS.map((m) => [m, 0])),
-      resolvedByMethod: Object.fromEntries(METHODS.map((m) => [m, 0])),
+      // `constructor` is one of the methods, not Object's.
+      byMethod: /** @type {{ [method: string]: number, constructor: number }} */ (Object.fromEntries(METHODS.map((m) => [m, 0]))),
+      resolvedByMethod: /** @type {{ [method: string]: number, constructor: number }} */ (Object.fromEntries(METHODS.map((m) => [m, 0]))),
       rejectedByCode: {},
       traps: 0,
       trapSamples: [],
@@ -887,10 +888,10 @@ export async function hostileCallbacks(SDK, IntemptError, { endpoint, apiKey, ev
       trap("flush rejected", error);
     }
   }
-  for (const [name, call] of [
+  for (const [name, call] of /** @type {[string, () => Promise<unknown>][]} */ ([
     ["choose", () => sdk.chooseExperimentsByGroups("p1", ["banner"])],
     ["consent", () => sdk.consents("p1", "accept")],
-  ]) {
+  ])) {
     // Eight at once (each may wait for a timeout).
     await Promise.all(
       Array.from({ length: 8 }, async () => {

@@ -14,8 +14,8 @@
 import { env } from "cloudflare:workers";
 import { SDK } from "intempt-edge";
 
-const shared = new SDK("demo-organization", "demo-project", env.INTEMPT_API_KEY, "616010376811536384", 100, 20, {
-  endpoint: env.INTEMPT_ENDPOINT,
+const shared = new SDK("demo-organization", "demo-project", /** @type {string} */ (env.INTEMPT_API_KEY), "616010376811536384", 100, 20, {
+  endpoint: /** @type {string} */ (env.INTEMPT_ENDPOINT),
 });
 const clients = new Map();
 const reports = [];

@@ -56,7 +56,8 @@ if (mode === "produce") {
   const sdk = client(endpoint, apiKey);
   let running = 0;
   let idle;
-  const listening = kv.listenQueue(async (value) => {
+  // A stored batch's value: `{ intemptEdgeBatch: <bytes>, attempts }` (anything else is read as absent).
+  const listening = kv.listenQueue(async (/** @type {{ intemptEdgeBatch?: Uint8Array, attempts?: number }} */ value) => {
     running++;
     try {
       const bytes = value?.intemptEdgeBatch;

@@ -154,10 +154,18 @@ line({ type: "store-reads", storeReads });
 // ---- 5. down ---------------------------------------------------------------------
 // A stand-in for the Deno.Kv handleKvMessage is given (only its enqueue is
 // used): it records what would be enqueued.
+/** @typedef {{ attempts: number, keys: string[], text: string, delay: number | undefined }} Enqueued */
+/** @param {boolean} fail */
 const recorder = (fail) => {
+  /** @type {Enqueued[]} */
   const enqueued = [];
-  return {
+  // No `listenQueue`, which the DenoKv type lists but handleKvMessage never calls.
+  return /** @type {import("intempt-edge").DenoKv & { enqueued: Enqueued[] }} */ ({
     enqueued,
+    /**
+     * @param {{ attempts: number, intemptEdgeBatch: Uint8Array }} value
+     * @param {{ delay?: number }} [options]
+     */
     enqueue(value, options) {
       if (fail) throw new Error("kv is gone");
       enqueued.push({
@@ -168,17 +176,17 @@ const recorder = (fail) => {
       });
       return Promise.resolve({ ok: true });
     },
-  };
+  });
 };
 const consumer = client(undefined);
 const stored = files.map((f) => f.text);
 const down = {};
-for (const [name, attempts, options] of [
+for (const [name, attempts, options] of /** @type {[string, number, import("intempt-edge").RedeliveryOptions | undefined][]} */ ([
   ["first", 0, undefined],
   ["fourth", 3, undefined],
   ["capped", 5, { maxRetryDelayMs: 2_000 }],
   ["last allowed", 4, { maxAttempts: 5 }],
-]) {
+])) {
   const kv = recorder(false);
   const result = await consumer.handleKvMessage({ intemptEdgeBatch: encoder.encode(stored[0]), attempts }, kv, options);
   down[name] = { result, enqueued: kv.enqueued.map((e) => ({ ...e, same: e.text === stored[0], text: undefined })) };

@@ -11,10 +11,10 @@
 import { env } from "cloudflare:workers";
 import { SDK } from "intempt-edge";
 
-const intempt = new SDK("demo-organization", "demo-project", env.INTEMPT_API_KEY, "616010376811536384", 100, 20, {
-  endpoint: env.INTEMPT_ENDPOINT,
+const intempt = new SDK("demo-organization", "demo-project", /** @type {string} */ (env.INTEMPT_API_KEY), "616010376811536384", 100, 20, {
+  endpoint: /** @type {string} */ (env.INTEMPT_ENDPOINT),
   flushDeadlineMs: 2000,
-  outbox: env.INTEMPT_OUTBOX,
+  outbox: /** @type {import("intempt-edge").CloudflareQueue} */ (env.INTEMPT_OUTBOX),
 });
 
 const reports = [];

@@ -160,6 +160,7 @@ for (const authMode of ["header", "query"]) {
 }
 
 // 2. Constructor errors, the malformed key carrying the secret.
+/** @type {Record<string, string>} */
 const malformedKeys = {
   "secret alone": secret,
   "empty identifier": `.${secret}`,
@@ -168,6 +169,7 @@ const malformedKeys = {
   "inner space": `${keyId}.${secret} x`,
   "non-ASCII": `${apiKey}é`,
   "base64 header form": btoa(`${keyId}:${secret}`),
+  // @ts-expect-error -- deliberately not a primitive string: the constructor must refuse it without echoing the secret.
   "boxed string": new String(apiKey),
 };
 for (const [label, key] of Object.entries(malformedKeys)) {
@@ -187,11 +189,15 @@ const badEndpoints = {
 for (const [label, url] of Object.entries(badEndpoints)) {
   expectThrow(`constructor endpoint ${label}`, () => new SDK("demo-organization", "demo-project", apiKey, SOURCE, 100, 20, { endpoint: url }));
 }
+/** @type {Record<string, [number, number, import("intempt-edge").SDKOptions]>} */
 const badConfigs = {
+  // @ts-expect-error -- deliberately an option the SDK does not know: the constructor must refuse it.
   "unknown option": [100, 20, { endpoint, bogus: 1 }],
+  // @ts-expect-error -- deliberately an authMode that does not exist: the constructor must refuse it.
   authMode: [100, 20, { endpoint, authMode: "both" }],
   flushDeadlineMs: [100, 20, { endpoint, flushDeadlineMs: 0 }],
   maxBatchSize: [100, 5_001, { endpoint }],
+  // @ts-expect-error -- deliberately a logger that is not a function: the constructor must refuse it.
   logger: [100, 20, { endpoint, logger: "console" }],
 };
 for (const [label, rest] of Object.entries(badConfigs)) {
@@ -200,6 +206,7 @@ for (const [label, rest] of Object.entries(badConfigs)) {
 }
 expectThrow(
   "constructor object form unknown option",
+  // @ts-expect-error -- deliberately an option the SDK does not know: the constructor must refuse it.
   () => new SDK({ organization: "demo-organization", project: "demo-project", apiKey, sourceId: SOURCE, endpoint, oops: true }),
 );
 
@@ -207,10 +214,13 @@ expectThrow(
 for (const authMode of ["header", "query"]) {
   const sdk = client(apiKey, { endpoint, authMode, maxEventBytes: 256, maxQueueSize: 1 });
   await expectRejection(`${authMode} INVALID_ARGUMENT`, sdk.track("", "Purchase"));
+  // @ts-expect-error -- deliberately a number id: the SDK must reject it with INVALID_ARGUMENT.
   await expectRejection(`${authMode} INVALID_ARGUMENT number id`, sdk.identify(1845348, "u"));
+  // @ts-expect-error -- deliberately a function property: the SDK must reject it with INVALID_PROPERTIES.
   await expectRejection(`${authMode} INVALID_PROPERTIES`, sdk.track("p1", "Purchase", { f: () => 1 }));
   await expectRejection(`${authMode} RESERVED_TITLE`, sdk.track("p1", "Identify", {}));
   await expectRejection(`${authMode} ATTRIBUTES_NEED_TITLE`, sdk.identify("p1", "u", undefined, { a: 1 }));
+  // @ts-expect-error -- deliberately an action that does not exist: the SDK must reject it with INVALID_ACTION.
   await expectRejection(`${authMode} INVALID_ACTION`, sdk.consents("p1", "maybe"));
   await expectRejection(`${authMode} EVENT_TOO_LARGE`, sdk.track("p1", "Purchase", { s: "x".repeat(1_000) }));
   await sdk.track("p1", "Purchase", {});

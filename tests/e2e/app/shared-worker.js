@@ -12,9 +12,10 @@ import { env } from "cloudflare:workers";
 import { SDK } from "intempt-edge";
 
 const stored = [];
-const options = { endpoint: env.INTEMPT_ENDPOINT, flushDeadlineMs: Number(env.FLUSH_DEADLINE_MS) };
+/** @type {import("intempt-edge").SDKOptions} */
+const options = { endpoint: /** @type {string} */ (env.INTEMPT_ENDPOINT), flushDeadlineMs: Number(env.FLUSH_DEADLINE_MS) };
 if (env.OUTBOX === "1") options.outbox = { store: (messages) => void stored.push(...messages) };
-const intempt = new SDK("demo-organization", "demo-project", env.INTEMPT_API_KEY, "616010376811536384", 100, 20, options);
+const intempt = new SDK("demo-organization", "demo-project", /** @type {string} */ (env.INTEMPT_API_KEY), "616010376811536384", 100, 20, options);
 
 let started = 0;
 const settled = [];

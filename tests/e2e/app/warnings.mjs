@@ -7,6 +7,7 @@ import { SDK } from "intempt-edge";
 import { transport } from "./transport.js";
 
 const [endpoint, apiKey, mode, rounds] = globalThis.Deno ? Deno.args : process.argv.slice(2);
+/** @type {import("intempt-edge").SDKOptions} */
 const options = { endpoint, flushDeadlineMs: 1_500, requestTimeoutMs: 500, ...transport() };
 if (mode === "off") options.warnings = false;
 if (mode === "logger") options.logger = (line) => console.log(`logger: ${line}`);
