@@ -3,6 +3,7 @@ import { SDK } from "intempt-edge";
 // createWorker({ fetch }) is for tests: worker.test.js passes the recorder of
 // "intempt-edge/testing" as the SDK's fetch. The client is made on the first
 // request (env arrives with it) and shared by the isolate's later requests.
+/** @param {{ fetch?: typeof globalThis.fetch }} [options] */
 export function createWorker({ fetch } = {}) {
   let intempt;
   return {

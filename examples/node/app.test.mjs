@@ -17,7 +17,8 @@ let base;
 before(async () => {
   server = http.createServer(createHandler(intempt));
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${server.address().port}`;
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+  base = `http://127.0.0.1:${port}`;
 });
 after(async () => {
   server.close();

@@ -27,4 +27,5 @@ for (const signal of ["SIGTERM", "SIGINT"]) {
   });
 }
 
-server.listen(Number(process.env.PORT ?? 3000), "127.0.0.1", () => console.log(`listening on ${server.address().port}`));
+const port = Number(process.env.PORT ?? 3000);
+server.listen(port, "127.0.0.1", () => console.log(`listening on ${port}`));
