@@ -15,20 +15,22 @@ use crate::text::cat;
 use crate::transport::{
     attempt_of, outcome_line, outcome_text, redact, Request, Response, TransportError,
 };
-use crate::wire;
+use crate::wire::{self, Urls};
 
 impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// Sends a consent at once (not queued, not blocked by opt-out).
     pub async fn consent(&self, consent: &Consent) -> Result<(), Error> {
         let body = wire::consent_body(&self.config, consent, self.clock.now_ms());
-        self.send_now(&self.urls.consents, body).await.map(drop)
+        self.send_now(&Urls::new(&self.config).consents, body)
+            .await
+            .map(drop)
     }
 
     /// Asks for experiments or personalizations and returns the `choices`
     /// array as the JSON text the server sent.
     pub async fn choose(&self, choose: &Choose) -> Result<String, Error> {
         let body = wire::choose_body(&self.config, choose);
-        let response = self.send_now(&self.urls.choose, body).await?;
+        let response = self.send_now(&Urls::new(&self.config).choose, body).await?;
         match wire::choices(&response.body) {
             Some(choices) => Ok(choices.to_owned()),
             None => Err(Error::http(
@@ -49,7 +51,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     ) -> Result<Response, TransportError> {
         let request = Request {
             url: url.to_owned(),
-            headers: self.headers.clone(),
+            headers: wire::headers(&self.config),
             body,
             timeout_ms,
             detached: false,

@@ -22,6 +22,7 @@ use crate::report::{Fate, FlushReport};
 use crate::retry::Decision;
 use crate::text::cat;
 use crate::transport::{attempt_of, outcome_line, redact, Request, Response, TransportError};
+use crate::wire;
 
 /// One turn of the flush loop.
 enum Step {
@@ -217,8 +218,8 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
         loop {
             let now = self.clock.now_ms();
             let request = Request {
-                url: self.urls.track.clone(),
-                headers: self.headers.clone(),
+                url: self.track_url.clone(),
+                headers: wire::headers(&self.config),
                 body: body.clone(),
                 timeout_ms: (deadline.saturating_sub(now)).min(timeout_cap) as u32,
                 detached,
@@ -239,7 +240,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                 };
                 cat!(
                     "POST ",
-                    redact(&self.urls.track),
+                    redact(&self.track_url),
                     " (",
                     len,
                     " events, ",
@@ -255,22 +256,37 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             let wait = match next {
                 None | Some(Next::Split) => return BatchEnd::Settled,
                 Some(Next::Delivered) => {
-                    self.warner.delivered();
+                    self.warner.delivered(&self.track_url);
                     return BatchEnd::Settled;
                 }
                 Some(Next::Dropped) => {
-                    self.warner
-                        .request(&self.clock, len, &result, warn::Fate::Dropped);
+                    self.warner.request(
+                        &self.clock,
+                        &self.track_url,
+                        len,
+                        &result,
+                        warn::Fate::Dropped,
+                    );
                     return BatchEnd::Settled;
                 }
                 Some(Next::Keep) => {
-                    self.warner
-                        .request(&self.clock, len, &result, warn::Fate::Kept);
+                    self.warner.request(
+                        &self.clock,
+                        &self.track_url,
+                        len,
+                        &result,
+                        warn::Fate::Kept,
+                    );
                     return BatchEnd::Stop;
                 }
                 Some(Next::RetryIn(wait)) => {
-                    self.warner
-                        .request(&self.clock, len, &result, warn::Fate::Retried);
+                    self.warner.request(
+                        &self.clock,
+                        &self.track_url,
+                        len,
+                        &result,
+                        warn::Fate::Retried,
+                    );
                     wait
                 }
             };

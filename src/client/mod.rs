@@ -36,7 +36,6 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use core::cell::RefCell;
 use core::fmt;
@@ -154,8 +153,9 @@ pub(crate) fn filter_of(hook: impl Fn(Event) -> Option<Event> + 'static) -> Filt
 /// ```
 pub struct Client<T, C, R> {
     config: Config,
-    urls: Urls,
-    headers: Vec<(&'static str, String)>,
+    /// Where every batch goes. The consent and choose URLs and the headers
+    /// are made for each request instead (an idle client holds this one).
+    track_url: String,
     policy: RetryPolicy,
     transport: T,
     clock: C,
@@ -189,11 +189,9 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     /// Makes a client. No I/O, timer or randomness happens here, so a client
     /// can be created at module scope on Cloudflare Workers.
     pub fn new(config: Config, transport: T, clock: C, random: R) -> Self {
-        let urls = Urls::new(&config);
         Client {
-            warner: Warner::new(&urls.track),
-            urls,
-            headers: wire::headers(&config),
+            track_url: Urls::new(&config).track,
+            warner: Warner::new(),
             policy: RetryPolicy::default(),
             config,
             transport,

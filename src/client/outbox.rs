@@ -226,7 +226,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
             let result = self
                 .send_logged(
                     "redeliver: ",
-                    &self.urls.track,
+                    &self.track_url,
                     piece.clone(),
                     self.config.request_timeout_ms,
                 )

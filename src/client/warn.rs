@@ -3,7 +3,6 @@
 //! once, then at most one line a minute while failures go on, and one line
 //! when deliveries resume. Debug lines (every request) are separate.
 
-use alloc::borrow::ToOwned;
 use alloc::string::String;
 
 use core::cell::RefCell;
@@ -70,8 +69,6 @@ pub(super) enum Fate {
 /// outside any borrow (a sink may call the client).
 pub(super) struct Warner {
     sink: Option<Logger>,
-    /// The tracking URL without its query, as lines name it.
-    track: String,
     /// Delivery failures: a line at once, then one a minute.
     failures: RefCell<WarnState>,
     /// Failures of the `before_send` hook: a line at once, then one a minute.
@@ -80,10 +77,9 @@ pub(super) struct Warner {
 
 impl Warner {
     /// No sink yet (warnings are off until [`Warner::set_sink`]).
-    pub(super) fn new(track_url: &str) -> Warner {
+    pub(super) fn new() -> Warner {
         Warner {
             sink: None,
-            track: redact(track_url).to_owned(),
             failures: RefCell::default(),
             hook: RefCell::default(),
         }
@@ -144,22 +140,25 @@ impl Warner {
         }
     }
 
-    /// A batch was delivered: after warnings, says that deliveries resumed.
-    pub(super) fn delivered(&self) {
+    /// A batch was delivered to `track_url`: after warnings, says that
+    /// deliveries resumed (naming the URL without its query).
+    pub(super) fn delivered(&self, track_url: &str) {
         if self.sink.is_none() {
             return;
         }
         let recovered = self.failures.borrow_mut().delivered();
         if recovered {
-            self.line(cat!("delivering again to ", self.track));
+            self.line(cat!("delivering again to ", redact(track_url)));
         }
     }
 
-    /// A request of `events` events failed with `result`, and the events were
-    /// `fate`: what failed, what happens to them, and what to fix.
+    /// A request of `events` events to `track_url` failed with `result`, and
+    /// the events were `fate`: what failed, what happens to them, and what to
+    /// fix.
     pub(super) fn request(
         &self,
         clock: &impl Clock,
+        track_url: &str,
         events: usize,
         result: &Result<Response, TransportError>,
         fate: Fate,
@@ -174,7 +173,7 @@ impl Warner {
                 "could not deliver ",
                 events,
                 " events: POST ",
-                self.track,
+                redact(track_url),
                 " -> ",
                 outcome_line(result),
                 "; ",
