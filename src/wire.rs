@@ -19,7 +19,8 @@ pub const LIB: &str = concat!("intempt-edge/", env!("CARGO_PKG_VERSION"));
 /// How consents name the tracker that sent them (1.x sent "NodeJs tracker").
 pub const CONSENT_SOURCE: &str = "intempt-edge";
 
-/// The three endpoints of a configuration, built once.
+/// The three endpoints of a configuration. A client keeps `track` (every
+/// batch goes there); a consent or choose call builds them when it is made.
 #[derive(Clone, Debug)]
 pub(crate) struct Urls {
     pub track: String,
