@@ -253,6 +253,10 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                     then
                 )
             });
+            let failed = |fate| {
+                self.warner
+                    .request(&self.clock, &self.track_url, len, &result, fate)
+            };
             let wait = match next {
                 None | Some(Next::Split) => return BatchEnd::Settled,
                 Some(Next::Delivered) => {
@@ -260,33 +264,15 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
                     return BatchEnd::Settled;
                 }
                 Some(Next::Dropped) => {
-                    self.warner.request(
-                        &self.clock,
-                        &self.track_url,
-                        len,
-                        &result,
-                        warn::Fate::Dropped,
-                    );
+                    failed(warn::Fate::Dropped);
                     return BatchEnd::Settled;
                 }
                 Some(Next::Keep) => {
-                    self.warner.request(
-                        &self.clock,
-                        &self.track_url,
-                        len,
-                        &result,
-                        warn::Fate::Kept,
-                    );
+                    failed(warn::Fate::Kept);
                     return BatchEnd::Stop;
                 }
                 Some(Next::RetryIn(wait)) => {
-                    self.warner.request(
-                        &self.clock,
-                        &self.track_url,
-                        len,
-                        &result,
-                        warn::Fate::Retried,
-                    );
+                    failed(warn::Fate::Retried);
                     wait
                 }
             };

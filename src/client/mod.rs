@@ -191,7 +191,7 @@ impl<T: Transport, C: Clock, R: Random> Client<T, C, R> {
     pub fn new(config: Config, transport: T, clock: C, random: R) -> Self {
         Client {
             track_url: Urls::new(&config).track,
-            warner: Warner::new(),
+            warner: Warner::default(),
             policy: RetryPolicy::default(),
             config,
             transport,

@@ -67,6 +67,8 @@ pub(super) enum Fate {
 /// Where failure lines go, and the two streaks they follow: delivery
 /// failures, and failures of the `before_send` hook. Lines are written
 /// outside any borrow (a sink may call the client).
+/// Made with no sink: warnings are off until [`Warner::set_sink`].
+#[derive(Default)]
 pub(super) struct Warner {
     sink: Option<Logger>,
     /// Delivery failures: a line at once, then one a minute.
@@ -76,15 +78,6 @@ pub(super) struct Warner {
 }
 
 impl Warner {
-    /// No sink yet (warnings are off until [`Warner::set_sink`]).
-    pub(super) fn new() -> Warner {
-        Warner {
-            sink: None,
-            failures: RefCell::default(),
-            hook: RefCell::default(),
-        }
-    }
-
     /// Sends the lines to `sink`.
     pub(super) fn set_sink(&mut self, sink: Logger) {
         self.sink = Some(sink);
