@@ -2,7 +2,8 @@
 // the seed SDK's method names onto the core and turns synchronous errors into
 // rejected promises (the seed API is `await`ed): every method but stats()
 // returns a promise and none throws (only the constructor does, with an
-// IntemptError; stats() answers at once). Every rule about events, requests and answers lives in Rust;
+// IntemptError; stats() answers at once, and throws only if the wasm itself
+// has failed). Every rule about events, requests and answers lives in Rust;
 // the outbox's consumers (outbox.js, its one JavaScript home) carry the core's
 // verdict on a stored batch out on each platform's queue.
 import { IntemptError } from "./error.js";
